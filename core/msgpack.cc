@@ -1,0 +1,480 @@
+#include "core/msgpack.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace mg {
+
+using mp_detail::be16;
+using mp_detail::be32;
+using mp_detail::be64;
+
+int64_t Date::millis() const { return sec * 1000 + int64_t(nsec / 1000000); }
+
+Date Date::from_millis(int64_t ms) {
+  Date d;
+  d.sec = ms / 1000;
+  int64_t rem = ms % 1000;
+  if (rem < 0) {
+    rem += 1000;
+    d.sec -= 1;
+  }
+  d.nsec = uint32_t(rem) * 1000000u;
+  return d;
+}
+
+Date Date::now() {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  Date d;
+  d.sec = ns / 1000000000;
+  d.nsec = uint32_t(ns % 1000000000);
+  d.nsec -= d.nsec % 1000000;  // millisecond precision, as stored by every backend
+  return d;
+}
+
+MpType MpView::type() const {
+  uint8_t b = *p_;
+  if (b <= 0x7f || b >= 0xe0) return MpType::Int;
+  if (b <= 0x8f) return MpType::Map;
+  if (b <= 0x9f) return MpType::Array;
+  if (b <= 0xbf) return MpType::Str;
+  switch (b) {
+    case 0xc0: return MpType::Nil;
+    case 0xc2:
+    case 0xc3: return MpType::Bool;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: return MpType::Bin;
+    case 0xca:
+    case 0xcb: return MpType::Float;
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf:
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: return MpType::Int;
+    case 0xd9:
+    case 0xda:
+    case 0xdb: return MpType::Str;
+    case 0xdc:
+    case 0xdd: return MpType::Array;
+    case 0xde:
+    case 0xdf: return MpType::Map;
+    default: return MpType::Date;  // only the timestamp extension survives validation
+  }
+}
+
+int64_t MpView::as_int() const {
+  uint8_t b = *p_;
+  if (b <= 0x7f) return b;
+  if (b >= 0xe0) return int8_t(b);
+  switch (b) {
+    case 0xcc: return p_[1];
+    case 0xcd: return be16(p_ + 1);
+    case 0xce: return be32(p_ + 1);
+    case 0xcf: return int64_t(be64(p_ + 1));
+    case 0xd0: return int8_t(p_[1]);
+    case 0xd1: return int16_t(be16(p_ + 1));
+    case 0xd2: return int32_t(be32(p_ + 1));
+    case 0xd3: return int64_t(be64(p_ + 1));
+  }
+  return 0;
+}
+
+double MpView::as_double() const {
+  if (*p_ == 0xca) {
+    uint32_t u = be32(p_ + 1);
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+  if (*p_ == 0xcb) {
+    uint64_t u = be64(p_ + 1);
+    double d;
+    std::memcpy(&d, &u, 8);
+    return d;
+  }
+  return double(as_int());
+}
+
+Date MpView::as_date() const {
+  Date d;
+  const uint8_t* q;
+  size_t len;
+  switch (*p_) {
+    case 0xd6: q = p_ + 2, len = 4; break;
+    case 0xd7: q = p_ + 2, len = 8; break;
+    case 0xc7: q = p_ + 3, len = p_[1]; break;
+    default: return d;
+  }
+  if (len == 4) {
+    d.sec = be32(q);
+  } else if (len == 8) {
+    uint64_t v = be64(q);
+    d.nsec = uint32_t(v >> 34);
+    d.sec = int64_t(v & 0x3ffffffffull);
+  } else {
+    d.nsec = be32(q);
+    d.sec = int64_t(be64(q + 4));
+  }
+  return d;
+}
+
+std::string_view MpView::payload() const {
+  const char* c = reinterpret_cast<const char*>(p_);
+  uint8_t b = *p_;
+  if (b >= 0xa0 && b <= 0xbf) return {c + 1, size_t(b & 0x1f)};
+  switch (b) {
+    case 0xc4:
+    case 0xd9: return {c + 2, p_[1]};
+    case 0xc5:
+    case 0xda: return {c + 3, be16(p_ + 1)};
+    case 0xc6:
+    case 0xdb: return {c + 5, be32(p_ + 1)};
+  }
+  return {};
+}
+
+uint32_t MpView::count() const {
+  uint8_t b = *p_;
+  if ((b & 0xf0) == 0x80 || (b & 0xf0) == 0x90) return b & 0x0f;
+  if (b == 0xdc || b == 0xde) return be16(p_ + 1);
+  if (b == 0xdd || b == 0xdf) return be32(p_ + 1);
+  return 0;
+}
+
+const uint8_t* MpView::first() const {
+  uint8_t b = *p_;
+  if (b == 0xdc || b == 0xde) return p_ + 3;
+  if (b == 0xdd || b == 0xdf) return p_ + 5;
+  return p_ + 1;
+}
+
+// Size of the header + scalar payload; containers report their header only.
+static size_t head_size(const uint8_t* p) {
+  uint8_t b = *p;
+  if (b <= 0x7f || b >= 0xe0) return 1;
+  if (b <= 0x9f) return 1;
+  if (b <= 0xbf) return 1 + (b & 0x1f);
+  switch (b) {
+    case 0xc0:
+    case 0xc1:
+    case 0xc2:
+    case 0xc3: return 1;
+    case 0xc4:
+    case 0xd9: return 2 + p[1];
+    case 0xc5:
+    case 0xda: return 3 + be16(p + 1);
+    case 0xc6:
+    case 0xdb: return 5 + size_t(be32(p + 1));
+    case 0xc7: return 3 + p[1];
+    case 0xc8: return 4 + be16(p + 1);
+    case 0xc9: return 6 + size_t(be32(p + 1));
+    case 0xca: return 5;
+    case 0xcb: return 9;
+    case 0xcc: return 2;
+    case 0xcd: return 3;
+    case 0xce: return 5;
+    case 0xcf: return 9;
+    case 0xd0: return 2;
+    case 0xd1: return 3;
+    case 0xd2: return 5;
+    case 0xd3: return 9;
+    case 0xd4: return 3;
+    case 0xd5: return 4;
+    case 0xd6: return 6;
+    case 0xd7: return 10;
+    case 0xd8: return 18;
+    case 0xdc:
+    case 0xde: return 3;
+    case 0xdd:
+    case 0xdf: return 5;
+  }
+  return 1;
+}
+
+size_t MpView::byte_size() const {
+  // Iterative skip: `pending` counts values still to pass over.
+  const uint8_t* p = p_;
+  uint64_t pending = 1;
+  while (pending > 0) {
+    uint8_t b = *p;
+    --pending;
+    if ((b & 0xf0) == 0x80) {
+      pending += 2u * (b & 0x0f);
+    } else if ((b & 0xf0) == 0x90) {
+      pending += (b & 0x0f);
+    } else if (b == 0xdc) {
+      pending += be16(p + 1);
+    } else if (b == 0xdd) {
+      pending += be32(p + 1);
+    } else if (b == 0xde) {
+      pending += 2u * be16(p + 1);
+    } else if (b == 0xdf) {
+      pending += 2ull * be32(p + 1);
+    }
+    p += head_size(p);
+  }
+  return size_t(p - p_);
+}
+
+MpView MpView::get(std::string_view key) const {
+  MapIter it(*this);
+  std::string_view k;
+  MpView v;
+  while (it.next(k, v))
+    if (k == key) return v;
+  return MpView();
+}
+
+MpView MpView::at(uint32_t i) const {
+  if (i >= count()) return MpView();
+  ArrayIter it(*this);
+  MpView v;
+  for (uint32_t j = 0; j <= i; ++j) it.next(v);
+  return v;
+}
+
+std::string_view field_name_problem(std::string_view name) {
+  if (name.empty()) return "field names must not be empty";
+  if (name[0] == '$') return "field names must not start with '$'";
+  if (name.find('.') != std::string_view::npos) return "field names must not contain '.'";
+  if (name.find('\0') != std::string_view::npos) return "field names must not contain NUL";
+  return {};
+}
+
+namespace {
+
+struct Validator {
+  const uint8_t* p;
+  const uint8_t* end;
+  const ValidateOptions& opts;
+  std::string path;
+
+  [[noreturn]] void truncated() {
+    fail(ErrorCode::FailedToParse, "malformed MessagePack: truncated value" + where());
+  }
+  std::string where() const { return path.empty() ? "" : " at '" + path + "'"; }
+  void need(size_t n) {
+    if (size_t(end - p) < n) truncated();
+  }
+
+  void value(int depth) {
+    if (depth > opts.max_depth)
+      fail(ErrorCode::BadValue, "nesting deeper than " + std::to_string(opts.max_depth) +
+                                    " levels" + where());
+    need(1);
+    uint8_t b = *p;
+    if (b == 0xc1) fail(ErrorCode::FailedToParse, "malformed MessagePack: byte 0xc1" + where());
+    if (b == 0xcf) {
+      need(9);
+      if (be64(p + 1) > uint64_t(INT64_MAX))
+        fail(ErrorCode::BadValue, "integer out of the int64 range" + where());
+    }
+    if ((b >= 0xc7 && b <= 0xc9) || (b >= 0xd4 && b <= 0xd8)) return ext();
+    bool is_map = (b & 0xf0) == 0x80 || b == 0xde || b == 0xdf;
+    bool is_arr = (b & 0xf0) == 0x90 || b == 0xdc || b == 0xdd;
+    size_t h = 1;
+    if (b == 0xdc || b == 0xde) h = 3;
+    if (b == 0xdd || b == 0xdf) h = 5;
+    if (is_map || is_arr) {
+      need(h);
+      uint32_t n = MpView(p).count();
+      p += h;
+      if (is_map) return map(n, depth);
+      return array(n, depth);
+    }
+    // scalar: head_size reads at most 5 header bytes, make sure they exist first
+    need(b == 0xc6 || b == 0xdb ? 5 : (b == 0xc5 || b == 0xda ? 3 : (b == 0xc4 || b == 0xd9 ? 2 : 1)));
+    size_t s = head_size(p);
+    need(s);
+    p += s;
+  }
+
+  void ext() {
+    uint8_t b = *p;
+    size_t len, hdr;
+    if (b >= 0xd4 && b <= 0xd8) {
+      len = size_t(1) << (b - 0xd4);
+      hdr = 2;
+    } else {
+      need(b == 0xc7 ? 2 : (b == 0xc8 ? 3 : 5));
+      len = b == 0xc7 ? p[1] : (b == 0xc8 ? be16(p + 1) : be32(p + 1));
+      hdr = b == 0xc7 ? 3 : (b == 0xc8 ? 4 : 6);
+    }
+    need(hdr + len);
+    int8_t type = int8_t(p[hdr - 1]);
+    if (type != -1)
+      fail(ErrorCode::BadValue,
+           "MessagePack extension type " + std::to_string(type) +
+               " is not supported (only the timestamp extension, type -1)" + where());
+    // Accept exactly the three encodings of the timestamp spec.
+    bool ok = (b == 0xd6 && len == 4) || (b == 0xd7 && len == 8) || (b == 0xc7 && len == 12);
+    if (!ok) fail(ErrorCode::BadValue, "malformed timestamp extension" + where());
+    Date d = MpView(p).as_date();
+    if (d.nsec >= 1000000000u) fail(ErrorCode::BadValue, "timestamp nanoseconds out of range" + where());
+    p += hdr + len;
+  }
+
+  void array(uint32_t n, int depth) {
+    size_t base = path.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      if (p >= end) truncated();
+      if (!path.empty()) path += '.';
+      path += std::to_string(i);
+      value(depth + 1);
+      path.resize(base);
+    }
+  }
+
+  void map(uint32_t n, int depth) {
+    size_t base = path.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      need(1);
+      MpView k(p);
+      uint8_t b = *p;
+      bool is_str = (b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb;
+      if (!is_str) fail(ErrorCode::BadValue, "map keys must be strings" + where());
+      value(depth + 1);  // bounds-checks the key
+      std::string_view key = k.as_str();
+      if (opts.document_names) {
+        std::string_view problem = field_name_problem(key);
+        if (!problem.empty())
+          fail(ErrorCode::BadValue, std::string(problem) + ": '" + std::string(key.substr(0, 64)) +
+                                        "'" + where());
+      }
+      if (!path.empty()) path += '.';
+      path.append(key.substr(0, 256));
+      if (p >= end) truncated();
+      value(depth + 1);
+      path.resize(base);
+    }
+  }
+};
+
+}  // namespace
+
+Status validate(std::string_view bytes, const ValidateOptions& opts) {
+  return guard([&]() -> Status {
+    if (opts.max_bytes && bytes.size() > opts.max_bytes)
+      return make_status(ErrorCode::DocumentTooLarge,
+                         "document of " + std::to_string(bytes.size()) + " bytes exceeds the " +
+                             std::to_string(opts.max_bytes) + "-byte limit");
+    if (bytes.empty()) return make_status(ErrorCode::FailedToParse, "empty MessagePack value");
+    auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+    Validator v{p, p + bytes.size(), opts, {}};
+    if (opts.require_map && MpView(p).type() != MpType::Map)
+      return make_status(ErrorCode::FailedToParse, "expected a MessagePack map");
+    v.value(0);
+    if (v.p != v.end)
+      return make_status(ErrorCode::FailedToParse, "trailing bytes after the MessagePack value");
+    return Status::OK();
+  });
+}
+
+void MpWriter::put_be(uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out_.push_back(char((v >> (8 * i)) & 0xff));
+}
+
+void MpWriter::integer(int64_t v) {
+  if (v >= 0) {
+    if (v <= 0x7f) {
+      out_.push_back(char(v));
+    } else if (v <= 0xff) {
+      out_.push_back(char(0xcc)), put_be(uint64_t(v), 1);
+    } else if (v <= 0xffff) {
+      out_.push_back(char(0xcd)), put_be(uint64_t(v), 2);
+    } else if (v <= 0xffffffffll) {
+      out_.push_back(char(0xce)), put_be(uint64_t(v), 4);
+    } else {
+      out_.push_back(char(0xd3)), put_be(uint64_t(v), 8);
+    }
+  } else {
+    if (v >= -32) {
+      out_.push_back(char(int8_t(v)));
+    } else if (v >= INT8_MIN) {
+      out_.push_back(char(0xd0)), put_be(uint64_t(v), 1);
+    } else if (v >= INT16_MIN) {
+      out_.push_back(char(0xd1)), put_be(uint64_t(v), 2);
+    } else if (v >= INT32_MIN) {
+      out_.push_back(char(0xd2)), put_be(uint64_t(v), 4);
+    } else {
+      out_.push_back(char(0xd3)), put_be(uint64_t(v), 8);
+    }
+  }
+}
+
+void MpWriter::float64(double v) {
+  uint64_t u;
+  std::memcpy(&u, &v, 8);
+  out_.push_back(char(0xcb));
+  put_be(u, 8);
+}
+
+void MpWriter::str(std::string_view s) {
+  size_t n = s.size();
+  if (n <= 31) {
+    out_.push_back(char(0xa0 | n));
+  } else if (n <= 0xff) {
+    out_.push_back(char(0xd9)), put_be(n, 1);
+  } else if (n <= 0xffff) {
+    out_.push_back(char(0xda)), put_be(n, 2);
+  } else {
+    out_.push_back(char(0xdb)), put_be(n, 4);
+  }
+  out_.append(s);
+}
+
+void MpWriter::bin(std::string_view b) {
+  size_t n = b.size();
+  if (n <= 0xff) {
+    out_.push_back(char(0xc4)), put_be(n, 1);
+  } else if (n <= 0xffff) {
+    out_.push_back(char(0xc5)), put_be(n, 2);
+  } else {
+    out_.push_back(char(0xc6)), put_be(n, 4);
+  }
+  out_.append(b);
+}
+
+void MpWriter::date(Date d) {
+  if (d.sec >= 0 && (d.sec >> 34) == 0) {
+    if (d.nsec == 0 && d.sec <= 0xffffffffll) {
+      out_.push_back(char(0xd6)), out_.push_back(char(-1));
+      put_be(uint64_t(d.sec), 4);
+    } else {
+      out_.push_back(char(0xd7)), out_.push_back(char(-1));
+      put_be(uint64_t(d.nsec) << 34 | uint64_t(d.sec), 8);
+    }
+  } else {
+    out_.push_back(char(0xc7)), out_.push_back(char(12)), out_.push_back(char(-1));
+    put_be(d.nsec, 4);
+    put_be(uint64_t(d.sec), 8);
+  }
+}
+
+void MpWriter::array_header(uint32_t n) {
+  if (n <= 15) {
+    out_.push_back(char(0x90 | n));
+  } else if (n <= 0xffff) {
+    out_.push_back(char(0xdc)), put_be(n, 2);
+  } else {
+    out_.push_back(char(0xdd)), put_be(n, 4);
+  }
+}
+
+void MpWriter::map_header(uint32_t n) {
+  if (n <= 15) {
+    out_.push_back(char(0x80 | n));
+  } else if (n <= 0xffff) {
+    out_.push_back(char(0xde)), put_be(n, 2);
+  } else {
+    out_.push_back(char(0xdf)), put_be(n, 4);
+  }
+}
+
+}  // namespace mg

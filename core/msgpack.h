@@ -1,0 +1,160 @@
+// core/msgpack.h — zero-copy MessagePack reading and a compact writer.
+//
+// The engine keeps every document as its encoded MessagePack bytes (DESIGN.md decision 1).
+// `validate` checks untrusted bytes once (well-formed, depth, allowed types, CONTRACT.md §4);
+// after that an `MpView` reads them without bounds checks and without copying.
+//
+// Types (CONTRACT.md §4): nil, bool, int (int64 range), float (32/64), str, bin, array, map,
+// and the timestamp extension (type -1) which is a Date. Any other extension is refused by
+// `validate`. A Date is (seconds, nanoseconds) with nanoseconds < 1e9.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace mg {
+
+enum class MpType : uint8_t { Nil, Bool, Int, Float, Str, Bin, Array, Map, Date };
+
+struct Date {
+  int64_t sec = 0;
+  uint32_t nsec = 0;
+  int64_t millis() const;
+  static Date from_millis(int64_t ms);
+  static Date now();
+  bool operator==(const Date&) const = default;
+};
+
+namespace mp_detail {
+inline uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint32_t be32(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+inline uint64_t be64(const uint8_t* p) { return uint64_t(be32(p)) << 32 | be32(p + 4); }
+}  // namespace mp_detail
+
+// A view of one well-formed (validated) MessagePack value. Does not own the bytes; valid as
+// long as the buffer is. All accessors assume the matching type().
+class MpView {
+ public:
+  MpView() = default;
+  explicit MpView(const uint8_t* p) : p_(p) {}
+  explicit MpView(std::string_view bytes) : p_(reinterpret_cast<const uint8_t*>(bytes.data())) {}
+
+  const uint8_t* data() const { return p_; }
+  bool valid() const { return p_ != nullptr; }
+  MpType type() const;
+
+  bool as_bool() const { return *p_ == 0xc3; }
+  int64_t as_int() const;
+  double as_double() const;  // Float, or Int converted
+  std::string_view as_str() const { return payload(); }
+  std::string_view as_bin() const { return payload(); }
+  Date as_date() const;
+  bool is_number() const {
+    MpType t = type();
+    return t == MpType::Int || t == MpType::Float;
+  }
+
+  // Number of elements (Array) or pairs (Map).
+  uint32_t count() const;
+  // Total encoded size of this value in bytes.
+  size_t byte_size() const;
+  std::string_view bytes() const {
+    return {reinterpret_cast<const char*>(p_), byte_size()};
+  }
+  // Pointer just past this value.
+  const uint8_t* end() const { return p_ + byte_size(); }
+
+  // Map lookup by key (linear, first match). Returns an invalid view when absent.
+  MpView get(std::string_view key) const;
+  // Array element by position, or invalid view.
+  MpView at(uint32_t i) const;
+
+  // Iteration: first element pointer of an Array/Map (after the header).
+  const uint8_t* first() const;
+
+ private:
+  std::string_view payload() const;
+  const uint8_t* p_ = nullptr;
+};
+
+// Iterates the elements of an Array view.
+class ArrayIter {
+ public:
+  explicit ArrayIter(MpView arr) : p_(arr.first()), left_(arr.count()) {}
+  bool next(MpView& out) {
+    if (left_ == 0) return false;
+    out = MpView(p_);
+    p_ = out.end();
+    --left_;
+    return true;
+  }
+
+ private:
+  const uint8_t* p_;
+  uint32_t left_;
+};
+
+// Iterates the (key, value) pairs of a Map view. Keys are strings (validated).
+class MapIter {
+ public:
+  explicit MapIter(MpView map) : p_(map.first()), left_(map.count()) {}
+  bool next(std::string_view& key, MpView& value) {
+    if (left_ == 0) return false;
+    MpView k(p_);
+    key = k.as_str();
+    value = MpView(k.end());
+    p_ = value.end();
+    --left_;
+    return true;
+  }
+
+ private:
+  const uint8_t* p_;
+  uint32_t left_;
+};
+
+struct ValidateOptions {
+  int max_depth = 100;
+  bool require_map = true;       // the top-level value must be a map
+  bool document_names = false;   // apply the field-name rules of §4 to every map key
+  size_t max_bytes = 16u << 20;  // DocumentTooLarge above this (0 = no limit)
+};
+
+// Checks that [data, data+size) is exactly one well-formed value within the limits.
+// Returns BadValue (bad structure, depth, extension type, int out of range, field name),
+// DocumentTooLarge, or FailedToParse (truncated / trailing bytes / not a map when required).
+// The message names the offending path where there is one.
+Status validate(std::string_view bytes, const ValidateOptions& opts = {});
+
+// Checks a single field name against CONTRACT.md §4. Returns the reason or empty.
+std::string_view field_name_problem(std::string_view name);
+
+// Appends MessagePack to a std::string, choosing the smallest encoding.
+class MpWriter {
+ public:
+  explicit MpWriter(std::string& out) : out_(out) {}
+  void nil() { out_.push_back(char(0xc0)); }
+  void boolean(bool b) { out_.push_back(char(b ? 0xc3 : 0xc2)); }
+  void integer(int64_t v);
+  void float64(double v);
+  void str(std::string_view s);
+  void bin(std::string_view b);
+  void date(Date d);
+  void array_header(uint32_t n);
+  void map_header(uint32_t n);
+  void raw(std::string_view encoded) { out_.append(encoded); }
+  void raw(MpView v) { out_.append(v.bytes()); }
+  std::string& buffer() { return out_; }
+
+ private:
+  void put_be(uint64_t v, int bytes);
+  std::string& out_;
+};
+
+}  // namespace mg

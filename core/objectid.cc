@@ -1,0 +1,49 @@
+#include "core/objectid.h"
+
+#include <atomic>
+#include <chrono>
+#include <random>
+
+namespace mg {
+
+namespace {
+struct ProcessBits {
+  uint8_t random[5];
+  std::atomic<uint32_t> counter;
+  ProcessBits() {
+    std::random_device rd;
+    for (auto& b : random) b = uint8_t(rd());
+    counter = rd() & 0xffffff;
+  }
+};
+ProcessBits& bits() {
+  static ProcessBits b;
+  return b;
+}
+}  // namespace
+
+void new_object_id(char out[24]) {
+  static const char* hex = "0123456789abcdef";
+  uint8_t raw[12];
+  auto secs = uint32_t(std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+  raw[0] = uint8_t(secs >> 24), raw[1] = uint8_t(secs >> 16), raw[2] = uint8_t(secs >> 8),
+  raw[3] = uint8_t(secs);
+  ProcessBits& b = bits();
+  for (int i = 0; i < 5; ++i) raw[4 + i] = b.random[i];
+  uint32_t c = b.counter.fetch_add(1, std::memory_order_relaxed);
+  raw[9] = uint8_t(c >> 16), raw[10] = uint8_t(c >> 8), raw[11] = uint8_t(c);
+  for (int i = 0; i < 12; ++i) {
+    out[2 * i] = hex[raw[i] >> 4];
+    out[2 * i + 1] = hex[raw[i] & 15];
+  }
+}
+
+std::string new_object_id() {
+  std::string s(24, '0');
+  new_object_id(s.data());
+  return s;
+}
+
+}  // namespace mg

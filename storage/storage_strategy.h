@@ -1,0 +1,74 @@
+// storage/storage_strategy.h — the interface every storage backend implements.
+//
+// A StorageStrategy persists one model's documents. The model's documents live in memory (the
+// Collection answers every query); the strategy is the durability layer (DESIGN.md decision 5):
+// at start it streams everything back, and afterwards it is told every change before the
+// change becomes visible. It is used by one thread at a time (the model's actor) and never
+// needs locks. It is built for group commit (decision 4): `apply` is called once per operation
+// (each call atomic), `commit` once per batch of operations, before any of them is answered.
+//
+// Writing a new backend: implement the methods below keeping their contracts; nothing else in
+// the engine changes. docs/STORAGE.md explains the bundled ones.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace mg {
+
+// One change to persist. Views are valid for the duration of the call only.
+struct Change {
+  enum class Op : uint8_t { Insert, Replace, Delete, Clear };
+  Op op = Op::Insert;
+  std::string_view id;   // the document's _id, encoded MessagePack (not set for Clear)
+  std::string_view doc;  // the whole document after the change, encoded (Insert, Replace)
+  uint64_t seq = 0;      // change-stream sequence number of this change (last one for Clear)
+};
+
+struct StorageStats {
+  uint64_t bytes_on_disk = 0;   // files owned by this model (0 for memory)
+  uint64_t pending_bytes = 0;   // written but not yet durable (e.g. WAL since last sync)
+  uint64_t commits = 0;         // group commits done
+};
+
+class StorageStrategy {
+ public:
+  virtual ~StorageStrategy() = default;
+
+  // Opens (creating when absent) the model's storage and calls `sink` once per stored document
+  // (encoded MessagePack map, valid during the call), in storage order. A non-OK status from
+  // `sink` stops loading and is returned. Returns StorageError naming the file (and line or
+  // record) when the stored data cannot be read. Called once, before anything else.
+  virtual Status open(const std::function<Status(std::string_view doc)>& sink) = 0;
+
+  // The highest `seq` ever applied (persisted with the data), or 0. Valid after open().
+  virtual uint64_t last_seq() const = 0;
+
+  // Persists `changes` atomically: on OK all of them are applied (durable once commit()
+  // returns OK), on error none of them is and the error is StorageError (or DuplicateKey when
+  // the backend's own unique constraint refused it). A Delete of an absent id is not an error.
+  virtual Status apply(std::span<const Change> changes) = 0;
+
+  // Group-commit point: makes everything applied since the last commit as durable as the
+  // backend's mode promises (fsync in immediate mode, a transaction commit, ...). An error here
+  // means acknowledged-to-be writes may be lost: the caller treats it as fatal for the model.
+  virtual Status commit() = 0;
+
+  // Makes every applied change durable regardless of mode (the `flush` op, shutdown).
+  virtual Status flush() = 0;
+
+  // Releases files and handles after a final flush. Idempotent.
+  virtual void close() = 0;
+
+  // Removes everything the model stored (dropModel). The strategy is closed afterwards.
+  virtual Status destroy() = 0;
+
+  virtual StorageStats stats() const = 0;
+};
+
+}  // namespace mg

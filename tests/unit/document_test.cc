@@ -1,0 +1,148 @@
+// Documents: MessagePack validation and reading, values, MongoDB order, paths, Extended JSON,
+// ObjectIds (CONTRACT.md §4).
+#define BOOST_TEST_MODULE document
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "core/compare.h"
+#include "core/ejson.h"
+#include "core/msgpack.h"
+#include "core/objectid.h"
+#include "core/path.h"
+#include "core/value.h"
+
+using namespace mg;
+using mg::mp_from_json;
+
+static std::string J(const char* json) { return mp_from_json(json); }
+
+BOOST_AUTO_TEST_CASE(round_trips_every_type_through_ejson) {
+  const char* json =
+      R"({"_id":"x","n":null,"b":true,"i":-42,"big":9007199254740993,"f":1.5,"whole":2.0,)"
+      R"("s":"h\u00e9\n","bin":{"$binary":"AAEC/w=="},"d":{"$date":"2024-02-29T12:34:56.789Z"},)"
+      R"("a":[1,[2,{"x":3}]],"m":{"z":1,"a":2}})";
+  std::string mp = J(json);
+  BOOST_TEST(validate(mp).ok());
+  MpView v(mp);
+  BOOST_TEST(v.get("i").as_int() == -42);
+  BOOST_TEST(v.get("big").as_int() == 9007199254740993LL);
+  BOOST_TEST(int(v.get("whole").type()) == int(MpType::Float));
+  BOOST_TEST(v.get("bin").as_bin() == std::string("\x00\x01\x02\xff", 4));
+  BOOST_TEST(v.get("d").as_date().millis() == 1709210096789LL);
+  // back to JSON and again: identical bytes (field order kept, floats stay floats)
+  std::string again = J(json_from_mp(mp).c_str());
+  BOOST_TEST(again == mp);
+  // through Value too
+  BOOST_TEST(Value::from(v).encode() == mp);
+}
+
+BOOST_AUTO_TEST_CASE(validate_enforces_contract_limits) {
+  // depth 101 is refused, 100 accepted
+  std::string deep, ok;
+  for (int i = 0; i < 100; ++i) ok += '\x91';
+  ok += '\x01';
+  std::string okdoc = std::string("\x81\xa1" "a", 3) + ok;  // map(1) -> depth 1 + 100 arrays
+  BOOST_TEST(int(validate(okdoc).code) == int(ErrorCode::BadValue));
+  std::string shallow = std::string("\x81\xa1" "a", 3) + ok.substr(1);
+  BOOST_TEST(validate(shallow).ok());
+  // extension other than -1 refused
+  std::string ext = std::string("\x81\xa1" "e\xd4\x05\x01", 6);
+  Status s = validate(ext);
+  BOOST_TEST(int(s.code) == int(ErrorCode::BadValue));
+  BOOST_TEST(s.message.find("extension type 5") != std::string::npos);
+  // field names in document mode
+  ValidateOptions dopts;
+  dopts.document_names = true;
+  BOOST_TEST(int(validate(J(R"({"$x":1})"), dopts).code) == int(ErrorCode::BadValue));
+  BOOST_TEST(int(validate(J(R"({"a":{"b.c":1}})"), dopts).code) == int(ErrorCode::BadValue));
+  BOOST_TEST(int(validate(J(R"({"":1})"), dopts).code) == int(ErrorCode::BadValue));
+  BOOST_TEST(validate(J(R"({"a":{"b":1}})"), dopts).ok());
+  // truncated, trailing, not a map
+  std::string m = J(R"({"a":"hello"})");
+  BOOST_TEST(int(validate(m.substr(0, m.size() - 1)).code) == int(ErrorCode::FailedToParse));
+  BOOST_TEST(int(validate(m + "x").code) == int(ErrorCode::FailedToParse));
+  BOOST_TEST(int(validate(J("[1]")).code) == int(ErrorCode::FailedToParse));
+  // uint64 beyond int64
+  std::string big = std::string("\x81\xa1" "u\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 12);
+  BOOST_TEST(int(validate(big).code) == int(ErrorCode::BadValue));
+  // size limit
+  ValidateOptions small;
+  small.max_bytes = 4;
+  BOOST_TEST(int(validate(m, small).code) == int(ErrorCode::DocumentTooLarge));
+  // a huge claimed array length with no elements is truncated, not a hang
+  std::string liar = std::string("\x81\xa1" "a\xdd\xff\xff\xff\xff", 8);
+  BOOST_TEST(int(validate(liar).code) == int(ErrorCode::FailedToParse));
+}
+
+BOOST_AUTO_TEST_CASE(all_three_timestamp_encodings_are_dates) {
+  std::string d32 = std::string("\xd6\xff\x00\x00\x00\x10", 6);
+  std::string d64, d96;
+  MpWriter w64(d64), w96(d96);
+  w64.date(Date{16, 5000000});
+  w96.date(Date{-1, 0});
+  BOOST_TEST(MpView(d32).as_date().sec == 16);
+  BOOST_TEST(MpView(d64).as_date().nsec == 5000000u);
+  BOOST_TEST(uint8_t(d96[0]) == 0xc7);
+  BOOST_TEST(MpView(d96).as_date().sec == -1);
+  for (auto* s : {&d32, &d64, &d96}) {
+    std::string doc = std::string("\x81\xa1" "d", 3) + *s;
+    BOOST_TEST(validate(doc).ok());
+    BOOST_TEST(int(MpView(doc).get("d").type()) == int(MpType::Date));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(mongo_comparison_order) {
+  // nil < numbers < strings < maps < arrays < bin < bool < dates
+  std::vector<std::string> ordered = {
+      J("null"), J("-1"), J("0.5"), J("1"), J(R"("a")"), J(R"("b")"), J(R"({"a":1})"),
+      J("[1]"), J(R"({"$binary":"AA=="})"), J("false"), J("true"),
+      J(R"({"$date":"2020-01-01T00:00:00Z"})")};
+  for (size_t i = 0; i < ordered.size(); ++i)
+    for (size_t j = 0; j < ordered.size(); ++j) {
+      int c = compare_values(MpView(ordered[i]), MpView(ordered[j]));
+      BOOST_TEST((i < j ? c < 0 : (i == j ? c == 0 : c > 0)), "pair " << i << "," << j);
+    }
+  BOOST_TEST(compare_values(MpView(J("5")), MpView(J("5.0"))) == 0);
+  BOOST_TEST(compare_values(MpView(J("9007199254740993")), MpView(J("9007199254740992.0"))) > 0);
+  BOOST_TEST(compare_values(MpView(J("[1,2]")), MpView(J("[1]"))) > 0);
+}
+
+BOOST_AUTO_TEST_CASE(paths_reach_into_maps_and_arrays) {
+  std::string doc = J(R"({"a":{"b":[{"c":1},{"c":2},{"d":3}]},"tags":["x","y"]})");
+  MpView v(doc);
+  std::vector<std::string> seen;
+  int missing = 0;
+  visit_path(v, FieldPath::parse("a.b.c"), 0, [&](MpView x) {
+    if (!x.valid()) ++missing;
+    else seen.push_back(json_from_mp(x.bytes()));
+    return false;
+  });
+  BOOST_TEST(seen.size() == 2u);
+  BOOST_TEST(missing == 1);
+  BOOST_TEST(get_path(v, FieldPath::parse("tags.1")).as_str() == "y");
+  BOOST_TEST(!get_path(v, FieldPath::parse("tags.2")).valid());
+  BOOST_TEST(get_path(v, FieldPath::parse("a.b.0.c")).as_int() == 1);
+  BOOST_CHECK_THROW(FieldPath::parse("a..b"), Error);
+}
+
+BOOST_AUTO_TEST_CASE(object_ids_are_24_lowercase_hex_and_unique) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = new_object_id();
+    BOOST_TEST(id.size() == 24u);
+    BOOST_TEST(id.find_first_not_of("0123456789abcdef") == std::string::npos);
+    ids.insert(id);
+  }
+  BOOST_TEST(ids.size() == 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_json_is_failed_to_parse) {
+  std::string out;
+  BOOST_TEST(int(ejson_to_msgpack("{\"a\":", out).code) == int(ErrorCode::FailedToParse));
+  BOOST_TEST(int(ejson_to_msgpack("{} x", out).code) == int(ErrorCode::FailedToParse));
+  BOOST_TEST(int(ejson_to_msgpack(R"({"$date":"nope"})", out).code) == int(ErrorCode::BadValue));
+  std::string deep(5000, '[');
+  BOOST_TEST(!ejson_to_msgpack(deep, out).ok());
+}
