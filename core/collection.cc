@@ -1,0 +1,274 @@
+// core/collection.cc — a collection's lifecycle, schema changes and reads (see collection.h).
+// Writes live in collection_write.cc.
+#include <absl/container/btree_set.h>
+
+#include <algorithm>
+
+#include "core/collection_impl.h"
+#include "core/compare.h"
+#include "core/ejson.h"
+#include "core/path.h"
+#include "core/sort.h"
+
+namespace mg {
+
+std::string_view change_op_name(ChangeEvent::Op op) {
+  switch (op) {
+    case ChangeEvent::Op::Insert: return "insert";
+    case ChangeEvent::Op::Update: return "update";
+    case ChangeEvent::Op::Replace: return "replace";
+    case ChangeEvent::Op::Delete: return "delete";
+    case ChangeEvent::Op::Drop: return "drop";
+  }
+  return "insert";
+}
+
+std::string_view doc_id(MpView doc) {
+  MpView id = doc.get("_id");
+  return id.valid() ? id.bytes() : std::string_view();
+}
+
+static IndexSpec id_index_spec() {
+  IndexSpec s;
+  s.fields.emplace_back(FieldPath::parse("_id"), 1);
+  s.unique = true;
+  return s;
+}
+
+Collection::Collection(std::string name, std::unique_ptr<StorageStrategy> storage)
+    : name_(std::move(name)), storage_(std::move(storage)), schema_(Schema::parse(MpView())) {
+  indexes_.push_back(std::make_unique<Index>(id_index_spec()));
+}
+
+Collection::~Collection() {
+  // Index entries point into documents: drop them first.
+  indexes_.clear();
+}
+
+Status Collection::open(MpView schema) {
+  return guard([&]() -> Status {
+    schema_ = Schema::parse(schema);
+    for (auto& spec : schema_->indexes()) indexes_.push_back(std::make_unique<Index>(spec));
+    ValidateOptions basic;
+    basic.max_bytes = 0;
+    Status s = storage_->open([&](std::string_view bytes) -> Status {
+      Status v = validate(bytes, basic);
+      if (!v.ok() || doc_id(MpView(bytes)).empty())
+        return make_status(ErrorCode::StorageError,
+                           "model '" + name_ + "': stored document is invalid: " +
+                               (v.ok() ? "no _id" : v.message));
+      DocRef doc = DocRef::make(bytes);
+      IndexKeys keys;
+      for (auto& ix : indexes_) {
+        ix->keys_of(doc.view(), keys);
+        if (ix->find_conflict(keys, PendingWrite::kNoSlot))
+          return make_status(ErrorCode::DuplicateKey, "model '" + name_ +
+                                                          "': stored documents violate unique "
+                                                          "index " +
+                                                          ix->name());
+      }
+      Impl::insert_slot(*this, Impl::alloc_slot(*this), std::move(doc));
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    seq_ = storage_->last_seq();
+    return Status::OK();
+  });
+}
+
+Result<bool> Collection::set_schema(MpView schema) {
+  return guard([&]() -> Result<bool> {
+    auto next = Schema::parse(schema);
+    if (next->encoded() == schema_->encoded()) return false;
+    // Build every new index aside first: a failure leaves the collection untouched.
+    std::vector<std::unique_ptr<Index>> built(next->indexes().size());
+    std::vector<size_t> reuse(next->indexes().size(), 0);  // position in indexes_, 0 = none
+    for (size_t i = 0; i < next->indexes().size(); ++i) {
+      const IndexSpec& spec = next->indexes()[i];
+      for (size_t j = 1; j < indexes_.size() && !reuse[i]; ++j)
+        if (indexes_[j]->spec().same_as(spec)) reuse[i] = j;
+      if (reuse[i]) continue;
+      auto ix = std::make_unique<Index>(spec);
+      IndexKeys keys;
+      for (uint32_t slot = 0; slot < docs_.size(); ++slot) {
+        if (!docs_[slot]) continue;
+        ix->keys_of(docs_[slot].view(), keys);
+        if (ix->find_conflict(keys, slot)) {
+          Status st = make_status(ErrorCode::DuplicateKey,
+                                  "cannot build unique index " + ix->name() + " on model '" +
+                                      name_ + "': duplicate key " +
+                                      json_from_mp(ix->key_value(docs_[slot].view())));
+          st.key_pattern = ix->key_pattern();
+          st.key_value = ix->key_value(docs_[slot].view());
+          return st;
+        }
+        ix->insert(keys, slot);
+      }
+      built[i] = std::move(ix);
+    }
+    std::vector<std::unique_ptr<Index>> next_indexes;
+    next_indexes.push_back(std::move(indexes_[0]));
+    for (size_t i = 0; i < built.size(); ++i)
+      next_indexes.push_back(reuse[i] ? std::move(indexes_[reuse[i]]) : std::move(built[i]));
+    indexes_ = std::move(next_indexes);
+    schema_ = std::move(next);
+    return true;
+  });
+}
+
+void Collection::Impl::for_each_match(const Collection& c, const Matcher& m, QueryStats* stats,
+                                      const std::function<bool(uint32_t, MpView)>& fn) {
+  Plan plan = plan_query(m, c.indexes_);
+  QueryStats local;
+  QueryStats& st = stats ? *stats : local;
+  st.plan = plan.describe();
+  if (!plan.index) {
+    for (uint32_t slot = 0; slot < c.docs_.size(); ++slot) {
+      if (!c.docs_[slot]) continue;
+      ++st.docs_examined;
+      MpView d = c.docs_[slot].view();
+      if (m.matches(d) && !fn(slot, d)) return;
+    }
+    return;
+  }
+  absl::flat_hash_set<uint32_t> seen;
+  bool stop = false;
+  for (auto& b : plan.bounds) {
+    st.keys_examined += plan.index->scan(b, false, [&](uint32_t slot) {
+      if (plan.needs_dedup && !seen.insert(slot).second) return true;
+      ++st.docs_examined;
+      MpView d = c.docs_[slot].view();
+      if (m.matches(d) && !fn(slot, d)) stop = true;
+      return !stop;
+    });
+    if (stop) return;
+  }
+}
+
+std::vector<uint32_t> Collection::Impl::select(const Collection& c, const Matcher& m,
+                                               MpView sort_view, bool multi) {
+  SortSpec sort = SortSpec::compile(sort_view);
+  std::vector<uint32_t> out;
+  for_each_match(c, m, nullptr, [&](uint32_t slot, MpView d) {
+    if (!sort.empty() && !out.empty()) {
+      if (!multi) {
+        if (sort.compare(d, c.docs_[out[0]].view()) < 0) out[0] = slot;
+        return true;
+      }
+    }
+    out.push_back(slot);
+    return multi || !sort.empty();
+  });
+  if (multi && !sort.empty())
+    std::stable_sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) {
+      return sort.compare(c.docs_[a].view(), c.docs_[b].view()) < 0;
+    });
+  return out;
+}
+
+Result<std::vector<DocRef>> Collection::find(const FindSpec& spec, QueryStats* stats) {
+  return guard([&]() -> Result<std::vector<DocRef>> {
+    if (spec.skip < 0 || spec.limit < 0)
+      fail(ErrorCode::BadValue, "skip and limit must not be negative");
+    auto m = Matcher::compile(spec.filter);
+    SortSpec sort = SortSpec::compile(spec.sort);
+    auto skip = uint64_t(spec.skip), limit = uint64_t(spec.limit);
+    std::vector<uint32_t> slots;
+    uint64_t wanted = limit ? skip + limit : UINT64_MAX;
+    Impl::for_each_match(*this, *m, stats, [&](uint32_t slot, MpView) {
+      slots.push_back(slot);
+      return !sort.empty() || slots.size() < wanted;
+    });
+    auto less = [&](uint32_t a, uint32_t b) {
+      return sort.compare(docs_[a].view(), docs_[b].view()) < 0;
+    };
+    if (!sort.empty()) {
+      if (limit && wanted < slots.size()) {
+        std::partial_sort(slots.begin(), slots.begin() + int64_t(wanted), slots.end(), less);
+        slots.resize(wanted);
+      } else {
+        std::stable_sort(slots.begin(), slots.end(), less);
+      }
+    }
+    std::vector<DocRef> out;
+    for (uint64_t i = skip; i < slots.size() && (!limit || out.size() < limit); ++i)
+      out.push_back(docs_[slots[i]]);
+    return out;
+  });
+}
+
+Result<DocRef> Collection::find_by_id(MpView id) {
+  return guard([&]() -> Result<DocRef> {
+    IndexBounds b;
+    b.eq.emplace_back(id.bytes());
+    DocRef found;
+    indexes_[0]->scan(b, false, [&](uint32_t slot) {
+      found = docs_[slot];
+      return false;
+    });
+    return found;
+  });
+}
+
+Result<uint64_t> Collection::count(MpView filter, QueryStats* stats) {
+  return guard([&]() -> Result<uint64_t> {
+    auto m = Matcher::compile(filter);
+    if (m->matches_all()) return uint64_t(count_);
+    Plan plan = plan_query(*m, indexes_);
+    if (plan.index && plan.covered) {
+      uint64_t n = 0;
+      for (auto& b : plan.bounds) n += plan.index->count(b);
+      if (stats) {
+        stats->plan = "COUNT_SCAN " + plan.index->name();
+        stats->keys_examined = n;
+      }
+      return n;
+    }
+    uint64_t n = 0;
+    Impl::for_each_match(*this, *m, stats, [&](uint32_t, MpView) {
+      ++n;
+      return true;
+    });
+    return n;
+  });
+}
+
+Result<std::vector<std::string>> Collection::distinct(std::string_view field, MpView filter) {
+  return guard([&]() -> Result<std::vector<std::string>> {
+    FieldPath path = FieldPath::parse(field);
+    auto m = Matcher::compile(filter);
+    struct Less {
+      bool operator()(MpView a, MpView b) const { return compare_values(a, b) < 0; }
+    };
+    absl::btree_set<MpView, Less> values;
+    Impl::for_each_match(*this, *m, nullptr, [&](uint32_t, MpView d) {
+      visit_path(d, path, 0, [&](MpView v) {
+        if (!v.valid()) return false;
+        if (v.type() == MpType::Array) {
+          ArrayIter it(v);
+          MpView e;
+          while (it.next(e)) values.insert(e);
+        } else {
+          values.insert(v);
+        }
+        return false;
+      });
+      return true;
+    });
+    std::vector<std::string> out;
+    for (MpView v : values) out.emplace_back(v.bytes());
+    return out;
+  });
+}
+
+CollectionStats Collection::stats() const {
+  CollectionStats s;
+  s.count = count_;
+  s.index_count = indexes_.size();
+  s.doc_bytes = doc_bytes_;
+  for (auto& ix : indexes_) s.index_bytes += ix->memory_bytes();
+  s.storage = storage_->stats();
+  return s;
+}
+
+}  // namespace mg

@@ -1,0 +1,134 @@
+// core/collection.h — one model's documents, indexes and schema, over a StorageStrategy.
+//
+// A Collection answers every query from memory and persists every change through its
+// StorageStrategy first (DESIGN.md decision 5): a write is checked completely (validation,
+// schema, unique indexes, also within a batch), then handed to `storage.apply`, and only when
+// the strategy accepted it does it become visible in memory. A failed operation therefore
+// changes nothing: not the documents, not the indexes, not the change events.
+//
+// Not thread-safe: owned by one model actor. No exception escapes: every method returns a
+// Status or Result. Every applied write appends one ChangeEvent per document to `events` (when
+// given), numbered by a per-model `seq` that continues from the storage's last_seq().
+#pragma once
+
+#include <absl/container/flat_hash_set.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/document.h"
+#include "core/error.h"
+#include "core/index.h"
+#include "core/msgpack.h"
+#include "core/schema.h"
+#include "storage/storage_strategy.h"
+
+namespace mg {
+
+struct ChangeEvent {
+  enum class Op : uint8_t { Insert, Update, Replace, Delete, Drop };
+  uint64_t seq = 0;
+  Op op = Op::Insert;
+  std::string id;  // encoded _id (empty for Drop)
+  DocRef doc;      // document after the write (empty for Delete / Drop)
+  Date ts;
+};
+std::string_view change_op_name(ChangeEvent::Op op);
+
+// How the last query ran (MongoDB's explain, in small).
+struct QueryStats {
+  std::string plan;  // "COLLSCAN", "IXSCAN email_1", "COUNT_SCAN status_1"
+  uint64_t keys_examined = 0;
+  uint64_t docs_examined = 0;
+};
+
+struct FindSpec {
+  MpView filter;  // invalid view = {}
+  MpView sort;
+  int64_t skip = 0;
+  int64_t limit = 0;  // 0 = no limit
+};
+
+struct WriteResult {
+  uint64_t matched = 0;
+  uint64_t modified = 0;
+  std::string upserted_id;  // encoded, empty when none
+};
+
+struct CollectionStats {
+  uint64_t count = 0;
+  uint64_t index_count = 0;
+  uint64_t doc_bytes = 0;    // encoded bytes of all documents
+  uint64_t index_bytes = 0;  // approximate
+  StorageStats storage;
+};
+
+class Collection {
+ public:
+  // The collection owns its storage. Call open() before anything else.
+  Collection(std::string name, std::unique_ptr<StorageStrategy> storage);
+  ~Collection();
+
+  // Loads every stored document (building the indexes of the current schema) and the last seq.
+  // StorageError when the stored data cannot be read; DuplicateKey if it violates a unique index.
+  Status open(MpView schema = MpView());
+
+  const std::string& name() const { return name_; }
+  StorageStrategy& storage() { return *storage_; }
+  const Schema& schema() const { return *schema_; }
+  uint64_t last_seq() const { return seq_; }
+  size_t size() const { return count_; }
+
+  // defineModel: replaces the schema; indexes it adds are built, those it drops removed. A new
+  // unique index over duplicates fails with DuplicateKey and keeps the old schema. Returns
+  // whether anything changed (false when the schema is identical).
+  Result<bool> set_schema(MpView schema);
+
+  // Writes. `docs` are untrusted MessagePack bytes; each gets an ObjectId `_id` if it has none.
+  // insert_many is all or nothing: the error's `index` names the failing document.
+  Result<std::vector<std::string>> insert_many(std::span<const std::string_view> docs,
+                                               std::vector<ChangeEvent>* events);
+  Result<WriteResult> update(MpView filter, MpView update, bool upsert, bool multi,
+                             std::vector<ChangeEvent>* events);
+  Result<WriteResult> replace_one(MpView filter, MpView replacement, bool upsert,
+                                  std::vector<ChangeEvent>* events);
+  Result<uint64_t> remove(MpView filter, bool multi, std::vector<ChangeEvent>* events);
+  // findOneAndUpdate / findOneAndDelete: the document before (or after) the write, or an empty
+  // DocRef when nothing matched (and nothing was upserted).
+  Result<DocRef> find_one_and_update(MpView filter, MpView update, MpView sort, bool upsert,
+                                     bool return_after, std::vector<ChangeEvent>* events);
+  Result<DocRef> find_one_and_delete(MpView filter, MpView sort,
+                                     std::vector<ChangeEvent>* events);
+  // Deletes every document (dropModel / clear), as one change.
+  Status clear(std::vector<ChangeEvent>* events);
+  // Deletes documents whose TTL-indexed date is older than its ttlSeconds. Returns how many.
+  Result<uint64_t> expire(Date now, std::vector<ChangeEvent>* events);
+
+  // Reads. Documents are returned by reference (immutable bytes).
+  Result<std::vector<DocRef>> find(const FindSpec& spec, QueryStats* stats = nullptr);
+  Result<DocRef> find_by_id(MpView id);
+  Result<uint64_t> count(MpView filter, QueryStats* stats = nullptr);
+  // Distinct values of `field` among matching documents (arrays flattened), in value order.
+  Result<std::vector<std::string>> distinct(std::string_view field, MpView filter);
+
+  CollectionStats stats() const;
+
+  struct Impl;
+
+ private:
+  std::string name_;
+  std::unique_ptr<StorageStrategy> storage_;
+  std::shared_ptr<const Schema> schema_;
+  std::vector<std::unique_ptr<Index>> indexes_;  // [0] is _id
+  std::vector<DocRef> docs_;                     // by slot; empty = free
+  std::vector<uint32_t> free_slots_;
+  size_t count_ = 0;
+  uint64_t doc_bytes_ = 0;
+  uint64_t seq_ = 0;
+  friend struct Impl;
+};
+
+}  // namespace mg

@@ -1,0 +1,57 @@
+// core/collection_impl.h — internals shared by collection.cc (lifecycle, reads) and
+// collection_write.cc (writes). Not part of the public API.
+#pragma once
+
+#include <functional>
+
+#include "core/collection.h"
+#include "core/filter.h"
+#include "core/planner.h"
+
+namespace mg {
+
+// A document about to be written: a new version for `slot` (kNoSlot for an insert), or a
+// deletion of `slot` (doc empty).
+struct PendingWrite {
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  uint32_t slot = kNoSlot;
+  DocRef doc;
+  ChangeEvent::Op op = ChangeEvent::Op::Insert;
+};
+
+struct Collection::Impl {
+  // Calls fn(slot, doc) for every document matching `m` (planned through an index when one
+  // fits); fn returns false to stop. Fills `stats`.
+  static void for_each_match(const Collection& c, const Matcher& m, QueryStats* stats,
+                             const std::function<bool(uint32_t, MpView)>& fn);
+  // Slots of the matches in `sort` order (all, or the first when !multi).
+  static std::vector<uint32_t> select(const Collection& c, const Matcher& m, MpView sort,
+                                      bool multi);
+
+  // Turns untrusted bytes into a stored document: limits, field names, `_id` (generated when
+  // absent), schema defaults and timestamps, then schema validation.
+  static DocRef prepare_insert(const Collection& c, std::string_view raw, Date now);
+  // Checks a finished document (after an update or replacement) and stores it.
+  static DocRef finish_doc(const Collection& c, std::string&& encoded);
+
+  // Checks every unique index for the whole batch (against stored documents not rewritten by
+  // the batch, and within the batch). Throws DuplicateKey with `index` = batch position.
+  static void check_unique(const Collection& c, std::span<const PendingWrite> batch);
+
+  // Persists the batch through storage (one apply call) and then applies it to memory,
+  // emitting events. Throws StorageError (nothing changed) if the storage refused it.
+  static void commit(Collection& c, std::span<PendingWrite> batch,
+                     std::vector<ChangeEvent>* events);
+
+  static void insert_slot(Collection& c, uint32_t slot, DocRef doc);
+  static uint32_t alloc_slot(Collection& c);
+  static void erase_slot(Collection& c, uint32_t slot);
+
+  static Result<WriteResult> upsert(Collection& c, const Matcher& m, const class Update* u,
+                                    MpView replacement, std::vector<ChangeEvent>* events);
+};
+
+// The encoded `_id` of a stored document.
+std::string_view doc_id(MpView doc);
+
+}  // namespace mg

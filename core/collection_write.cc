@@ -1,0 +1,423 @@
+// core/collection_write.cc — every write of a collection (see collection.h).
+//
+// Each write runs in three phases, so that a failure changes nothing:
+//   1. build: the new documents are computed and fully checked (limits, field names, _id,
+//      schema) — nothing is touched yet;
+//   2. check_unique: every unique index is probed for the whole batch;
+//   3. commit: the batch goes to the StorageStrategy in one apply(); only if it accepted do
+//      the documents and indexes change in memory and events get their seq.
+#include <absl/container/btree_set.h>
+
+#include <deque>
+
+#include "core/collection_impl.h"
+#include "core/compare.h"
+#include "core/ejson.h"
+#include "core/objectid.h"
+#include "core/update.h"
+
+namespace mg {
+
+namespace {
+
+constexpr size_t kMaxDocumentBytes = 16u << 20;
+
+bool scalar_id(MpView id) {
+  MpType t = id.type();
+  return t != MpType::Nil && t != MpType::Array && t != MpType::Map;
+}
+
+// A new ObjectId `_id` first, then the document's own fields.
+std::string with_generated_id(MpView doc) {
+  std::string out;
+  out.reserve(doc.byte_size() + 32);
+  MpWriter w(out);
+  w.map_header(doc.count() + 1);
+  w.str("_id");
+  char oid[24];
+  new_object_id(oid);
+  w.str(std::string_view(oid, 24));
+  const uint8_t* end = doc.end();
+  out.append(reinterpret_cast<const char*>(doc.first()), size_t(end - doc.first()));
+  return out;
+}
+
+void check_size(size_t n) {
+  if (n > kMaxDocumentBytes)
+    fail(ErrorCode::DocumentTooLarge, "document of " + std::to_string(n) +
+                                          " bytes exceeds the 16 MiB limit");
+}
+
+void check_schema(const Schema& schema, MpView doc) {
+  Status s = schema.validate(doc);
+  if (!s.ok()) fail(std::move(s));
+}
+
+// Throws ImmutableField unless `doc` keeps exactly the `_id` of `old`.
+void check_same_id(MpView old, const Value& doc) {
+  MpView old_id = old.get("_id");
+  const Value* id = doc.find("_id");
+  std::string enc = id ? id->encode() : std::string();
+  if (!id || id->type() != old_id.type() || compare_values(MpView(enc), old_id) != 0)
+    fail(ErrorCode::ImmutableField,
+         "the write would change the immutable field '_id' (was " +
+             json_from_mp(old_id.bytes()) + ")");
+}
+
+[[noreturn]] void duplicate(const Collection& c, const Index& ix, MpView doc, size_t pos) {
+  Status s = make_status(ErrorCode::DuplicateKey,
+                         "E11000 duplicate key error collection: " + c.name() +
+                             " index: " + ix.name() + " dup key: " +
+                             json_from_mp(ix.key_value(doc)));
+  s.key_pattern = ix.key_pattern();
+  s.key_value = ix.key_value(doc);
+  s.index = int64_t(pos);
+  fail(std::move(s));
+}
+
+}  // namespace
+
+DocRef Collection::Impl::prepare_insert(const Collection& c, std::string_view raw, Date now) {
+  ValidateOptions opts;
+  opts.document_names = true;
+  opts.max_bytes = kMaxDocumentBytes;
+  Status s = validate(raw, opts);
+  if (!s.ok()) fail(std::move(s));
+  MpView v(raw);
+  MpView id = v.get("_id");
+  if (id.valid() && !scalar_id(id))
+    fail(ErrorCode::BadValue, "_id must be a non-nil scalar (not null, an array or a map)");
+  if (c.schema_->inserts_unchanged()) {
+    if (!id.valid()) {
+      std::string bytes = with_generated_id(v);
+      check_size(bytes.size());
+      check_schema(*c.schema_, MpView(bytes));
+      return DocRef::make(bytes);
+    }
+    check_schema(*c.schema_, v);
+    return DocRef::make(raw);
+  }
+  Value doc = Value::from(v);
+  if (!id.valid()) doc.as_map().insert(doc.as_map().begin(), {"_id", Value::str(new_object_id())});
+  c.schema_->prepare_insert(doc, now);
+  return finish_doc(c, doc.encode());
+}
+
+DocRef Collection::Impl::finish_doc(const Collection& c, std::string&& encoded) {
+  ValidateOptions opts;
+  opts.document_names = true;
+  opts.max_bytes = kMaxDocumentBytes;
+  Status s = validate(encoded, opts);
+  if (!s.ok()) fail(std::move(s));
+  check_schema(*c.schema_, MpView(encoded));
+  return DocRef::make(encoded);
+}
+
+void Collection::Impl::check_unique(const Collection& c, std::span<const PendingWrite> batch) {
+  absl::flat_hash_set<uint32_t> rewritten;
+  for (auto& w : batch)
+    if (w.slot != PendingWrite::kNoSlot) rewritten.insert(w.slot);
+  IndexKeys keys;
+  for (auto& ix : c.indexes_) {
+    if (!ix->unique()) continue;
+    const Index* index = ix.get();
+    auto less = [index](const uint8_t* a, const uint8_t* b) {
+      return index->compare_keys(a, b) < 0;
+    };
+    absl::btree_set<const uint8_t*, decltype(less)> in_batch(less);
+    std::deque<std::string> keep;  // compound keys must outlive in_batch
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const PendingWrite& w = batch[i];
+      if (!w.doc) continue;
+      ix->keys_of(w.doc.view(), keys);
+      if (ix->find_conflict(keys, w.slot, rewritten.empty() ? nullptr : &rewritten))
+        duplicate(c, *ix, w.doc.view(), i);
+      if (batch.size() == 1) continue;
+      for (size_t k = 0; k < keys.keys.size(); ++k) {
+        const uint8_t* key = keys.keys[k];
+        if (!keys.owned.empty()) key = reinterpret_cast<const uint8_t*>(keep.emplace_back(keys.owned[k]).data());
+        if (!in_batch.insert(key).second) duplicate(c, *ix, w.doc.view(), i);
+      }
+    }
+  }
+}
+
+uint32_t Collection::Impl::alloc_slot(Collection& c) {
+  if (!c.free_slots_.empty()) {
+    uint32_t s = c.free_slots_.back();
+    c.free_slots_.pop_back();
+    return s;
+  }
+  c.docs_.emplace_back();
+  return uint32_t(c.docs_.size() - 1);
+}
+
+void Collection::Impl::insert_slot(Collection& c, uint32_t slot, DocRef doc) {
+  IndexKeys keys;
+  for (auto& ix : c.indexes_) {
+    ix->keys_of(doc.view(), keys);
+    ix->insert(keys, slot);
+  }
+  c.doc_bytes_ += doc.size();
+  c.docs_[slot] = std::move(doc);
+  ++c.count_;
+}
+
+void Collection::Impl::erase_slot(Collection& c, uint32_t slot) {
+  for (auto& ix : c.indexes_) ix->erase(c.docs_[slot].view(), slot);
+  c.doc_bytes_ -= c.docs_[slot].size();
+  c.docs_[slot] = DocRef();
+  c.free_slots_.push_back(slot);
+  --c.count_;
+}
+
+void Collection::Impl::commit(Collection& c, std::span<PendingWrite> batch,
+                              std::vector<ChangeEvent>* events) {
+  if (batch.empty()) return;
+  std::vector<Change> changes(batch.size());
+  uint64_t seq = c.seq_;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const PendingWrite& w = batch[i];
+    Change& ch = changes[i];
+    ch.seq = ++seq;
+    if (w.doc) {
+      ch.op = w.slot == PendingWrite::kNoSlot ? Change::Op::Insert : Change::Op::Replace;
+      ch.doc = w.doc.bytes();
+      ch.id = doc_id(w.doc.view());
+    } else {
+      ch.op = Change::Op::Delete;
+      ch.id = doc_id(c.docs_[w.slot].view());
+    }
+  }
+  Status s = c.storage_->apply(changes);
+  if (!s.ok()) {
+    if (s.code != ErrorCode::DuplicateKey) s.code = ErrorCode::StorageError;
+    fail(std::move(s));
+  }
+  Date now = Date::now();
+  if (events) events->reserve(events->size() + batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingWrite& w = batch[i];
+    if (events) events->push_back(ChangeEvent{changes[i].seq, w.op, std::string(changes[i].id),
+                                              w.doc, now});
+    if (w.slot == PendingWrite::kNoSlot) {
+      insert_slot(c, alloc_slot(c), std::move(w.doc));
+    } else if (!w.doc) {
+      erase_slot(c, w.slot);
+    } else {
+      for (auto& ix : c.indexes_) ix->erase(c.docs_[w.slot].view(), w.slot);
+      c.doc_bytes_ -= c.docs_[w.slot].size();
+      c.docs_[w.slot] = DocRef();
+      --c.count_;
+      insert_slot(c, w.slot, std::move(w.doc));
+    }
+  }
+  c.seq_ = seq;
+}
+
+Result<std::vector<std::string>> Collection::insert_many(std::span<const std::string_view> docs,
+                                                         std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Result<std::vector<std::string>> {
+    Date now = Date::now();
+    std::vector<PendingWrite> batch(docs.size());
+    for (size_t i = 0; i < docs.size(); ++i) {
+      try {
+        batch[i].doc = Impl::prepare_insert(*this, docs[i], now);
+      } catch (Error& e) {
+        e.status.index = int64_t(i);
+        throw;
+      }
+    }
+    Impl::check_unique(*this, batch);
+    std::vector<std::string> ids;
+    ids.reserve(batch.size());
+    for (auto& w : batch) ids.emplace_back(doc_id(w.doc.view()));
+    Impl::commit(*this, batch, events);
+    return ids;
+  });
+}
+
+Result<WriteResult> Collection::Impl::upsert(Collection& c, const Matcher& m, const Update* u,
+                                             MpView replacement,
+                                             std::vector<ChangeEvent>* events) {
+  Date now = Date::now();
+  Value doc = Value::map();
+  for (auto& [path, val] : m.equalities()) set_path(doc, path, Value::from(MpView(val)));
+  if (u) {
+    u->apply(doc, true, now);
+  } else {
+    Value seed_id = doc.find("_id") ? *doc.find("_id") : Value();
+    doc = Value::from(replacement);
+    if (!seed_id.is_nil() && !doc.find("_id"))
+      doc.as_map().insert(doc.as_map().begin(), {"_id", std::move(seed_id)});
+  }
+  if (Value* id = doc.find("_id")) {  // _id first, as MongoDB stores it
+    Value keep = std::move(*id);
+    doc.erase("_id");
+    doc.as_map().insert(doc.as_map().begin(), {"_id", std::move(keep)});
+  }
+  std::string bytes = doc.encode();
+  PendingWrite w;
+  w.doc = prepare_insert(c, bytes, now);
+  check_unique(c, {&w, 1});
+  WriteResult r;
+  r.upserted_id = std::string(doc_id(w.doc.view()));
+  commit(c, {&w, 1}, events);
+  return r;
+}
+
+Result<WriteResult> Collection::update(MpView filter, MpView update, bool upsert, bool multi,
+                                       std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Result<WriteResult> {
+    auto m = Matcher::compile(filter);
+    auto u = Update::compile(update);
+    std::vector<uint32_t> slots = Impl::select(*this, *m, MpView(), multi);
+    if (slots.empty() && upsert) return Impl::upsert(*this, *m, u.get(), MpView(), events);
+    WriteResult r;
+    r.matched = slots.size();
+    Date now = Date::now();
+    std::vector<PendingWrite> batch;
+    for (uint32_t slot : slots) {
+      MpView old = docs_[slot].view();
+      Value v = Value::from(old);
+      if (!u->apply(v, false, now)) continue;
+      check_same_id(old, v);
+      schema_->prepare_update(v, now);
+      batch.push_back(PendingWrite{slot, Impl::finish_doc(*this, v.encode()),
+                                   ChangeEvent::Op::Update});
+    }
+    r.modified = batch.size();
+    Impl::check_unique(*this, batch);
+    Impl::commit(*this, batch, events);
+    return r;
+  });
+}
+
+Result<WriteResult> Collection::replace_one(MpView filter, MpView replacement, bool upsert,
+                                            std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Result<WriteResult> {
+    ValidateOptions opts;
+    opts.document_names = true;
+    opts.max_bytes = kMaxDocumentBytes;
+    if (!replacement.valid()) fail(ErrorCode::BadValue, "replaceOne needs a replacement document");
+    Status s = validate(replacement.bytes(), opts);
+    if (!s.ok()) fail(std::move(s));
+    auto m = Matcher::compile(filter);
+    std::vector<uint32_t> slots = Impl::select(*this, *m, MpView(), false);
+    if (slots.empty())
+      return upsert ? Impl::upsert(*this, *m, nullptr, replacement, events) : WriteResult{};
+    uint32_t slot = slots[0];
+    MpView old = docs_[slot].view();
+    Value v = Value::from(replacement);
+    if (v.find("_id")) check_same_id(old, v);
+    else v.as_map().insert(v.as_map().begin(), {"_id", Value::from(old.get("_id"))});
+    if (schema_->timestamps() && !v.find("createdAt") && old.get("createdAt").valid())
+      v.set("createdAt", Value::from(old.get("createdAt")));
+    schema_->prepare_update(v, Date::now());
+    PendingWrite w{slot, Impl::finish_doc(*this, v.encode()), ChangeEvent::Op::Replace};
+    WriteResult r;
+    r.matched = 1;
+    if (w.doc.bytes() == docs_[slot].bytes()) return r;
+    r.modified = 1;
+    Impl::check_unique(*this, {&w, 1});
+    Impl::commit(*this, {&w, 1}, events);
+    return r;
+  });
+}
+
+Result<uint64_t> Collection::remove(MpView filter, bool multi, std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Result<uint64_t> {
+    auto m = Matcher::compile(filter);
+    std::vector<uint32_t> slots = Impl::select(*this, *m, MpView(), multi);
+    std::vector<PendingWrite> batch;
+    for (uint32_t slot : slots) batch.push_back(PendingWrite{slot, DocRef(), ChangeEvent::Op::Delete});
+    Impl::commit(*this, batch, events);
+    return uint64_t(batch.size());
+  });
+}
+
+Result<DocRef> Collection::find_one_and_update(MpView filter, MpView update, MpView sort,
+                                               bool upsert, bool return_after,
+                                               std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Result<DocRef> {
+    auto m = Matcher::compile(filter);
+    auto u = Update::compile(update);
+    std::vector<uint32_t> slots = Impl::select(*this, *m, sort, false);
+    if (slots.empty()) {
+      if (!upsert) return DocRef();
+      WriteResult r = Impl::upsert(*this, *m, u.get(), MpView(), events).value();
+      return return_after ? find_by_id(MpView(r.upserted_id)).value() : DocRef();
+    }
+    uint32_t slot = slots[0];
+    DocRef before = docs_[slot];
+    Value v = Value::from(before.view());
+    Date now = Date::now();
+    if (u->apply(v, false, now)) {
+      check_same_id(before.view(), v);
+      schema_->prepare_update(v, now);
+      PendingWrite w{slot, Impl::finish_doc(*this, v.encode()), ChangeEvent::Op::Update};
+      Impl::check_unique(*this, {&w, 1});
+      Impl::commit(*this, {&w, 1}, events);
+    }
+    return return_after ? docs_[slot] : before;
+  });
+}
+
+Result<DocRef> Collection::find_one_and_delete(MpView filter, MpView sort,
+                                               std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Result<DocRef> {
+    auto m = Matcher::compile(filter);
+    std::vector<uint32_t> slots = Impl::select(*this, *m, sort, false);
+    if (slots.empty()) return DocRef();
+    DocRef before = docs_[slots[0]];
+    PendingWrite w{slots[0], DocRef(), ChangeEvent::Op::Delete};
+    Impl::commit(*this, {&w, 1}, events);
+    return before;
+  });
+}
+
+Status Collection::clear(std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Status {
+    Change ch;
+    ch.op = Change::Op::Clear;
+    ch.seq = seq_ + 1;
+    Status s = storage_->apply({&ch, 1});
+    if (!s.ok()) {
+      s.code = ErrorCode::StorageError;
+      return s;
+    }
+    for (auto& ix : indexes_) ix->clear();
+    docs_.clear();
+    free_slots_.clear();
+    count_ = 0;
+    doc_bytes_ = 0;
+    seq_ = ch.seq;
+    if (events) events->push_back(ChangeEvent{seq_, ChangeEvent::Op::Drop, {}, {}, Date::now()});
+    return Status::OK();
+  });
+}
+
+Result<uint64_t> Collection::expire(Date now, std::vector<ChangeEvent>* events) {
+  return guard([&]() -> Result<uint64_t> {
+    absl::flat_hash_set<uint32_t> seen;
+    std::vector<PendingWrite> batch;
+    for (auto& ix : indexes_) {
+      if (ix->spec().ttl_seconds < 0) continue;
+      IndexBounds b;
+      b.has_range = true;
+      b.range_rank = 7;  // dates
+      std::string cutoff;
+      MpWriter(cutoff).date(Date{now.sec - ix->spec().ttl_seconds, now.nsec});
+      b.upper = RangeEnd{cutoff, false};
+      ix->scan(b, false, [&](uint32_t slot) {
+        if (seen.insert(slot).second)
+          batch.push_back(PendingWrite{slot, DocRef(), ChangeEvent::Op::Delete});
+        return true;
+      });
+    }
+    Impl::commit(*this, batch, events);
+    return uint64_t(batch.size());
+  });
+}
+
+}  // namespace mg

@@ -1,0 +1,125 @@
+// core/index.h — secondary (and `_id`) indexes over a collection's documents.
+//
+// An index is an ordered set (absl B-tree) of entries {key, slot}. For a single-field index
+// the key is a pointer straight into the document's MessagePack bytes (no copy: documents are
+// immutable and outlive their entries); a missing field points at a static nil. A compound
+// index owns a small encoded array [v1, v2, ...] per entry. An array field makes the index
+// multikey: one entry per element (as in MongoDB). Entries are ordered by MongoDB's value order
+// (compare.h) with each field's direction, then by slot.
+//
+// Scans take Bounds in value space (equalities on a prefix of the fields, then an optional
+// range on the next field) and are type-bracketed like MongoDB's: {$gt: 5} scans numbers only.
+// Callers always re-check the filter on what a scan returns unless the index fully covers it.
+#pragma once
+
+#include <absl/container/btree_set.h>
+#include <absl/container/flat_hash_set.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/document.h"
+#include "core/msgpack.h"
+#include "core/schema.h"
+
+namespace mg {
+
+// The keys one document contributes to an index.
+struct IndexKeys {
+  std::vector<const uint8_t*> keys;  // pointers into the doc, or into `owned`
+  std::vector<std::string> owned;    // encoded compound keys (stable storage for pointers)
+  void clear() {
+    keys.clear();
+    owned.clear();
+  }
+};
+
+// One end of a range in value space: a value (inclusive or not), or open (the edge of the
+// value's type bracket).
+struct RangeEnd {
+  std::string value;  // encoded; empty = open
+  bool inclusive = false;
+};
+
+// What to scan: equalities on fields [0, eq.size()), then optionally a range on field eq.size().
+struct IndexBounds {
+  std::vector<std::string> eq;  // encoded values
+  bool has_range = false;
+  int range_rank = 0;  // type bracket of the range (type_rank of its operand)
+  RangeEnd lower, upper;
+};
+
+class Index {
+ public:
+  explicit Index(IndexSpec spec);
+  ~Index();
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  const IndexSpec& spec() const { return spec_; }
+  const std::string& name() const { return name_; }
+  bool unique() const { return spec_.unique; }
+  // True once any document contributed several keys (an array field).
+  bool multikey() const { return multikey_; }
+  size_t entries() const { return set_.size(); }
+
+  // Computes the keys `doc` contributes (deduplicated).
+  void keys_of(MpView doc, IndexKeys& out) const;
+
+  // For a unique index: the slot of another document (slot != self, and not in `ignore`)
+  // holding one of `keys`, or nullopt. Non-unique indexes never conflict.
+  std::optional<uint32_t> find_conflict(
+      const IndexKeys& keys, uint32_t self,
+      const absl::flat_hash_set<uint32_t>* ignore = nullptr) const;
+
+  // Orders two keys of this index (as stored: single values or encoded compound arrays).
+  int compare_keys(const uint8_t* a, const uint8_t* b) const;
+
+  // Adds / removes the entries of a document. `erase` recomputes the keys from the document,
+  // which must be the same bytes that were inserted.
+  void insert(IndexKeys& keys, uint32_t slot);
+  void erase(MpView doc, uint32_t slot);
+  void clear();
+
+  // Calls fn(slot) for each entry within `b`, in index order (reverse when `reverse`); fn
+  // returns false to stop. Returns the number of keys examined.
+  uint64_t scan(const IndexBounds& b, bool reverse, const std::function<bool(uint32_t)>& fn) const;
+  // Number of entries within `b` (no document is read).
+  uint64_t count(const IndexBounds& b) const;
+
+  // The encoded key value(s) of `doc` for error details: {field: value, ...} as a map, and the
+  // key pattern {field: dir, ...}.
+  std::string key_pattern() const;
+  std::string key_value(MpView doc) const;
+
+  // Approximate heap bytes used by the entries.
+  size_t memory_bytes() const;
+
+  struct Entry {
+    const uint8_t* key;
+    uint32_t slot;
+  };
+  struct Probe;
+  struct Less {
+    using is_transparent = void;
+    const Index* ix;
+    bool operator()(const Entry& a, const Entry& b) const;
+    bool operator()(const Entry& a, const Probe& b) const;
+    bool operator()(const Probe& a, const Entry& b) const;
+  };
+
+ private:
+  void add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const;
+
+  IndexSpec spec_;
+  std::string name_;
+  bool compound_;
+  std::vector<int> dirs_;
+  bool multikey_ = false;
+  absl::btree_set<Entry, Less> set_;
+};
+
+}  // namespace mg

@@ -1,0 +1,358 @@
+// Collection: writes are all-or-nothing and storage-first, unique indexes hold across batches
+// and updates, the planner uses indexes (documents examined are counted), schema changes
+// build and drop indexes, TTL expiry, and the defects found in memgoose do not exist here.
+#define BOOST_TEST_MODULE collection
+#include <boost/test/unit_test.hpp>
+
+#include "core/collection.h"
+#include "core/ejson.h"
+#include "storage/memory_storage.h"
+
+using namespace mg;
+
+namespace {
+
+std::string J(const char* json) { return mp_from_json(json); }
+MpView V(const std::string& s) { return MpView(s); }
+
+// A storage that records what it was told and can be made to fail.
+struct RecordingStorage : StorageStrategy {
+  std::vector<std::pair<Change::Op, std::string>>* log;
+  bool* fail_next;
+  RecordingStorage(std::vector<std::pair<Change::Op, std::string>>* l, bool* f)
+      : log(l), fail_next(f) {}
+  Status open(const std::function<Status(std::string_view)>&) override { return {}; }
+  uint64_t last_seq() const override { return 0; }
+  Status apply(std::span<const Change> changes) override {
+    if (*fail_next) return make_status(ErrorCode::StorageError, "disk full (test)");
+    for (auto& c : changes) log->emplace_back(c.op, std::string(c.id));
+    return {};
+  }
+  Status commit() override { return {}; }
+  Status flush() override { return {}; }
+  void close() override {}
+  Status destroy() override { return {}; }
+  StorageStats stats() const override { return {}; }
+};
+
+struct Fixture {
+  std::vector<std::pair<Change::Op, std::string>> log;
+  bool fail_storage = false;
+  Collection c{"User", std::make_unique<RecordingStorage>(&log, &fail_storage)};
+  std::vector<ChangeEvent> events;
+
+  Fixture() {
+    std::string schema = J(R"({"fields":{"email":{"type":"string","unique":true},
+      "status":{"type":"string","index":true},"age":{"type":"int","min":0}},
+      "indexes":[{"fields":{"city":1,"age":-1}}]})");
+    BOOST_REQUIRE(c.open(V(schema)).ok());
+  }
+  void insert(std::initializer_list<const char*> docs) {
+    std::vector<std::string> enc;
+    for (auto* d : docs) enc.push_back(J(d));
+    std::vector<std::string_view> views(enc.begin(), enc.end());
+    auto r = c.insert_many(views, &events);
+    BOOST_REQUIRE_MESSAGE(r.ok(), r.status().message);
+  }
+  Status insert_status(std::initializer_list<const char*> docs) {
+    std::vector<std::string> enc;
+    for (auto* d : docs) enc.push_back(J(d));
+    std::vector<std::string_view> views(enc.begin(), enc.end());
+    return c.insert_many(views, &events).status();
+  }
+  std::vector<std::string> find(const char* filter, const char* sort = "{}", int64_t skip = 0,
+                                int64_t limit = 0, QueryStats* st = nullptr) {
+    std::string f = J(filter), s = J(sort);
+    auto r = c.find(FindSpec{V(f), V(s), skip, limit}, st);
+    BOOST_REQUIRE_MESSAGE(r.ok(), r.status().message);
+    std::vector<std::string> out;
+    for (auto& d : r.value()) out.push_back(json_from_mp(d.bytes()));
+    return out;
+  }
+  uint64_t count(const char* filter, QueryStats* st = nullptr) {
+    std::string f = J(filter);
+    auto r = c.count(V(f), st);
+    BOOST_REQUIRE(r.ok());
+    return r.value();
+  }
+  void seed_people() {
+    insert({R"({"_id":1,"email":"a@x","status":"active","city":"Oslo","age":30})",
+            R"({"_id":2,"email":"b@x","status":"active","city":"Rome","age":40})",
+            R"({"_id":3,"email":"c@x","status":"idle","city":"Oslo","age":50})",
+            R"({"_id":4,"email":"d@x","status":"gone","city":"Lima","age":20})"});
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(insert_generates_object_id_first_and_reads_back, Fixture) {
+  insert({R"({"email":"z@x","n":1.0,"when":{"$date":"2024-01-01T00:00:00.123Z"}})"});
+  auto docs = find("{}");
+  BOOST_REQUIRE_EQUAL(docs.size(), 1u);
+  BOOST_TEST(docs[0].rfind(R"({"_id":")", 0) == 0u);
+  BOOST_TEST(docs[0].find(R"("n":1.0,"when":{"$date":"2024-01-01T00:00:00.123Z"})") !=
+             std::string::npos);
+  BOOST_TEST(c.size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(insert_many_is_all_or_nothing, Fixture) {
+  seed_people();
+  // a duplicate of a stored email at position 1
+  Status s = insert_status({R"({"_id":10,"email":"new@x"})", R"({"_id":11,"email":"a@x"})"});
+  BOOST_TEST(int(s.code) == int(ErrorCode::DuplicateKey));
+  BOOST_TEST(s.index == 1);
+  BOOST_TEST(json_from_mp(s.key_value) == R"({"email":"a@x"})");
+  BOOST_TEST(json_from_mp(s.key_pattern) == R"({"email":1})");
+  BOOST_TEST(count("{}") == 4u);
+  BOOST_TEST(count(R"({"email":"new@x"})") == 0u);
+  // a duplicate inside the batch
+  s = insert_status({R"({"email":"q@x"})", R"({"email":"r@x"})", R"({"email":"q@x"})"});
+  BOOST_TEST(int(s.code) == int(ErrorCode::DuplicateKey));
+  BOOST_TEST(s.index == 2);
+  // a schema failure in the middle
+  s = insert_status({R"({"email":"s@x"})", R"({"email":"t@x","age":-1})"});
+  BOOST_TEST(int(s.code) == int(ErrorCode::DocumentValidationFailure));
+  BOOST_TEST(s.index == 1);
+  // duplicate _id inside the batch
+  s = insert_status({R"({"_id":7})", R"({"_id":7.0})"});
+  BOOST_TEST(int(s.code) == int(ErrorCode::DuplicateKey));
+  BOOST_TEST(count("{}") == 4u);
+  BOOST_TEST(log.size() == 4u);  // storage only saw the first good batch
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_documents_are_refused_with_codes, Fixture) {
+  BOOST_TEST(int(insert_status({R"({"$bad":1})"}).code) == int(ErrorCode::BadValue));
+  BOOST_TEST(int(insert_status({R"({"a.b":1})"}).code) == int(ErrorCode::BadValue));
+  BOOST_TEST(int(insert_status({R"({"_id":null})"}).code) == int(ErrorCode::BadValue));
+  BOOST_TEST(int(insert_status({R"({"_id":[1]})"}).code) == int(ErrorCode::BadValue));
+  std::string big = "{\"s\":\"" + std::string(17 << 20, 'x') + "\"}";
+  BOOST_TEST(int(insert_status({big.c_str()}).code) == int(ErrorCode::DocumentTooLarge));
+  BOOST_TEST(c.size() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(lookups_use_indexes, Fixture) {
+  for (int i = 0; i < 200; ++i) {
+    std::string d = R"({"email":"u)" + std::to_string(i) + R"(@x","status":")" +
+                    (i % 4 == 0 ? "active" : "idle") + R"(","city":"C)" + std::to_string(i % 10) +
+                    R"(","age":)" + std::to_string(i % 50) + "}";
+    insert({d.c_str()});
+  }
+  QueryStats st;
+  BOOST_TEST(find(R"({"email":"u42@x"})", "{}", 0, 0, &st).size() == 1u);
+  BOOST_TEST(st.plan == "IXSCAN email_1");
+  BOOST_TEST(st.docs_examined == 1u);
+  st = {};
+  BOOST_TEST(count(R"({"status":"active"})", &st) == 50u);
+  BOOST_TEST(st.plan == "COUNT_SCAN status_1");
+  BOOST_TEST(st.docs_examined == 0u);
+  st = {};
+  BOOST_TEST(find(R"({"city":"C3","age":{"$gte":10,"$lt":30}})", "{}", 0, 0, &st).size() == 8u);
+  BOOST_TEST(st.plan == "IXSCAN city_1_age_-1");
+  BOOST_TEST(st.docs_examined == 8u);
+  st = {};
+  BOOST_TEST(find(R"({"status":{"$in":["active","nope"]},"age":0})", "{}", 0, 0, &st).size() ==
+             2u);
+  BOOST_TEST(st.docs_examined == 50u);
+  st = {};
+  BOOST_TEST(find(R"({"name":"none"})", "{}", 0, 0, &st).empty());
+  BOOST_TEST(st.plan == "COLLSCAN");
+  BOOST_TEST(st.docs_examined == 200u);
+}
+
+BOOST_FIXTURE_TEST_CASE(update_leaves_no_stale_index_entry, Fixture) {
+  seed_people();
+  std::string f = J(R"({"_id":1})"), u = J(R"({"$set":{"email":"new@x","status":"idle"}})");
+  auto r = c.update(V(f), V(u), false, false, &events);
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r->matched == 1u);
+  BOOST_TEST(r->modified == 1u);
+  BOOST_TEST(find(R"({"email":"a@x"})").empty());  // old value finds nothing
+  BOOST_TEST(find(R"({"email":"new@x"})").size() == 1u);
+  BOOST_TEST(count(R"({"status":"active"})") == 1u);
+  insert({R"({"email":"a@x"})"});  // the old unique value can be reused
+  BOOST_TEST(count(R"({"email":"a@x"})") == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(update_one_and_delete_one_touch_one, Fixture) {
+  seed_people();
+  std::string f = J(R"({"status":"active"})"), u = J(R"({"$inc":{"age":1}})");
+  auto r = c.update(V(f), V(u), false, false, &events);
+  BOOST_TEST(r->matched == 1u);
+  BOOST_TEST(count(R"({"age":{"$in":[31,41]}})") == 1u);
+  auto many = c.update(V(f), V(u), false, true, &events);
+  BOOST_TEST(many->modified == 2u);
+  auto d = c.remove(V(f), false, &events);
+  BOOST_TEST(d.value() == 1u);
+  BOOST_TEST(count(R"({"status":"active"})") == 1u);
+  auto all = c.remove(V(J("{}")), true, &events);
+  BOOST_TEST(all.value() == 3u);
+  BOOST_TEST(c.size() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(update_errors_change_nothing, Fixture) {
+  seed_people();
+  auto before = find("{}");
+  std::string all = J("{}");
+  // unique violation across a multi update: both become the same email
+  std::string u = J(R"({"$set":{"email":"same@x"}})");
+  auto r = c.update(V(all), V(u), false, true, &events);
+  BOOST_TEST(int(r.status().code) == int(ErrorCode::DuplicateKey));
+  // schema violation on the 3rd document
+  u = J(R"({"$inc":{"age":-45}})");
+  r = c.update(V(all), V(u), false, true, &events);
+  BOOST_TEST(int(r.status().code) == int(ErrorCode::DocumentValidationFailure));
+  // _id is immutable
+  u = J(R"({"$set":{"_id":99}})");
+  r = c.update(V(all), V(u), false, false, &events);
+  BOOST_TEST(int(r.status().code) == int(ErrorCode::ImmutableField));
+  // no operators
+  u = J(R"({"age":1})");
+  r = c.update(V(all), V(u), false, false, &events);
+  BOOST_TEST(int(r.status().code) == int(ErrorCode::BadValue));
+  BOOST_TEST(find("{}") == before);
+  BOOST_TEST(events.size() == 4u);  // only the seed inserts
+}
+
+BOOST_FIXTURE_TEST_CASE(storage_failure_changes_nothing, Fixture) {
+  seed_people();
+  fail_storage = true;
+  auto before = find("{}");
+  BOOST_TEST(int(insert_status({R"({"email":"x@x"})"}).code) == int(ErrorCode::StorageError));
+  std::string f = J(R"({"_id":1})"), u = J(R"({"$set":{"email":"changed@x"}})");
+  BOOST_TEST(int(c.update(V(f), V(u), false, false, &events).status().code) ==
+             int(ErrorCode::StorageError));
+  BOOST_TEST(int(c.remove(V(f), true, &events).status().code) == int(ErrorCode::StorageError));
+  BOOST_TEST(find("{}") == before);
+  BOOST_TEST(find(R"({"email":"changed@x"})").empty());
+  BOOST_TEST(events.size() == 4u);
+  fail_storage = false;
+  insert({R"({"email":"x@x"})"});
+  BOOST_TEST(c.size() == 5u);
+}
+
+BOOST_FIXTURE_TEST_CASE(upsert_seeds_from_filter_equalities, Fixture) {
+  std::string f = J(R"({"email":"up@x","city":"Oslo","age":{"$gt":5}})");
+  std::string u = J(R"({"$set":{"status":"new"},"$setOnInsert":{"age":6}})");
+  auto r = c.update(V(f), V(u), true, false, &events);
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(!r->upserted_id.empty());
+  auto docs = find(R"({"email":"up@x"})");
+  BOOST_REQUIRE_EQUAL(docs.size(), 1u);
+  BOOST_TEST(docs[0].find(R"("email":"up@x","city":"Oslo","status":"new","age":6)") !=
+             std::string::npos);
+  // second time it matches instead
+  r = c.update(V(f), V(u), true, false, &events);
+  BOOST_TEST(r->matched == 1u);
+  BOOST_TEST(r->upserted_id.empty());
+  BOOST_TEST(c.size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(replace_keeps_id_and_checks_it, Fixture) {
+  seed_people();
+  std::string f = J(R"({"_id":2})"), rep = J(R"({"email":"b2@x","city":"Bern"})");
+  auto r = c.replace_one(V(f), V(rep), false, &events);
+  BOOST_TEST(r->modified == 1u);
+  BOOST_TEST(find(R"({"_id":2})")[0] == R"({"_id":2,"email":"b2@x","city":"Bern"})");
+  std::string bad = J(R"({"_id":3,"email":"zz@x"})");
+  BOOST_TEST(int(c.replace_one(V(f), V(bad), false, &events).status().code) ==
+             int(ErrorCode::ImmutableField));
+  std::string ops = J(R"({"$set":{"a":1}})");
+  BOOST_TEST(int(c.replace_one(V(f), V(ops), false, &events).status().code) ==
+             int(ErrorCode::BadValue));
+}
+
+BOOST_FIXTURE_TEST_CASE(find_one_and_update_returns_before_or_after, Fixture) {
+  seed_people();
+  std::string f = J(R"({"city":"Oslo"})"), s = J(R"({"age":-1})"), u = J(R"({"$inc":{"age":1}})");
+  auto before = c.find_one_and_update(V(f), V(u), V(s), false, false, &events);
+  BOOST_TEST(json_from_mp(before->bytes()).find(R"("age":50)") != std::string::npos);
+  auto after = c.find_one_and_update(V(f), V(u), V(s), false, true, &events);
+  BOOST_TEST(json_from_mp(after->bytes()).find(R"("age":52)") != std::string::npos);
+  auto gone = c.find_one_and_delete(V(f), V(J(R"({"age":1})")), &events);
+  BOOST_TEST(json_from_mp(gone->bytes()).find(R"("_id":1)") != std::string::npos);
+  BOOST_TEST(count(R"({"city":"Oslo"})") == 1u);
+  auto none = c.find_one_and_delete(V(J(R"({"city":"Nowhere"})")), MpView(), &events);
+  BOOST_TEST(!none.value());
+}
+
+BOOST_FIXTURE_TEST_CASE(sort_skip_limit_and_distinct, Fixture) {
+  seed_people();
+  auto docs = find("{}", R"({"age":-1})", 1, 2);
+  BOOST_REQUIRE_EQUAL(docs.size(), 2u);
+  BOOST_TEST(docs[0].find(R"("_id":2)") != std::string::npos);
+  BOOST_TEST(docs[1].find(R"("_id":1)") != std::string::npos);
+  std::string f = J("{}");
+  BOOST_TEST(int(c.find(FindSpec{V(f), MpView(), -1, 0}).status().code) ==
+             int(ErrorCode::BadValue));
+  insert({R"({"email":"t@x","city":["Oslo","Bergen"]})"});
+  auto d = c.distinct("city", V(f));
+  BOOST_REQUIRE(d.ok());
+  std::string joined;
+  for (auto& v : d.value()) joined += json_from_mp(v) + " ";
+  BOOST_TEST(joined == R"("Bergen" "Lima" "Oslo" "Rome" )");
+}
+
+BOOST_FIXTURE_TEST_CASE(schema_change_builds_and_drops_indexes, Fixture) {
+  seed_people();
+  insert({R"({"email":"e@x","city":"Oslo","age":30})"});
+  // a unique index over duplicate city values fails and keeps the old schema
+  std::string bad = J(R"({"fields":{"city":{"type":"string","unique":true}}})");
+  auto r = c.set_schema(V(bad));
+  BOOST_TEST(int(r.status().code) == int(ErrorCode::DuplicateKey));
+  BOOST_TEST(c.stats().index_count == 4u);
+  QueryStats st;
+  find(R"({"email":"a@x"})", "{}", 0, 0, &st);
+  BOOST_TEST(st.plan == "IXSCAN email_1");
+  // a new schema with only an index on age: email index dropped, age built
+  std::string next = J(R"({"fields":{"age":{"type":"int","index":true}}})");
+  BOOST_TEST(c.set_schema(V(next)).value() == true);
+  BOOST_TEST(c.stats().index_count == 2u);
+  st = {};
+  BOOST_TEST(find(R"({"age":30})", "{}", 0, 0, &st).size() == 2u);
+  BOOST_TEST(st.plan == "IXSCAN age_1");
+  insert({R"({"email":"a@x"})"});  // email no longer unique
+  BOOST_TEST(c.set_schema(V(next)).value() == false);
+}
+
+BOOST_FIXTURE_TEST_CASE(ttl_index_expires_old_documents, Fixture) {
+  std::string schema = J(R"({"indexes":[{"fields":{"at":1},"ttlSeconds":60}]})");
+  BOOST_REQUIRE(c.set_schema(V(schema)).ok());
+  insert({R"({"_id":1,"at":{"$date":"2024-01-01T00:00:00Z"}})",
+          R"({"_id":2,"at":{"$date":"2024-01-01T00:00:59Z"}})", R"({"_id":3,"at":"not a date"})",
+          R"({"_id":4})"});
+  Date now;
+  BOOST_REQUIRE(parse_iso_date("2024-01-01T00:01:30Z", now));
+  events.clear();
+  auto n = c.expire(now, &events);
+  BOOST_TEST(n.value() == 1u);
+  BOOST_REQUIRE_EQUAL(events.size(), 1u);
+  BOOST_TEST(int(events[0].op) == int(ChangeEvent::Op::Delete));
+  BOOST_TEST(find("{}").size() == 3u);
+}
+
+BOOST_FIXTURE_TEST_CASE(events_carry_growing_seq, Fixture) {
+  seed_people();
+  std::string f = J(R"({"_id":3})"), u = J(R"({"$set":{"status":"x"}})");
+  c.update(V(f), V(u), false, false, &events);
+  c.update(V(f), V(u), false, false, &events);  // no change: no event
+  c.remove(V(f), false, &events);
+  BOOST_REQUIRE_EQUAL(events.size(), 6u);
+  for (size_t i = 0; i < events.size(); ++i) BOOST_TEST(events[i].seq == i + 1);
+  BOOST_TEST(int(events[4].op) == int(ChangeEvent::Op::Update));
+  BOOST_TEST(int(events[5].op) == int(ChangeEvent::Op::Delete));
+  BOOST_TEST(!events[5].doc);
+  BOOST_TEST(json_from_mp(events[5].id) == "3");
+  BOOST_TEST(c.last_seq() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(memory_storage_collection_works) {
+  Collection c("M", make_memory_storage());
+  BOOST_REQUIRE(c.open().ok());
+  std::string d = mp_from_json(R"({"_id":"k","v":1})");
+  std::string_view dv = d;
+  BOOST_TEST(c.insert_many({&dv, 1}, nullptr).ok());
+  auto found = c.find_by_id(MpView(mp_from_json(R"("k")")));
+  BOOST_REQUIRE(found.value());
+  BOOST_TEST(json_from_mp(found->bytes()) == R"({"_id":"k","v":1})");
+  BOOST_TEST(c.storage().last_seq() == 1u);
+}
