@@ -1,0 +1,123 @@
+// bench/core_suite.cc — `memgoose-bench core`: the engine in-process on the memory backend.
+//
+// Measures what issue 2 and memgoose's storage guide compare: insertMany in batches of 1000,
+// findOne by a unique indexed field (p50/p99), count by an indexed equality matching a third
+// of the documents, a findOne on a non-indexed field, updateOne and deleteOne by the unique
+// field, and resident memory per document. Every figure is the median over --runs runs.
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "bench/shape.h"
+#include "bench/stats.h"
+#include "bench/suites.h"
+#include "core/collection.h"
+#include "storage/memory_storage.h"
+
+namespace mg::bench {
+
+namespace {
+
+std::string filter_eq(const char* field, const std::string& value) {
+  std::string out;
+  MpWriter w(out);
+  w.map_header(1);
+  w.str(field);
+  w.str(value);
+  return out;
+}
+
+std::map<std::string, double> one_run(uint64_t n, uint64_t seed) {
+  std::map<std::string, double> r;
+  std::vector<std::string> docs;
+  docs.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) docs.push_back(bench_doc(i));
+  std::string schema = bench_schema();
+  size_t rss0 = rss_bytes();
+  auto c = std::make_unique<Collection>("Bench", make_memory_storage());
+  if (!c->open(MpView(schema)).ok()) throw std::runtime_error("open failed");
+
+  double t0 = now_s();
+  std::vector<std::string_view> batch;
+  for (uint64_t i = 0; i < n; i += 1000) {
+    batch.assign(docs.begin() + int64_t(i), docs.begin() + int64_t(std::min(n, i + 1000)));
+    auto res = c->insert_many(batch, nullptr);
+    if (!res.ok()) throw std::runtime_error(res.status().message);
+  }
+  r["insert_many_docs_per_s"] = double(n) / (now_s() - t0);
+  r["rss_bytes_per_doc"] = double(rss_bytes() - rss0) / double(n);
+  r["encoded_bytes_per_doc"] = double(c->stats().doc_bytes) / double(n);
+
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> filters;
+  for (int i = 0; i < 20000; ++i) filters.push_back(filter_eq("email", bench_email(rng() % n)));
+  std::vector<double> lat;
+  lat.reserve(filters.size());
+  for (auto& f : filters) {
+    double s = now_s();
+    auto res = c->find(FindSpec{MpView(f), MpView(), 0, 1});
+    lat.push_back(now_s() - s);
+    if (!res.ok() || res->size() != 1) throw std::runtime_error("findOne missed");
+  }
+  r["find_one_indexed_p50_us"] = percentile(lat, 50) * 1e6;
+  r["find_one_indexed_p99_us"] = percentile(lat, 99) * 1e6;
+
+  std::string by_status = filter_eq("status", "active");
+  lat.clear();
+  uint64_t matched = 0;
+  for (int i = 0; i < 200; ++i) {
+    double s = now_s();
+    matched = c->count(MpView(by_status)).value();
+    lat.push_back(now_s() - s);
+  }
+  r["count_indexed_ms"] = percentile(lat, 50) * 1e3;
+  r["count_indexed_matched"] = double(matched);
+
+  lat.clear();
+  for (int i = 0; i < 20; ++i) {
+    std::string f = filter_eq("name", "User " + std::to_string(rng() % n));
+    double s = now_s();
+    auto res = c->find(FindSpec{MpView(f), MpView(), 0, 1});
+    lat.push_back(now_s() - s);
+  }
+  r["find_one_unindexed_ms"] = percentile(lat, 50) * 1e3;
+
+  uint64_t ops = std::min<uint64_t>(10000, n);
+  std::string upd;
+  {
+    MpWriter w(upd);
+    w.map_header(1), w.str("$set"), w.map_header(1), w.str("score"), w.float64(99.5);
+  }
+  double t1 = now_s();
+  for (uint64_t i = 0; i < ops; ++i) {
+    std::string f = filter_eq("email", bench_email(i));
+    if (!c->update(MpView(f), MpView(upd), false, false, nullptr).ok())
+      throw std::runtime_error("update failed");
+  }
+  r["update_one_ops_per_s"] = double(ops) / (now_s() - t1);
+  double t2 = now_s();
+  for (uint64_t i = 0; i < ops; ++i) {
+    std::string f = filter_eq("email", bench_email(i));
+    if (c->remove(MpView(f), false, nullptr).value() != 1) throw std::runtime_error("delete");
+  }
+  r["delete_one_ops_per_s"] = double(ops) / (now_s() - t2);
+  return r;
+}
+
+}  // namespace
+
+int run_core_suite(const SuiteOptions& opts) {
+  std::map<std::string, std::vector<double>> all;
+  for (int run = 0; run < opts.runs; ++run) {
+    auto r = one_run(opts.docs, 42 + uint64_t(run));
+    for (auto& [k, v] : r) all[k].push_back(v);
+    std::fprintf(stderr, "core run %d/%d: insertMany %.0f docs/s, findOne p50 %.2f us\n",
+                 run + 1, opts.runs, r["insert_many_docs_per_s"], r["find_one_indexed_p50_us"]);
+  }
+  Report rep("core", opts);
+  for (auto& [k, v] : all) rep.add(k, median(v), v);
+  rep.print();
+  return 0;
+}
+
+}  // namespace mg::bench
