@@ -200,7 +200,7 @@ Result<std::vector<DocRef>> Collection::find(const FindSpec& spec, QueryStats* s
 Result<DocRef> Collection::find_by_id(MpView id) {
   return guard([&]() -> Result<DocRef> {
     IndexBounds b;
-    b.eq.emplace_back(id.bytes());
+    b.eq.push_back(id);
     DocRef found;
     indexes_[0]->scan(b, false, [&](uint32_t slot) {
       found = docs_[slot];

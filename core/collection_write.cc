@@ -135,7 +135,8 @@ void Collection::Impl::check_unique(const Collection& c, std::span<const Pending
       if (batch.size() == 1) continue;
       for (size_t k = 0; k < keys.keys.size(); ++k) {
         const uint8_t* key = keys.keys[k];
-        if (!keys.owned.empty()) key = reinterpret_cast<const uint8_t*>(keep.emplace_back(keys.owned[k]).data());
+        if (ix->spec().fields.size() > 1)
+          key = reinterpret_cast<const uint8_t*>(keep.emplace_back(keys.owned[k]).data());
         if (!in_batch.insert(key).second) duplicate(c, *ix, w.doc.view(), i);
       }
     }
@@ -153,7 +154,7 @@ uint32_t Collection::Impl::alloc_slot(Collection& c) {
 }
 
 void Collection::Impl::insert_slot(Collection& c, uint32_t slot, DocRef doc) {
-  IndexKeys keys;
+  thread_local IndexKeys keys;  // scratch, reused across calls
   for (auto& ix : c.indexes_) {
     ix->keys_of(doc.view(), keys);
     ix->insert(keys, slot);
@@ -408,7 +409,7 @@ Result<uint64_t> Collection::expire(Date now, std::vector<ChangeEvent>* events) 
       b.range_rank = 7;  // dates
       std::string cutoff;
       MpWriter(cutoff).date(Date{now.sec - ix->spec().ttl_seconds, now.nsec});
-      b.upper = RangeEnd{cutoff, false};
+      b.upper = RangeEnd{MpView(cutoff), false};
       ix->scan(b, false, [&](uint32_t slot) {
         if (seen.insert(slot).second)
           batch.push_back(PendingWrite{slot, DocRef(), ChangeEvent::Op::Delete});

@@ -34,7 +34,7 @@ int compare_component(MpView e, const ProbeComp& p) {
 }  // namespace
 
 struct Index::Probe {
-  std::vector<ProbeComp> comps;
+  absl::InlinedVector<ProbeComp, 4> comps;
   int tie = -1;
 };
 
@@ -57,9 +57,14 @@ int Index::compare_keys(const uint8_t* a, const uint8_t* b) const {
   return 0;
 }
 
-bool Index::Less::operator()(const Entry& a, const Entry& b) const {
+static absl::weak_ordering ordering(int c) {
+  return c < 0 ? absl::weak_ordering::less
+               : (c > 0 ? absl::weak_ordering::greater : absl::weak_ordering::equivalent);
+}
+
+absl::weak_ordering Index::Less::operator()(const Entry& a, const Entry& b) const {
   int c = ix->compare_keys(a.key, b.key);
-  return c != 0 ? c < 0 : a.slot < b.slot;
+  return ordering(c != 0 ? c : (a.slot < b.slot ? -1 : (a.slot > b.slot ? 1 : 0)));
 }
 
 // <0 when the entry sorts before the probe.
@@ -78,11 +83,11 @@ static int entry_vs_probe(const Index& ix, const std::vector<int>& dirs, bool co
   return -p.tie;
 }
 
-bool Index::Less::operator()(const Entry& a, const Probe& b) const {
-  return entry_vs_probe(*ix, ix->dirs_, ix->compound_, a, b) < 0;
+absl::weak_ordering Index::Less::operator()(const Entry& a, const Probe& b) const {
+  return ordering(entry_vs_probe(*ix, ix->dirs_, ix->compound_, a, b));
 }
-bool Index::Less::operator()(const Probe& a, const Entry& b) const {
-  return entry_vs_probe(*ix, ix->dirs_, ix->compound_, b, a) > 0;
+absl::weak_ordering Index::Less::operator()(const Probe& a, const Entry& b) const {
+  return ordering(-entry_vs_probe(*ix, ix->dirs_, ix->compound_, b, a));
 }
 
 void Index::add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const {
@@ -106,6 +111,28 @@ void Index::add_field_values(MpView doc, size_t field, std::vector<MpView>& out)
   });
 }
 
+// Compound key when every field is a top-level non-array value: one encode, no fan-out.
+bool Index::compound_fast_path(MpView doc, IndexKeys& out) const {
+  MpView vals[8];
+  size_t n = spec_.fields.size();
+  if (n > 8) return false;
+  for (size_t f = 0; f < n; ++f) {
+    const FieldPath& p = spec_.fields[f].first;
+    if (p.size() != 1) return false;
+    MpView v = doc.get(p.parts[0]);
+    if (v.valid() && v.type() == MpType::Array) return false;
+    vals[f] = v.valid() ? v : MpView(&kNilByte);
+  }
+  out.owned.resize(1);
+  std::string& key = out.owned[0];
+  key.clear();
+  MpWriter w(key);
+  w.array_header(uint32_t(n));
+  for (size_t f = 0; f < n; ++f) w.raw(vals[f]);
+  out.keys.push_back(reinterpret_cast<const uint8_t*>(key.data()));
+  return true;
+}
+
 void Index::keys_of(MpView doc, IndexKeys& out) const {
   out.clear();
   if (!compound_) {
@@ -127,12 +154,14 @@ void Index::keys_of(MpView doc, IndexKeys& out) const {
     for (auto& v : vals) out.keys.push_back(v.data());
     return;
   }
+  if (compound_fast_path(doc, out)) return;
   std::vector<std::vector<MpView>> per_field(spec_.fields.size());
   size_t total = 1;
   for (size_t f = 0; f < per_field.size(); ++f) {
     add_field_values(doc, f, per_field[f]);
     total *= per_field[f].size();
   }
+  out.owned.clear();
   out.owned.reserve(total);
   std::vector<size_t> pos(per_field.size(), 0);
   for (size_t n = 0; n < total; ++n) {
@@ -177,7 +206,7 @@ void Index::insert(IndexKeys& keys, uint32_t slot) {
 }
 
 void Index::erase(MpView doc, uint32_t slot) {
-  IndexKeys keys;
+  thread_local IndexKeys keys;  // scratch, reused across calls
   keys_of(doc, keys);
   for (const uint8_t* k : keys.keys) {
     auto it = set_.find(Entry{k, slot});
@@ -203,15 +232,15 @@ struct ProbePair {
 ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs) {
   ProbePair pp;
   for (auto& v : b.eq) {
-    pp.start.comps.push_back(ProbeComp{MpView(v), 0, 0});
-    pp.end.comps.push_back(ProbeComp{MpView(v), 0, 0});
+    pp.start.comps.push_back(ProbeComp{v, 0, 0});
+    pp.end.comps.push_back(ProbeComp{v, 0, 0});
   }
   pp.start.tie = -1;
   pp.end.tie = 1;
   if (!b.has_range) return pp;
   auto end_of = [&](const RangeEnd& r, int8_t sentinel) {
-    return r.value.empty() ? ProbeComp{MpView(), sentinel, b.range_rank}
-                           : ProbeComp{MpView(r.value), 0, 0};
+    return !r.value.valid() ? ProbeComp{MpView(), sentinel, b.range_rank}
+                            : ProbeComp{r.value, 0, 0};
   };
   ProbeComp lo = end_of(b.lower, -1), hi = end_of(b.upper, 1);
   bool asc = dirs[b.eq.size()] > 0;
@@ -219,8 +248,8 @@ ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs) {
   const RangeEnd& last = asc ? b.upper : b.lower;
   pp.start.comps.push_back(asc ? lo : hi);
   pp.end.comps.push_back(asc ? hi : lo);
-  pp.start.tie = first.value.empty() || first.inclusive ? -1 : 1;
-  pp.end.tie = last.value.empty() || last.inclusive ? 1 : -1;
+  pp.start.tie = !first.value.valid() || first.inclusive ? -1 : 1;
+  pp.end.tie = !last.value.valid() || last.inclusive ? 1 : -1;
   return pp;
 }
 }  // namespace

@@ -14,6 +14,8 @@
 
 #include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/container/inlined_vector.h>
+#include <absl/types/compare.h>
 
 #include <cstdint>
 #include <functional>
@@ -31,22 +33,21 @@ namespace mg {
 struct IndexKeys {
   std::vector<const uint8_t*> keys;  // pointers into the doc, or into `owned`
   std::vector<std::string> owned;    // encoded compound keys (stable storage for pointers)
-  void clear() {
-    keys.clear();
-    owned.clear();
-  }
+  // Keeps `owned` strings allocated for reuse (keys_of overwrites them).
+  void clear() { keys.clear(); }
 };
 
 // One end of a range in value space: a value (inclusive or not), or open (the edge of the
-// value's type bracket).
+// value's type bracket). Views point into the query's own bytes (the filter), which outlive
+// the scan.
 struct RangeEnd {
-  std::string value;  // encoded; empty = open
+  MpView value;  // invalid = open
   bool inclusive = false;
 };
 
 // What to scan: equalities on fields [0, eq.size()), then optionally a range on field eq.size().
 struct IndexBounds {
-  std::vector<std::string> eq;  // encoded values
+  absl::InlinedVector<MpView, 4> eq;
   bool has_range = false;
   int range_rank = 0;  // type bracket of the range (type_rank of its operand)
   RangeEnd lower, upper;
@@ -103,16 +104,18 @@ class Index {
     uint32_t slot;
   };
   struct Probe;
+  // Three-way comparator: the B-tree then finds a position with one comparison per step.
   struct Less {
     using is_transparent = void;
     const Index* ix;
-    bool operator()(const Entry& a, const Entry& b) const;
-    bool operator()(const Entry& a, const Probe& b) const;
-    bool operator()(const Probe& a, const Entry& b) const;
+    absl::weak_ordering operator()(const Entry& a, const Entry& b) const;
+    absl::weak_ordering operator()(const Entry& a, const Probe& b) const;
+    absl::weak_ordering operator()(const Probe& a, const Entry& b) const;
   };
 
  private:
   void add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const;
+  bool compound_fast_path(MpView doc, IndexKeys& out) const;
 
   IndexSpec spec_;
   std::string name_;

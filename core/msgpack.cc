@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <vector>
 
 namespace mg {
 
@@ -32,57 +33,6 @@ Date Date::now() {
   d.nsec = uint32_t(ns % 1000000000);
   d.nsec -= d.nsec % 1000000;  // millisecond precision, as stored by every backend
   return d;
-}
-
-MpType MpView::type() const {
-  uint8_t b = *p_;
-  if (b <= 0x7f || b >= 0xe0) return MpType::Int;
-  if (b <= 0x8f) return MpType::Map;
-  if (b <= 0x9f) return MpType::Array;
-  if (b <= 0xbf) return MpType::Str;
-  switch (b) {
-    case 0xc0: return MpType::Nil;
-    case 0xc2:
-    case 0xc3: return MpType::Bool;
-    case 0xc4:
-    case 0xc5:
-    case 0xc6: return MpType::Bin;
-    case 0xca:
-    case 0xcb: return MpType::Float;
-    case 0xcc:
-    case 0xcd:
-    case 0xce:
-    case 0xcf:
-    case 0xd0:
-    case 0xd1:
-    case 0xd2:
-    case 0xd3: return MpType::Int;
-    case 0xd9:
-    case 0xda:
-    case 0xdb: return MpType::Str;
-    case 0xdc:
-    case 0xdd: return MpType::Array;
-    case 0xde:
-    case 0xdf: return MpType::Map;
-    default: return MpType::Date;  // only the timestamp extension survives validation
-  }
-}
-
-int64_t MpView::as_int() const {
-  uint8_t b = *p_;
-  if (b <= 0x7f) return b;
-  if (b >= 0xe0) return int8_t(b);
-  switch (b) {
-    case 0xcc: return p_[1];
-    case 0xcd: return be16(p_ + 1);
-    case 0xce: return be32(p_ + 1);
-    case 0xcf: return int64_t(be64(p_ + 1));
-    case 0xd0: return int8_t(p_[1]);
-    case 0xd1: return int16_t(be16(p_ + 1));
-    case 0xd2: return int32_t(be32(p_ + 1));
-    case 0xd3: return int64_t(be64(p_ + 1));
-  }
-  return 0;
 }
 
 double MpView::as_double() const {
@@ -124,79 +74,6 @@ Date MpView::as_date() const {
   return d;
 }
 
-std::string_view MpView::payload() const {
-  const char* c = reinterpret_cast<const char*>(p_);
-  uint8_t b = *p_;
-  if (b >= 0xa0 && b <= 0xbf) return {c + 1, size_t(b & 0x1f)};
-  switch (b) {
-    case 0xc4:
-    case 0xd9: return {c + 2, p_[1]};
-    case 0xc5:
-    case 0xda: return {c + 3, be16(p_ + 1)};
-    case 0xc6:
-    case 0xdb: return {c + 5, be32(p_ + 1)};
-  }
-  return {};
-}
-
-uint32_t MpView::count() const {
-  uint8_t b = *p_;
-  if ((b & 0xf0) == 0x80 || (b & 0xf0) == 0x90) return b & 0x0f;
-  if (b == 0xdc || b == 0xde) return be16(p_ + 1);
-  if (b == 0xdd || b == 0xdf) return be32(p_ + 1);
-  return 0;
-}
-
-const uint8_t* MpView::first() const {
-  uint8_t b = *p_;
-  if (b == 0xdc || b == 0xde) return p_ + 3;
-  if (b == 0xdd || b == 0xdf) return p_ + 5;
-  return p_ + 1;
-}
-
-// Size of the header + scalar payload; containers report their header only.
-static size_t head_size(const uint8_t* p) {
-  uint8_t b = *p;
-  if (b <= 0x7f || b >= 0xe0) return 1;
-  if (b <= 0x9f) return 1;
-  if (b <= 0xbf) return 1 + (b & 0x1f);
-  switch (b) {
-    case 0xc0:
-    case 0xc1:
-    case 0xc2:
-    case 0xc3: return 1;
-    case 0xc4:
-    case 0xd9: return 2 + p[1];
-    case 0xc5:
-    case 0xda: return 3 + be16(p + 1);
-    case 0xc6:
-    case 0xdb: return 5 + size_t(be32(p + 1));
-    case 0xc7: return 3 + p[1];
-    case 0xc8: return 4 + be16(p + 1);
-    case 0xc9: return 6 + size_t(be32(p + 1));
-    case 0xca: return 5;
-    case 0xcb: return 9;
-    case 0xcc: return 2;
-    case 0xcd: return 3;
-    case 0xce: return 5;
-    case 0xcf: return 9;
-    case 0xd0: return 2;
-    case 0xd1: return 3;
-    case 0xd2: return 5;
-    case 0xd3: return 9;
-    case 0xd4: return 3;
-    case 0xd5: return 4;
-    case 0xd6: return 6;
-    case 0xd7: return 10;
-    case 0xd8: return 18;
-    case 0xdc:
-    case 0xde: return 3;
-    case 0xdd:
-    case 0xdf: return 5;
-  }
-  return 1;
-}
-
 size_t MpView::byte_size() const {
   // Iterative skip: `pending` counts values still to pass over.
   const uint8_t* p = p_;
@@ -217,7 +94,7 @@ size_t MpView::byte_size() const {
     } else if (b == 0xdf) {
       pending += 2ull * be32(p + 1);
     }
-    p += head_size(p);
+    p += mp_head_size(p);
   }
   return size_t(p - p_);
 }
@@ -253,12 +130,26 @@ struct Validator {
   const uint8_t* p;
   const uint8_t* end;
   const ValidateOptions& opts;
-  std::string path;
+  // The path to the current value, built into text only for an error message.
+  struct Segment {
+    std::string_view key;
+    uint32_t index;
+  };
+  std::vector<Segment> path;
 
   [[noreturn]] void truncated() {
     fail(ErrorCode::FailedToParse, "malformed MessagePack: truncated value" + where());
   }
-  std::string where() const { return path.empty() ? "" : " at '" + path + "'"; }
+  std::string where() const {
+    if (path.empty()) return "";
+    std::string p;
+    for (auto& seg : path) {
+      if (!p.empty()) p += '.';
+      if (seg.key.data()) p.append(seg.key.substr(0, 256));
+      else p += std::to_string(seg.index);
+    }
+    return " at '" + p + "'";
+  }
   void need(size_t n) {
     if (size_t(end - p) < n) truncated();
   }
@@ -290,7 +181,7 @@ struct Validator {
     }
     // scalar: head_size reads at most 5 header bytes, make sure they exist first
     need(b == 0xc6 || b == 0xdb ? 5 : (b == 0xc5 || b == 0xda ? 3 : (b == 0xc4 || b == 0xd9 ? 2 : 1)));
-    size_t s = head_size(p);
+    size_t s = mp_head_size(p);
     need(s);
     p += s;
   }
@@ -321,18 +212,17 @@ struct Validator {
   }
 
   void array(uint32_t n, int depth) {
-    size_t base = path.size();
+    path.push_back(Segment{{}, 0});
     for (uint32_t i = 0; i < n; ++i) {
       if (p >= end) truncated();
-      if (!path.empty()) path += '.';
-      path += std::to_string(i);
+      path.back().index = i;
       value(depth + 1);
-      path.resize(base);
     }
+    path.pop_back();
   }
 
   void map(uint32_t n, int depth) {
-    size_t base = path.size();
+    path.push_back(Segment{{}, 0});
     for (uint32_t i = 0; i < n; ++i) {
       need(1);
       MpView k(p);
@@ -347,12 +237,11 @@ struct Validator {
           fail(ErrorCode::BadValue, std::string(problem) + ": '" + std::string(key.substr(0, 64)) +
                                         "'" + where());
       }
-      if (!path.empty()) path += '.';
-      path.append(key.substr(0, 256));
+      path.back().key = key.empty() ? std::string_view("", 0) : key;
       if (p >= end) truncated();
       value(depth + 1);
-      path.resize(base);
     }
+    path.pop_back();
   }
 };
 
@@ -367,6 +256,7 @@ Status validate(std::string_view bytes, const ValidateOptions& opts) {
     if (bytes.empty()) return make_status(ErrorCode::FailedToParse, "empty MessagePack value");
     auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
     Validator v{p, p + bytes.size(), opts, {}};
+    v.path.reserve(8);
     if (opts.require_map && MpView(p).type() != MpType::Map)
       return make_status(ErrorCode::FailedToParse, "expected a MessagePack map");
     v.value(0);

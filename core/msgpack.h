@@ -68,7 +68,7 @@ class MpView {
     return {reinterpret_cast<const char*>(p_), byte_size()};
   }
   // Pointer just past this value.
-  const uint8_t* end() const { return p_ + byte_size(); }
+  const uint8_t* end() const;
 
   // Map lookup by key (linear, first match). Returns an invalid view when absent.
   MpView get(std::string_view key) const;
@@ -156,5 +156,142 @@ class MpWriter {
   void put_be(uint64_t v, int bytes);
   std::string& out_;
 };
+
+// ---- inline hot paths ----
+
+using mp_detail::be16;
+using mp_detail::be32;
+using mp_detail::be64;
+
+inline MpType MpView::type() const {
+  uint8_t b = *p_;
+  if (b <= 0x7f || b >= 0xe0) return MpType::Int;
+  if (b <= 0x8f) return MpType::Map;
+  if (b <= 0x9f) return MpType::Array;
+  if (b <= 0xbf) return MpType::Str;
+  switch (b) {
+    case 0xc0: return MpType::Nil;
+    case 0xc2:
+    case 0xc3: return MpType::Bool;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: return MpType::Bin;
+    case 0xca:
+    case 0xcb: return MpType::Float;
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf:
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: return MpType::Int;
+    case 0xd9:
+    case 0xda:
+    case 0xdb: return MpType::Str;
+    case 0xdc:
+    case 0xdd: return MpType::Array;
+    case 0xde:
+    case 0xdf: return MpType::Map;
+    default: return MpType::Date;  // only the timestamp extension survives validation
+  }
+}
+
+inline int64_t MpView::as_int() const {
+  uint8_t b = *p_;
+  if (b <= 0x7f) return b;
+  if (b >= 0xe0) return int8_t(b);
+  switch (b) {
+    case 0xcc: return p_[1];
+    case 0xcd: return be16(p_ + 1);
+    case 0xce: return be32(p_ + 1);
+    case 0xcf: return int64_t(be64(p_ + 1));
+    case 0xd0: return int8_t(p_[1]);
+    case 0xd1: return int16_t(be16(p_ + 1));
+    case 0xd2: return int32_t(be32(p_ + 1));
+    case 0xd3: return int64_t(be64(p_ + 1));
+  }
+  return 0;
+}
+
+inline std::string_view MpView::payload() const {
+  const char* c = reinterpret_cast<const char*>(p_);
+  uint8_t b = *p_;
+  if (b >= 0xa0 && b <= 0xbf) return {c + 1, size_t(b & 0x1f)};
+  switch (b) {
+    case 0xc4:
+    case 0xd9: return {c + 2, p_[1]};
+    case 0xc5:
+    case 0xda: return {c + 3, be16(p_ + 1)};
+    case 0xc6:
+    case 0xdb: return {c + 5, be32(p_ + 1)};
+  }
+  return {};
+}
+
+inline uint32_t MpView::count() const {
+  uint8_t b = *p_;
+  if ((b & 0xf0) == 0x80 || (b & 0xf0) == 0x90) return b & 0x0f;
+  if (b == 0xdc || b == 0xde) return be16(p_ + 1);
+  if (b == 0xdd || b == 0xdf) return be32(p_ + 1);
+  return 0;
+}
+
+inline const uint8_t* MpView::first() const {
+  uint8_t b = *p_;
+  if (b == 0xdc || b == 0xde) return p_ + 3;
+  if (b == 0xdd || b == 0xdf) return p_ + 5;
+  return p_ + 1;
+}
+
+// Size of the header + scalar payload; containers report their header only.
+inline bool mp_is_container(uint8_t b) { return (b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf); }
+
+inline size_t mp_head_size(const uint8_t* p) {
+  uint8_t b = *p;
+  if (b <= 0x7f || b >= 0xe0) return 1;
+  if (b <= 0x9f) return 1;
+  if (b <= 0xbf) return 1 + (b & 0x1f);
+  switch (b) {
+    case 0xc0:
+    case 0xc1:
+    case 0xc2:
+    case 0xc3: return 1;
+    case 0xc4:
+    case 0xd9: return 2 + p[1];
+    case 0xc5:
+    case 0xda: return 3 + be16(p + 1);
+    case 0xc6:
+    case 0xdb: return 5 + size_t(be32(p + 1));
+    case 0xc7: return 3 + p[1];
+    case 0xc8: return 4 + be16(p + 1);
+    case 0xc9: return 6 + size_t(be32(p + 1));
+    case 0xca: return 5;
+    case 0xcb: return 9;
+    case 0xcc: return 2;
+    case 0xcd: return 3;
+    case 0xce: return 5;
+    case 0xcf: return 9;
+    case 0xd0: return 2;
+    case 0xd1: return 3;
+    case 0xd2: return 5;
+    case 0xd3: return 9;
+    case 0xd4: return 3;
+    case 0xd5: return 4;
+    case 0xd6: return 6;
+    case 0xd7: return 10;
+    case 0xd8: return 18;
+    case 0xdc:
+    case 0xde: return 3;
+    case 0xdd:
+    case 0xdf: return 5;
+  }
+  return 1;
+}
+
+
+inline const uint8_t* MpView::end() const {
+  return mp_is_container(*p_) ? p_ + byte_size() : p_ + mp_head_size(p_);
+}
 
 }  // namespace mg

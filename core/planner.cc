@@ -14,12 +14,12 @@ const PathConstraint* constraint_for(const Matcher& m, const std::string& path) 
 }
 
 // Distinct equality values (5 and 5.0 are one value).
-std::vector<std::string> distinct_values(const std::vector<std::string>& vals) {
-  std::vector<std::string> out;
+absl::InlinedVector<MpView, 4> distinct_values(const std::vector<std::string>& vals) {
+  absl::InlinedVector<MpView, 4> out;
   for (auto& v : vals) {
     bool dup = false;
-    for (auto& o : out) dup = dup || values_equal(MpView(o), MpView(v));
-    if (!dup) out.push_back(v);
+    for (auto& o : out) dup = dup || values_equal(o, MpView(v));
+    if (!dup) out.push_back(MpView(v));
   }
   return out;
 }
@@ -32,7 +32,7 @@ struct Candidate {
 Candidate consider(const Matcher& m, const Index& ix) {
   Candidate c;
   const auto& fields = ix.spec().fields;
-  std::vector<IndexBounds> bounds(1);
+  absl::InlinedVector<IndexBounds, 1> bounds(1);
   size_t used_constraints = 0;
   bool exact = true;  // every used constraint is fully expressed by the bounds
   size_t f = 0;
@@ -42,7 +42,7 @@ Candidate consider(const Matcher& m, const Index& ix) {
     if (pc->has_eq) {
       auto vals = distinct_values(pc->eq_values);
       if (vals.empty() || bounds.size() * vals.size() > 256) break;
-      std::vector<IndexBounds> next;
+      absl::InlinedVector<IndexBounds, 1> next;
       for (auto& b : bounds)
         for (auto& v : vals) {
           IndexBounds nb = b;
@@ -64,8 +64,8 @@ Candidate consider(const Matcher& m, const Index& ix) {
       for (auto& b : bounds) {
         b.has_range = true;
         b.range_rank = rank;
-        if (pc->has_lower) b.lower = RangeEnd{pc->lower, pc->lower_inclusive};
-        if (use_upper) b.upper = RangeEnd{pc->upper, pc->upper_inclusive};
+        if (pc->has_lower) b.lower = RangeEnd{MpView(pc->lower), pc->lower_inclusive};
+        if (use_upper) b.upper = RangeEnd{MpView(pc->upper), pc->upper_inclusive};
       }
       if (pc->has_upper && !use_upper) exact = false;
       ++used_constraints;
