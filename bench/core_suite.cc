@@ -7,6 +7,10 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <sstream>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench/shape.h"
 #include "bench/stats.h"
@@ -106,10 +110,44 @@ std::map<std::string, double> one_run(uint64_t n, uint64_t seed) {
 
 }  // namespace
 
+// Runs one_run in a child process so each run starts with a fresh heap (RSS per document is
+// only meaningful that way) and returns its metrics through a pipe.
+std::map<std::string, double> isolated_run(uint64_t n, uint64_t seed) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    try {
+      for (auto& [k, v] : one_run(n, seed)) out += k + " " + std::to_string(v) + "\n";
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "core run failed: %s\n", e.what());
+      _exit(1);
+    }
+    if (write(fds[1], out.data(), out.size()) != ssize_t(out.size())) _exit(1);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t k; (k = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, size_t(k));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("run failed");
+  std::map<std::string, double> r;
+  std::istringstream in(text);
+  std::string k;
+  double v;
+  while (in >> k >> v) r[k] = v;
+  return r;
+}
+
 int run_core_suite(const SuiteOptions& opts) {
   std::map<std::string, std::vector<double>> all;
   for (int run = 0; run < opts.runs; ++run) {
-    auto r = one_run(opts.docs, 42 + uint64_t(run));
+    auto r = isolated_run(opts.docs, 42 + uint64_t(run));
     for (auto& [k, v] : r) all[k].push_back(v);
     std::fprintf(stderr, "core run %d/%d: insertMany %.0f docs/s, findOne p50 %.2f us\n",
                  run + 1, opts.runs, r["insert_many_docs_per_s"], r["find_one_indexed_p50_us"]);

@@ -54,10 +54,7 @@ static int compare_bytes(std::string_view x, std::string_view y) {
   return sign(c);
 }
 
-int compare_values(MpView a, MpView b) {
-  uint8_t ha = *a.data(), hb = *b.data();
-  if (ha >= 0xa0 && ha <= 0xbf && hb >= 0xa0 && hb <= 0xbf)  // two short strings: the hot case
-    return compare_bytes(a.as_str(), b.as_str());
+int compare_values_slow(MpView a, MpView b) {
   MpType ta = a.type(), tb = b.type();
   int ra = type_rank(ta), rb = type_rank(tb);
   if (ra != rb) return ra < rb ? -1 : 1;

@@ -14,7 +14,17 @@ namespace mg {
 int type_rank(MpType t);
 
 // <0, 0, >0 as a is less than, equal to, greater than b.
-int compare_values(MpView a, MpView b);
+int compare_values_slow(MpView a, MpView b);
+inline int compare_values(MpView a, MpView b) {
+  uint8_t ha = *a.data(), hb = *b.data();
+  if (ha >= 0xa0 && ha <= 0xbf && hb >= 0xa0 && hb <= 0xbf) {  // two short strings: the hot case
+    size_t la = ha & 0x1f, lb = hb & 0x1f;
+    int c = std::memcmp(a.data() + 1, b.data() + 1, la < lb ? la : lb);
+    if (c != 0) return c < 0 ? -1 : 1;
+    return la < lb ? -1 : (la > lb ? 1 : 0);
+  }
+  return compare_values_slow(a, b);
+}
 
 inline bool values_equal(MpView a, MpView b) { return compare_values(a, b) == 0; }
 

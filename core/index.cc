@@ -257,20 +257,24 @@ ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs) {
 uint64_t Index::scan(const IndexBounds& b, bool reverse,
                      const std::function<bool(uint32_t)>& fn) const {
   ProbePair pp = make_probes(b, dirs_);
-  auto first = pp.start.comps.empty() ? set_.begin() : set_.lower_bound(pp.start);
-  auto last = pp.end.comps.empty() ? set_.end() : set_.lower_bound(pp.end);
   uint64_t examined = 0;
   if (!reverse) {
-    for (auto it = first; it != last; ++it) {
+    // One descent to the start; the end is checked per entry (cheap for point lookups).
+    auto it = pp.start.comps.empty() ? set_.begin() : set_.lower_bound(pp.start);
+    for (; it != set_.end(); ++it) {
+      if (!pp.end.comps.empty() && entry_vs_probe(*this, dirs_, compound_, *it, pp.end) >= 0)
+        break;
       ++examined;
       if (!fn(it->slot)) break;
     }
-  } else {
-    for (auto it = last; it != first;) {
-      --it;
-      ++examined;
-      if (!fn(it->slot)) break;
-    }
+    return examined;
+  }
+  auto first = pp.start.comps.empty() ? set_.begin() : set_.lower_bound(pp.start);
+  auto last = pp.end.comps.empty() ? set_.end() : set_.lower_bound(pp.end);
+  for (auto it = last; it != first;) {
+    --it;
+    ++examined;
+    if (!fn(it->slot)) break;
   }
   return examined;
 }
