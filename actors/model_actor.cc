@@ -1,0 +1,271 @@
+// actors/model_actor.cc — see model_actor.h. The behavior below reads like CONTRACT.md §5:
+// document ops go to model_ops; defineModel and dropModel change the model itself.
+#include "actors/model_actor.h"
+
+#include <chrono>
+#include <map>
+
+#include "actors/args.h"
+#include "actors/model_ops.h"
+#include "core/collection.h"
+#include "core/ejson.h"
+#include "protocol/reply.h"
+
+namespace mg {
+
+namespace {
+
+struct ModelState {
+  ModelConfig cfg;
+  std::unique_ptr<Collection> coll;
+  Status open_status;
+  std::vector<Outgoing> pending;  // replies held until the next commit
+  std::vector<ChangeEvent> events;
+  bool dirty = false;             // writes applied since the last commit
+  bool commit_scheduled = false;
+  struct OpStats {
+    uint64_t count = 0;
+    double total_us = 0, max_us = 0;
+  };
+  std::map<std::string, OpStats, std::less<>> op_stats;
+  static inline const char* name = "model";
+};
+using Self = caf::stateful_actor<ModelState>*;
+
+std::string encode_event(const ChangeEvent& e) {
+  std::string out;
+  MpWriter w(out);
+  bool has_doc = bool(e.doc);
+  w.map_header(has_doc ? 5 : 4);
+  w.str("seq"), w.integer(int64_t(e.seq));
+  w.str("op"), w.str(change_op_name(e.op));
+  w.str("id");
+  if (e.id.empty()) w.nil();
+  else w.raw(e.id);
+  if (has_doc) w.str("doc"), w.raw(e.doc.bytes());
+  w.str("ts"), w.date(e.ts);
+  return out;
+}
+
+// Sends held replies and, after a commit, the events of the writes they acknowledge.
+void release(Self self) {
+  auto& st = self->state;
+  std::vector<Outgoing> out;
+  out.reserve(st.events.size() + st.pending.size());
+  std::string topic = st.cfg.db + "." + st.cfg.model;
+  for (auto& e : st.events) {
+    Outgoing o;
+    o.kind = Outgoing::Kind::Event;
+    o.topic = topic;
+    o.body = encode_event(e);
+    out.push_back(std::move(o));
+  }
+  st.events.clear();
+  int64_t answered = int64_t(st.pending.size());
+  for (auto& p : st.pending) out.push_back(std::move(p));
+  st.pending.clear();
+  if (!out.empty()) st.cfg.sink->post(std::move(out));
+  st.cfg.inflight->fetch_sub(answered, std::memory_order_relaxed);
+}
+
+void commit(Self self) {
+  auto& st = self->state;
+  st.commit_scheduled = false;
+  if (st.dirty) {
+    Status s = st.coll->storage().commit();
+    if (!s.ok()) {
+      // The writes are applied in memory but may not be durable: like Redis and PostgreSQL on
+      // a failed fsync, stop rather than acknowledge what may be lost.
+      std::fprintf(stderr, "memgoosed: fatal: commit failed for %s.%s: %s\n", st.cfg.db.c_str(),
+                   st.cfg.model.c_str(), s.message.c_str());
+      std::abort();
+    }
+    st.dirty = false;
+  }
+  release(self);
+}
+
+void hold(Self self, const Route& route, std::string reply, bool wrote) {
+  auto& st = self->state;
+  Outgoing o;
+  o.route = route;
+  o.body = std::move(reply);
+  st.pending.push_back(std::move(o));
+  st.dirty = st.dirty || wrote;
+  if (!st.dirty) return release(self);
+  if (!st.commit_scheduled) {
+    st.commit_scheduled = true;
+    self->send(self, commit_atom::value);
+  }
+}
+
+void notify_catalog(Self self) {
+  auto& st = self->state;
+  std::string schema = st.cfg.exists ? st.coll->schema().encoded() : std::string();
+  self->send(st.cfg.database, schema_atom::value, st.cfg.model, st.cfg.exists, schema);
+}
+
+std::string define_model(Self self, const Envelope& env) {
+  auto& st = self->state;
+  MpView schema = args::map(env, "schema");
+  std::string empty_map("\x80", 1);
+  Result<bool> changed = st.coll->set_schema(schema.valid() ? schema : MpView(empty_map));
+  if (!changed.ok()) return error_reply(env.id, changed.status());
+  bool created = !st.cfg.exists;
+  st.cfg.exists = true;
+  if (created || changed.value()) notify_catalog(self);
+  ReplyWriter r(env.id, 1);
+  r.key("created").boolean(created);
+  return r.take();
+}
+
+std::string drop_model(Self self, const Envelope& env, bool& wrote) {
+  auto& st = self->state;
+  bool existed = st.cfg.exists;
+  if (existed) {
+    Status s = st.coll->clear(&st.events);
+    if (!s.ok()) return error_reply(env.id, s);
+    std::string empty_map("\x80", 1);
+    (void)st.coll->set_schema(MpView(empty_map));
+    st.cfg.exists = false;
+    notify_catalog(self);
+    wrote = true;
+  }
+  ReplyWriter r(env.id, 1);
+  r.key("dropped").boolean(existed);
+  return r.take();
+}
+
+void record(ModelState& st, std::string_view op, std::chrono::steady_clock::time_point t0) {
+  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                  .count();
+  auto it = st.op_stats.find(op);
+  if (it == st.op_stats.end()) {
+    if (document_op_kind(op) == OpKind::Unknown && op != "defineModel" && op != "dropModel")
+      return;  // don't let arbitrary op names grow the table
+    it = st.op_stats.emplace(std::string(op), ModelState::OpStats{}).first;
+  }
+  it->second.count++;
+  it->second.total_us += us;
+  it->second.max_us = std::max(it->second.max_us, us);
+}
+
+std::string model_stats(Self self) {
+  auto& st = self->state;
+  CollectionStats cs = st.coll->stats();
+  std::string out;
+  MpWriter w(out);
+  w.map_header(9);
+  w.str("name"), w.str(st.cfg.model);
+  w.str("exists"), w.boolean(st.cfg.exists);
+  w.str("count"), w.integer(int64_t(cs.count));
+  w.str("indexes"), w.integer(int64_t(cs.index_count));
+  w.str("docBytes"), w.integer(int64_t(cs.doc_bytes));
+  w.str("indexBytes"), w.integer(int64_t(cs.index_bytes));
+  w.str("storageBytes"), w.integer(int64_t(cs.storage.bytes_on_disk));
+  w.str("lastSeq"), w.integer(int64_t(st.coll->last_seq()));
+  w.str("ops");
+  w.map_header(uint32_t(st.op_stats.size()));
+  for (auto& [op, os] : st.op_stats) {
+    w.str(op);
+    w.map_header(3);
+    w.str("count"), w.integer(int64_t(os.count));
+    w.str("meanMicros"), w.float64(os.count ? os.total_us / double(os.count) : 0);
+    w.str("maxMicros"), w.float64(os.max_us);
+  }
+  return out;
+}
+
+void handle(Self self, const ClientRequest& req) {
+  auto& st = self->state;
+  auto t0 = std::chrono::steady_clock::now();
+  Envelope env;
+  Status ps = parse_envelope(req.body, env);
+  if (!ps.ok()) return hold(self, req.route, error_reply(env.id, ps), false);
+  if (!st.open_status.ok()) return hold(self, req.route, error_reply(env.id, st.open_status), false);
+  bool wrote = false;
+  std::string reply;
+  try {
+    if (env.op == "defineModel") {
+      reply = define_model(self, env);
+    } else if (env.op == "dropModel") {
+      reply = drop_model(self, env, wrote);
+    } else {
+      OpKind kind = document_op_kind(env.op);
+      if (kind == OpKind::Read && !st.cfg.exists) {
+        reply = empty_read_reply(env);
+      } else {
+        reply = run_document_op(*st.coll, env, st.events, wrote);
+        if (kind == OpKind::Write && !st.cfg.exists) {
+          st.cfg.exists = true;  // a write to an undefined model creates it (§5)
+          notify_catalog(self);
+        }
+      }
+    }
+  } catch (...) {
+    reply = error_reply(env.id, status_of_current_exception());
+  }
+  record(st, env.op, t0);
+  hold(self, req.route, std::move(reply), wrote);
+}
+
+void expire_ttl(Self self) {
+  auto& st = self->state;
+  if (st.open_status.ok()) {
+    auto n = st.coll->expire(Date::now(), &st.events);
+    if (n.ok() && n.value() > 0) {
+      st.dirty = true;
+      if (!st.commit_scheduled) {
+        st.commit_scheduled = true;
+        self->send(self, commit_atom::value);
+      }
+    }
+  }
+  self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+}
+
+caf::behavior model_behavior(Self self, ModelConfig cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.coll = std::make_unique<Collection>(st.cfg.model, st.cfg.make_storage());
+  std::string schema = st.cfg.schema.empty() ? std::string("\x80", 1) : st.cfg.schema;
+  st.open_status = st.coll->open(MpView(schema));
+  if (!st.open_status.ok()) st.open_status.code = ErrorCode::StorageError;
+  self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+  return {
+      [=](const ClientRequest& req) { handle(self, req); },
+      [=](commit_atom) { commit(self); },
+      [=](tick_atom) { expire_ttl(self); },
+      [=](flush_atom) -> std::string {
+        commit(self);
+        Status s = self->state.coll->storage().flush();
+        return s.ok() ? std::string() : s.message;
+      },
+      [=](info_atom) -> std::string {  // {name, count, schema} for listModels, or "" if absent
+        auto& s = self->state;
+        if (!s.cfg.exists) return std::string();
+        std::string out;
+        MpWriter w(out);
+        w.map_header(3);
+        w.str("name"), w.str(s.cfg.model);
+        w.str("count"), w.integer(int64_t(s.coll->size()));
+        w.str("schema"), w.raw(s.coll->schema().encoded());
+        return out;
+      },
+      [=](stats_atom) -> std::string { return model_stats(self); },
+      [=](drop_atom) -> bool {  // the database is being dropped
+        commit(self);
+        (void)self->state.coll->storage().destroy();
+        self->quit();
+        return true;
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_model_actor(caf::actor_system& sys, ModelConfig cfg) {
+  return sys.spawn(model_behavior, std::move(cfg));
+}
+
+}  // namespace mg

@@ -1,0 +1,65 @@
+// actors/registry.h — the databases of a daemon and the actors of their models.
+//
+// Used only by the front door's thread (no locks): it routes each request to its model's
+// actor, spawning the actor on the first write or defineModel (CONTRACT.md §5: a write to an
+// undefined model creates it), and handles createDatabase / dropDatabase / listDatabases.
+// The database `default` (memory) always exists.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/database_actor.h"
+#include "actors/reply_sink.h"
+#include "core/error.h"
+#include "core/msgpack.h"
+
+namespace mg {
+
+struct ModelRef {
+  caf::actor actor;
+  InflightCounter inflight;
+};
+
+class Registry {
+ public:
+  Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std::string data_dir);
+
+  // The storages this build offers ("memory", ...), for `hello`.
+  static std::vector<std::string> storages();
+
+  // createDatabase: {created: true} for a new name, false for the same config again,
+  // InvalidOptions for a different config, an unknown storage or bad options.
+  Result<bool> create_database(std::string_view name, std::string_view storage, MpView options);
+  // dropDatabase: BadValue for `default`, NamespaceNotFound for an unknown name.
+  Status drop_database(std::string_view name);
+  bool has_database(std::string_view name) const;
+  // {databases: [{name, storage, options}]} value (an encoded array).
+  std::string list_databases() const;
+
+  // The model's actor, spawned when absent and `create`; nullptr when absent and !create.
+  // The database must exist.
+  ModelRef* model(std::string_view db, std::string_view model, bool create);
+  std::vector<caf::actor> model_actors(std::string_view db) const;  // "" = all
+  std::vector<std::pair<std::string, std::vector<caf::actor>>> all_models() const;
+
+  // Asks every actor to stop (shutdown); the caller then awaits the actor system.
+  void shutdown();
+
+ private:
+  struct Database {
+    DatabaseConfig cfg;
+    caf::actor actor;
+    std::map<std::string, ModelRef, std::less<>> models;
+  };
+  caf::actor_system& sys_;
+  std::shared_ptr<ReplySink> sink_;
+  std::string data_dir_;
+  std::map<std::string, Database, std::less<>> dbs_;
+};
+
+}  // namespace mg

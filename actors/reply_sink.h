@@ -1,0 +1,46 @@
+// actors/reply_sink.h — where actors send replies and change events.
+//
+// The front door owns the sockets (DESIGN.md decision 3); actors never touch them. They hand
+// finished reply bodies and change events to a ReplySink, which is thread-safe and wakes the
+// front door's poll loop. A Route says how to address a reply on the ROUTER socket.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mg {
+
+struct Route {
+  std::string identity;    // the ROUTER peer identity frame
+  bool delimiter = false;  // REQ-style client: an empty frame precedes the body
+};
+
+struct Outgoing {
+  enum class Kind : uint8_t { Reply, Event } kind = Kind::Reply;
+  Route route;        // Reply
+  std::string topic;  // Event: "db.model"
+  std::string body;
+};
+
+class ReplySink {
+ public:
+  virtual ~ReplySink() = default;
+  // Queues messages for the front door (replies to clients, events for the PUB socket), in
+  // order. Thread-safe; never blocks on the network.
+  virtual void post(std::vector<Outgoing>&& batch) = 0;
+  void reply(Route route, std::string body) {
+    std::vector<Outgoing> v(1);
+    v[0].route = std::move(route);
+    v[0].body = std::move(body);
+    post(std::move(v));
+  }
+};
+
+// Requests forwarded to a model and not yet answered; shared by the front door (which counts
+// up and stops reading past the limit) and the model actor (which counts down as it replies).
+using InflightCounter = std::shared_ptr<std::atomic<int64_t>>;
+
+}  // namespace mg

@@ -1,0 +1,41 @@
+// daemon/config.h — memgoosed's settings from flags (CLI11) and a TOML file (toml++).
+//
+// Every flag of CONTRACT.md §1 has the same key in the file; flags win over the file:
+//   bind = ["tcp://127.0.0.1:7377"]   pub = "tcp://127.0.0.1:7378"   data_dir = "./data"
+//   log_level = "info"
+//   [limits] max_request_bytes = 67108864  max_inflight_per_model = 1024
+//   [[databases]] name = "app"  storage = "memory"  options = { }
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mg {
+
+struct PredefinedDatabase {
+  std::string name, storage;
+  std::string options;  // encoded MessagePack map
+};
+
+struct DaemonConfig {
+  std::vector<std::string> bind{"tcp://127.0.0.1:7377"};
+  std::string pub = "tcp://127.0.0.1:7378";
+  std::string data_dir = "./data";
+  std::string log_level = "info";
+  int64_t max_request_bytes = 64ll << 20;
+  int64_t max_inflight_per_model = 1024;
+  std::vector<PredefinedDatabase> databases;
+};
+
+// Parses argv (and the --config file). On --help prints usage and returns exit code 0 in
+// `exit_code`; on a bad flag or file returns the one-line reason in `error` (exit non-zero).
+struct ParseOutcome {
+  std::optional<DaemonConfig> config;
+  int exit_code = 0;
+  std::string error;
+};
+ParseOutcome parse_config(int argc, char** argv);
+
+}  // namespace mg

@@ -1,0 +1,388 @@
+// daemon/front_door.cc — see front_door.h.
+#include "daemon/front_door.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+
+#include "actors/fan_out.h"
+#include "actors/messages.h"
+#include "actors/args.h"
+#include "actors/model_ops.h"
+#include "protocol/reply.h"
+
+namespace mg {
+
+namespace {
+constexpr int kMaxReadsPerWake = 512;
+constexpr const char* kVersion = "0.1.0";
+// Writes the non-empty answers as an array.
+void write_list(MpWriter& w, const std::vector<std::string>& items) {
+  uint32_t n = 0;
+  for (auto& i : items) n += !i.empty();
+  w.array_header(n);
+  for (auto& i : items)
+    if (!i.empty()) w.raw(i);
+}
+
+std::string list_reply(const std::string& id, const char* key, std::vector<std::string>& items) {
+  ReplyWriter r(id, 1);
+  write_list(r.key(key), items);
+  return r.take();
+}
+
+}  // namespace
+
+FrontDoor::FrontDoor(caf::actor_system& sys, const DaemonConfig& cfg)
+    : sys_(sys), cfg_(cfg), ctx_(1), router_(ctx_, ZMQ_ROUTER), pub_(ctx_, ZMQ_PUB) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+FrontDoor::~FrontDoor() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+Status FrontDoor::bind() {
+  try {
+    router_.set(zmq::sockopt::router_mandatory, 1);
+    router_.set(zmq::sockopt::maxmsgsize, cfg_.max_request_bytes);
+    router_.set(zmq::sockopt::linger, 2000);
+    router_.set(zmq::sockopt::sndhwm, 100000);
+    router_.set(zmq::sockopt::rcvhwm, 100000);
+    pub_.set(zmq::sockopt::linger, 0);
+    pub_.set(zmq::sockopt::sndhwm, 100000);
+    for (auto& ep : cfg_.bind) router_.bind(ep);
+    pub_.bind(cfg_.pub);
+  } catch (const zmq::error_t& e) {
+    return make_status(ErrorCode::BadValue, std::string("cannot bind: ") + e.what());
+  }
+  registry_ = std::make_unique<Registry>(sys_, shared_from_this(), cfg_.data_dir);
+  for (auto& d : cfg_.databases) {
+    auto r = registry_->create_database(d.name, d.storage, MpView(d.options));
+    if (!r.ok())
+      return make_status(r.status().code, "database '" + d.name + "': " + r.status().message);
+  }
+  return Status::OK();
+}
+
+void FrontDoor::post(std::vector<Outgoing>&& batch) {
+  int64_t replies = 0;
+  for (auto& o : batch) replies += o.kind == Outgoing::Kind::Reply;
+  outstanding_.fetch_sub(replies, std::memory_order_relaxed);
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_empty = outbox_.empty();
+    if (was_empty) {
+      outbox_ = std::move(batch);
+    } else {
+      for (auto& o : batch) outbox_.push_back(std::move(o));
+    }
+  }
+  if (was_empty) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  }
+}
+
+bool FrontDoor::send_reply(Outgoing& o) {
+  zmq::send_flags more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
+  try {
+    zmq::message_t id(o.route.identity.data(), o.route.identity.size());
+    if (!router_.send(id, more)) return false;  // EAGAIN: peer's queue is full
+    if (o.route.delimiter) router_.send(zmq::message_t(), more);
+    router_.send(zmq::message_t(o.body.data(), o.body.size()), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) spdlog::warn("reply not sent: {}", e.what());
+  }
+  return true;  // sent, or the client is gone: either way it leaves the queue
+}
+
+void FrontDoor::drain_outbox() {
+  uint64_t counter;
+  [[maybe_unused]] ssize_t n = read(wake_fd_, &counter, sizeof counter);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draining_.swap(outbox_);
+  }
+  for (auto& o : draining_) {
+    if (o.kind == Outgoing::Kind::Event) {
+      pub_.send(zmq::message_t(o.topic.data(), o.topic.size()), zmq::send_flags::sndmore);
+      pub_.send(zmq::message_t(o.body.data(), o.body.size()), zmq::send_flags::dontwait);
+      continue;
+    }
+    if (!blocked_.empty() || !send_reply(o)) blocked_.push_back(std::move(o));
+  }
+  draining_.clear();
+}
+
+void FrontDoor::answer(const Route& route, std::string body) {
+  Outgoing o;
+  o.route = route;
+  o.body = std::move(body);
+  if (!blocked_.empty() || !send_reply(o)) blocked_.push_back(std::move(o));
+}
+
+bool FrontDoor::idle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return outstanding_.load() <= 0 && outbox_.empty() && blocked_.empty();
+}
+
+bool FrontDoor::reading_allowed() {
+  if (!blocked_.empty()) return false;
+  if (paused_on_) {
+    if (paused_on_->load(std::memory_order_relaxed) > cfg_.max_inflight_per_model / 2)
+      return false;
+    paused_on_.reset();
+  }
+  return true;
+}
+
+void FrontDoor::read_requests() {
+  for (int i = 0; i < kMaxReadsPerWake && reading_allowed(); ++i) {
+    zmq::message_t identity, second;
+    if (!router_.recv(identity, zmq::recv_flags::dontwait)) return;
+    if (!identity.more()) continue;  // no body: nothing to answer
+    router_.recv(second);
+    if (second.size() == 0 && second.more()) {  // REQ: [identity, empty, body]
+      zmq::message_t body;
+      router_.recv(body);
+      while (body.more()) router_.recv(body);  // extra frames: the last is the body
+      on_request(identity, true, body);
+    } else {
+      while (second.more()) router_.recv(second);
+      on_request(identity, false, second);
+    }
+  }
+}
+
+void FrontDoor::on_request(zmq::message_t& identity, bool delimiter, zmq::message_t& body) {
+  Route route{std::string(static_cast<const char*>(identity.data()), identity.size()), delimiter};
+  std::string bytes(static_cast<const char*>(body.data()), body.size());
+  Envelope env;
+  Status s = parse_envelope(bytes, env);
+  if (!s.ok()) return answer(route, error_reply(env.id, s));
+  if (stopping_)
+    return answer(route, error_reply(env.id, make_status(ErrorCode::ShutdownInProgress,
+                                                         "memgoosed is shutting down")));
+  dispatch(route, std::move(bytes), env);
+}
+
+void FrontDoor::dispatch(const Route& route, std::string body, const Envelope& env) {
+  bool is_model_op = document_op_kind(env.op) != OpKind::Unknown ||
+                     env.op == "defineModel" || env.op == "dropModel";
+  if (is_model_op) return model_op(route, std::move(body), env);
+  server_op(route, env);
+}
+
+void FrontDoor::model_op(const Route& route, std::string body, const Envelope& env) {
+  if (env.model.empty())
+    return answer(route, error_reply(env.id, make_status(ErrorCode::BadValue,
+                                                        "'" + std::string(env.op) +
+                                                            "' needs a 'model'")));
+  if (!registry_->has_database(env.db))
+    return answer(route, error_reply(env.id, make_status(ErrorCode::NamespaceNotFound,
+                                                        "database '" + std::string(env.db) +
+                                                            "' does not exist")));
+  bool create = document_op_kind(env.op) == OpKind::Write || env.op == "defineModel";
+  ModelRef* m = registry_->model(env.db, env.model, create);
+  if (!m) {
+    if (env.op == "dropModel") {
+      ReplyWriter r(env.id, 1);
+      r.key("dropped").boolean(false);
+      return answer(route, r.take());
+    }
+    return answer(route, empty_read_reply(env));
+  }
+  int64_t n = m->inflight->fetch_add(1, std::memory_order_relaxed) + 1;
+  outstanding_.fetch_add(1, std::memory_order_relaxed);
+  caf::anon_send(m->actor, ClientRequest{route, std::move(body)});
+  if (n > cfg_.max_inflight_per_model) paused_on_ = m->inflight;
+}
+
+std::string FrontDoor::hello(const Envelope& env) {
+  ReplyWriter r(env.id, 5);
+  r.key("server").str("memgoosed");
+  r.key("version").str(kVersion);
+  r.key("protocol").integer(1);
+  auto storages = Registry::storages();
+  MpWriter& w = r.key("storages");
+  w.array_header(uint32_t(storages.size()));
+  for (auto& s : storages) w.str(s);
+  r.key("compressors").array_header(0);
+  return r.take();
+}
+
+// Fans `question` out to model actors and replies with `combine` of their answers.
+void FrontDoor::ask_models(const Route& route, std::vector<caf::actor> actors,
+                           caf::message question, Combine combine) {
+  outstanding_.fetch_add(1, std::memory_order_relaxed);
+  fan_out(sys_, std::move(actors), std::move(question), std::move(combine), shared_from_this(),
+          route);
+}
+
+void FrontDoor::server_op(const Route& route, const Envelope& env) {
+  std::string_view op = env.op;
+  std::string id(env.id);
+  auto need_db = [&]() -> bool {
+    if (registry_->has_database(env.db)) return true;
+    answer(route, error_reply(env.id, make_status(ErrorCode::NamespaceNotFound,
+                                                  "database '" + std::string(env.db) +
+                                                      "' does not exist")));
+    return false;
+  };
+  try {
+    if (op == "ping") return answer(route, ok_reply(env.id));
+    if (op == "hello") return answer(route, hello(env));
+    if (op == "createDatabase") {
+      std::string_view storage = args::string(env, "storage", false, "memory");
+      auto r = registry_->create_database(env.db, storage, args::map(env, "options"));
+      if (!r.ok()) return answer(route, error_reply(env.id, r.status()));
+      ReplyWriter w(env.id, 1);
+      w.key("created").boolean(r.value());
+      return answer(route, w.take());
+    }
+    if (op == "dropDatabase") {
+      Status s = registry_->drop_database(env.db);
+      if (!s.ok()) return answer(route, error_reply(env.id, s));
+      ReplyWriter w(env.id, 1);
+      w.key("dropped").boolean(true);
+      return answer(route, w.take());
+    }
+    if (op == "listDatabases") {
+      ReplyWriter w(env.id, 1);
+      w.key("databases").raw(registry_->list_databases());
+      return answer(route, w.take());
+    }
+    if (op == "listModels") {
+      if (!need_db()) return;
+      return ask_models(route, registry_->model_actors(env.db),
+                        caf::make_message(info_atom::value), [id](std::vector<std::string>& a) {
+                          return list_reply(id, "models", a);
+                        });
+    }
+    if (op == "flush") {
+      if (!need_db()) return;
+      return ask_models(route, registry_->model_actors(env.db),
+                        caf::make_message(flush_atom::value),
+                        [id](std::vector<std::string>& errs) {
+                          for (auto& e : errs)
+                            if (!e.empty())
+                              return error_reply(id, make_status(ErrorCode::StorageError, e));
+                          return ok_reply(id);
+                        });
+    }
+    if (op == "stats") return stats(route, env);
+    if (op == "aggregate" || op == "changes")
+      return answer(route, error_reply(env.id, make_status(ErrorCode::CommandNotFound,
+                                                           "'" + std::string(op) +
+                                                               "' is not implemented yet")));
+    answer(route, error_reply(env.id, make_status(ErrorCode::CommandNotFound,
+                                                  "unknown operation '" + std::string(op) + "'")));
+  } catch (...) {
+    answer(route, error_reply(env.id, status_of_current_exception()));
+  }
+}
+
+// {databases: [{name, storage, models: [model stats...]}]}: one fan-out over every model; the
+// answers come back in the order of all_models(), so they can be regrouped by database.
+void FrontDoor::stats(const Route& route, const Envelope& env) {
+  auto groups = registry_->all_models();
+  std::vector<caf::actor> actors;
+  std::vector<std::pair<std::string, size_t>> sizes;
+  for (auto& [db, list] : groups) {
+    sizes.emplace_back(db, list.size());
+    for (auto& a : list) actors.push_back(a);
+  }
+  std::string id(env.id);
+  std::string dbs = registry_->list_databases();
+  ask_models(route, std::move(actors), caf::make_message(stats_atom::value),
+             [id, sizes, dbs](std::vector<std::string>& answers) {
+               ReplyWriter r(id, 1);
+               MpWriter& w = r.key("databases");
+               w.array_header(uint32_t(sizes.size()));
+               ArrayIter infos{MpView(dbs)};
+               size_t k = 0;
+               for (auto& [db, n] : sizes) {
+                 MpView info;
+                 infos.next(info);
+                 w.map_header(3);
+                 w.str("name"), w.str(db);
+                 w.str("storage"), w.raw(info.get("storage"));
+                 std::vector<std::string> mine(answers.begin() + int64_t(k),
+                                               answers.begin() + int64_t(k + n));
+                 k += n;
+                 w.str("models");
+                 write_list(w, mine);
+               }
+               return r.take();
+             });
+}
+
+void FrontDoor::flush_all() {
+  caf::scoped_actor self{sys_};
+  for (auto& a : registry_->model_actors("")) {
+    self->request(a, std::chrono::seconds(30), flush_atom::value)
+        .receive([](const std::string& err) {
+                   if (!err.empty()) spdlog::error("flush failed: {}", err);
+                 },
+                 [](caf::error& e) { spdlog::error("flush failed: {}", to_string(e)); });
+  }
+}
+
+int FrontDoor::run() {
+  std::string eps;
+  for (auto& e : cfg_.bind) eps += (eps.empty() ? "" : ",") + e;
+  spdlog::info("memgoosed {} ready: bind {} pub {} data-dir {}", kVersion, eps, cfg_.pub,
+               cfg_.data_dir);
+  sd_notify(0, "READY=1");
+  uint64_t watchdog_usec = 0;
+  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  auto last_ping = std::chrono::steady_clock::now();
+  while (true) {
+    zmq::pollitem_t items[] = {
+        {router_.handle(), 0, short((reading_allowed() ? ZMQ_POLLIN : 0) |
+                                    (blocked_.empty() ? 0 : ZMQ_POLLOUT)),
+         0},
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+        {nullptr, signal_fd_, ZMQ_POLLIN, 0},
+    };
+    zmq::poll(items, 3, std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500));
+    if (items[1].revents & ZMQ_POLLIN) drain_outbox();
+    while (!blocked_.empty() && send_reply(blocked_.front())) blocked_.pop_front();
+    if (items[0].revents & ZMQ_POLLIN) read_requests();
+    if (items[2].revents & ZMQ_POLLIN) {
+      signalfd_siginfo si;
+      [[maybe_unused]] ssize_t n = read(signal_fd_, &si, sizeof si);
+      if (!stopping_) {
+        spdlog::info("signal {}: stopping (answering requests in flight)", si.ssi_signo);
+        sd_notify(0, "STOPPING=1");
+        stopping_ = true;
+      }
+    }
+    if (watchdog && std::chrono::steady_clock::now() - last_ping >
+                        std::chrono::microseconds(watchdog_usec / 2)) {
+      sd_notify(0, "WATCHDOG=1");
+      last_ping = std::chrono::steady_clock::now();
+    }
+    if (stopping_ && idle()) break;
+  }
+  flush_all();
+  drain_outbox();
+  registry_->shutdown();
+  spdlog::info("memgoosed stopped");
+  return 0;
+}
+
+}  // namespace mg

@@ -1,0 +1,82 @@
+// daemon/front_door.h — the one thread that owns the ZeroMQ sockets (DESIGN.md decision 3).
+//
+// It binds a ROUTER for requests and a PUB for change events, decodes only the envelope of
+// each request and forwards the raw body to its model's actor (through the Registry); server
+// and database operations it answers itself or fans out. Actors hand replies and events back
+// through post() (the ReplySink), which queues them and wakes the poll loop through an eventfd.
+//
+// Backpressure (decision 6): ZMQ_ROUTER_MANDATORY is set, so a reply to a client whose queue is
+// full is kept and retried (EAGAIN), never dropped; while replies wait, or while a model has
+// more than `max_inflight_per_model` requests queued, the front door stops reading new
+// requests and ZeroMQ's high-water marks push back on clients. A reply to a client that has
+// gone away (EHOSTUNREACH) is discarded.
+//
+// Shutdown: on SIGTERM/SIGINT it stops taking requests (new ones get ShutdownInProgress),
+// answers those in flight, flushes every model, and returns from run().
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "actors/fan_out.h"
+#include "actors/registry.h"
+#include "actors/reply_sink.h"
+#include "daemon/config.h"
+#include "protocol/envelope.h"
+
+namespace mg {
+
+class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoor> {
+ public:
+  FrontDoor(caf::actor_system& sys, const DaemonConfig& cfg);
+  ~FrontDoor() override;
+
+  // Binds every endpoint. Returns a one-line reason on failure (endpoint in use, ...).
+  Status bind();
+  // Serves until a shutdown signal (SIGTERM/SIGINT must be blocked in every thread; the front
+  // door reads them from a signalfd). Returns 0 after a clean shutdown.
+  int run();
+
+  void post(std::vector<Outgoing>&& batch) override;
+
+ private:
+  void on_request(zmq::message_t& identity, bool delimiter, zmq::message_t& body);
+  void dispatch(const Route& route, std::string body, const Envelope& env);
+  void server_op(const Route& route, const Envelope& env);
+  void model_op(const Route& route, std::string body, const Envelope& env);
+  void stats(const Route& route, const Envelope& env);
+  std::string hello(const Envelope& env);
+  void ask_models(const Route& route, std::vector<caf::actor> actors, caf::message question,
+                  Combine combine);
+  // Replies from the front door's own thread (not counted as outstanding).
+  void answer(const Route& route, std::string body);
+  bool idle();
+  void read_requests();
+  void drain_outbox();
+  bool send_reply(Outgoing& o);
+  bool reading_allowed();
+  void flush_all();
+
+  caf::actor_system& sys_;
+  DaemonConfig cfg_;
+  zmq::context_t ctx_;
+  zmq::socket_t router_, pub_;
+  int wake_fd_ = -1, signal_fd_ = -1;
+  std::unique_ptr<Registry> registry_;
+
+  std::mutex mu_;
+  std::vector<Outgoing> outbox_;  // guarded by mu_
+  std::vector<Outgoing> draining_;
+  std::deque<Outgoing> blocked_;  // replies refused with EAGAIN, retried in order
+  InflightCounter paused_on_;     // the model whose queue made us stop reading
+  bool stopping_ = false;
+  std::atomic<int64_t> outstanding_{0};  // replies expected from actors
+};
+
+}  // namespace mg

@@ -1,0 +1,39 @@
+// protocol/envelope.h — the request envelope of CONTRACT.md §3 and the names rule of §4.
+//
+// A request body is one MessagePack map: `id` (optional, any value, echoed back as its raw
+// bytes), `op` (string, required), `db` (string, default "default"), `model` (string, for model
+// operations), then the operation's own arguments. parse_envelope checks only what routing
+// needs; the operation's handler checks its arguments.
+#pragma once
+
+#include <string_view>
+
+#include "core/error.h"
+#include "core/msgpack.h"
+
+namespace mg {
+
+struct Envelope {
+  std::string_view id;  // raw encoded `id` value; empty when the request has none
+  std::string_view op;
+  std::string_view db = "default";
+  std::string_view model;  // empty when absent
+  MpView body;             // the whole request map
+  MpView arg(std::string_view key) const { return body.get(key); }
+};
+
+// Maximum nesting accepted in a request body: documents inside it may nest 100 levels
+// (checked again, exactly, by the engine), plus the envelope's own levels.
+constexpr int kMaxRequestDepth = 104;
+
+// Parses `bytes` into `out`. Errors: FailedToParse when the body is not one well-formed
+// MessagePack map (then out.id is empty); BadValue for a missing `op`, nesting beyond
+// kMaxRequestDepth, an unsupported extension type, or a db/model name not matching the names
+// rule; TypeMismatch when op/db/model are not strings. out.id is set as soon as it is known, so
+// errors after FailedToParse can echo it.
+Status parse_envelope(std::string_view bytes, Envelope& out);
+
+// ^[A-Za-z_][A-Za-z0-9_-]{0,63}$ (CONTRACT.md §4).
+bool valid_name(std::string_view name);
+
+}  // namespace mg
