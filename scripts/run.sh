@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The run command: installs what is missing, builds, and starts memgoosed in the foreground on
+# its embedded defaults — memory storage, requests on tcp://127.0.0.1:7377, change stream on
+# tcp://127.0.0.1:7378, data dir ./data. Extra arguments go to memgoosed (see --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+exec build/bin/memgoosed "$@"
