@@ -672,7 +672,7 @@ void check_operator_keys(MpView update) {
     if (!k.empty() && k[0] == '$')
       ++ops;
     else if (plain.empty())
-      plain = "'" + std::string(k) + "'";
+      plain.append("'").append(k).append("'");
   }
   if (!ops)
     fail(ErrorCode::BadValue,

@@ -154,14 +154,15 @@ void FrontDoor::read_requests() {
     zmq::message_t identity, second;
     if (!router_.recv(identity, zmq::recv_flags::dontwait)) return;
     if (!identity.more()) continue;  // no body: nothing to answer
-    router_.recv(second);
+    // The rest of a multipart message is already queued: these receives never block.
+    (void)router_.recv(second);
     if (second.size() == 0 && second.more()) {  // REQ: [identity, empty, body]
       zmq::message_t body;
-      router_.recv(body);
-      while (body.more()) router_.recv(body);  // extra frames: the last is the body
+      (void)router_.recv(body);
+      while (body.more()) (void)router_.recv(body);  // extra frames: the last is the body
       on_request(identity, true, body);
     } else {
-      while (second.more()) router_.recv(second);
+      while (second.more()) (void)router_.recv(second);
       on_request(identity, false, second);
     }
   }
@@ -187,10 +188,11 @@ void FrontDoor::dispatch(const Route& route, std::string body, const Envelope& e
 }
 
 void FrontDoor::model_op(const Route& route, std::string body, const Envelope& env) {
-  if (env.model.empty())
-    return answer(route, error_reply(env.id, make_status(ErrorCode::BadValue,
-                                                        "'" + std::string(env.op) +
-                                                            "' needs a 'model'")));
+  if (env.model.empty()) {
+    std::string msg;
+    msg.append("'").append(env.op).append("' needs a 'model'");
+    return answer(route, error_reply(env.id, make_status(ErrorCode::BadValue, std::move(msg))));
+  }
   if (!registry_->has_database(env.db))
     return answer(route, error_reply(env.id, make_status(ErrorCode::NamespaceNotFound,
                                                         "database '" + std::string(env.db) +
