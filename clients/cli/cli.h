@@ -1,0 +1,86 @@
+// clients/cli/cli.h — the pieces shared by the `memgoose` commands.
+//
+// Design: main.cc parses the command line with CLI11 into these structs and calls one run_*
+// function; each returns the process exit code or throws. Errors are split by who is at fault:
+// InputError (bad arguments, bad JSON, a bad line in an import file: exit 2) and
+// mg::client::Error (the server said no, or did not answer: exit 1). JSON in and out is
+// MongoDB Extended JSON through core/ejson.h.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "clients/cpp/client.h"
+
+namespace mg::cli {
+
+// A mistake in what the user gave: printed as "<name>: <message>", exit code 2.
+class InputError : public std::runtime_error {
+ public:
+  InputError(std::string name, const std::string& message)
+      : std::runtime_error(message), name_(std::move(name)) {}
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+struct Connection {
+  std::string endpoint = "tcp://127.0.0.1:7377";
+  int timeout_ms = 30000;
+};
+
+// "db.Model" split at the first '.'; both parts must be non-empty (else InputError).
+struct Namespace {
+  std::string db;
+  std::string model;
+};
+Namespace parse_namespace(const std::string& text);
+
+// Extended JSON -> MessagePack; `what` names the argument in the error (InputError).
+std::string json_arg(std::string_view what, std::string_view json);
+// Like json_arg, but the value must be a JSON object.
+std::string json_object_arg(std::string_view what, std::string_view json);
+
+// Writes `v` as one line of Extended JSON to stdout.
+void print_json_line(MpView v);
+// Writes a reply map without the client's `id` as one JSON line.
+void print_reply(const client::Reply& reply);
+
+struct FindOptions {
+  std::string ns;
+  std::string filter;
+  std::string sort;
+  int64_t skip = 0;
+  int64_t limit = 0;
+  std::string projection;
+};
+
+struct UpdateOptions {
+  std::string ns;
+  std::string filter;
+  std::string update;
+  bool many = false;
+  bool upsert = false;
+};
+
+struct ImportOptions {
+  std::string ns;
+  std::string path;  // "-" reads standard input
+  int batch = 1000;
+};
+
+// Each run_* talks to the daemon at `conn` and returns the exit code (0), or throws.
+int run_server_op(const Connection& conn, std::string_view op);  // ping, hello, stats
+int run_insert(const Connection& conn, const std::string& ns, const std::string& json);
+int run_find(const Connection& conn, const FindOptions& opts);
+int run_count(const Connection& conn, const std::string& ns, const std::string& filter);
+int run_update(const Connection& conn, const UpdateOptions& opts);
+int run_delete(const Connection& conn, const std::string& ns, const std::string& filter, bool many);
+int run_drop(const Connection& conn, const std::string& target);
+int run_import(const Connection& conn, const ImportOptions& opts);
+int run_export(const Connection& conn, const std::string& ns, const std::string& filter);
+
+}  // namespace mg::cli

@@ -1,0 +1,146 @@
+// clients/cli/main.cc — `memgoose`, the command-line client of memgoosed (like redis-cli).
+//
+//   memgoose [--endpoint tcp://127.0.0.1:7377] [--timeout MS] <command> ...
+//     ping | hello | stats
+//     insert db.Model '<doc or [docs]>'
+//     find db.Model ['<filter>'] [--sort JSON] [--skip N] [--limit N] [--projection JSON]
+//     count db.Model ['<filter>']
+//     update db.Model '<filter>' '<update>' [--many] [--upsert]
+//     delete db.Model '<filter>' [--many]
+//     drop db.Model | drop db
+//     import db.Model file.ndjson [--batch 1000]
+//     export db.Model [--filter JSON]
+//
+// Design: CLI11 parses into plain structs; the matching run_* (commands.cc, import.cc) does
+// the work. Every failure ends here and is printed as "<ErrorName>: <message>" on stderr:
+// exit 1 when the server refused or did not answer, exit 2 for a usage or input mistake.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "clients/cli/cli.h"
+
+namespace {
+
+using namespace mg::cli;
+
+struct Args {
+  Connection conn;
+  std::string ns, json, filter, target;
+  FindOptions find;
+  UpdateOptions update;
+  ImportOptions import;
+  bool many = false;
+};
+
+using Command = std::pair<CLI::App*, std::function<int()>>;
+
+void add_server_ops(CLI::App& app, Args& a, std::vector<Command>& cmds) {
+  for (const char* op : {"ping", "hello", "stats"}) {
+    std::string name = op;
+    cmds.emplace_back(app.add_subcommand(name, "send '" + name + "', print the reply"),
+                      [&a, name] { return run_server_op(a.conn, name); });
+  }
+}
+
+void add_document_ops(CLI::App& app, Args& a, std::vector<Command>& cmds) {
+  auto* insert = app.add_subcommand("insert", "insert a document or an array of documents");
+  insert->add_option("namespace", a.ns, "db.Model")->required();
+  insert->add_option("json", a.json, "Extended JSON document or array")->required();
+  cmds.emplace_back(insert, [&a] { return run_insert(a.conn, a.ns, a.json); });
+
+  auto* find = app.add_subcommand("find", "print matching documents, one JSON line each");
+  find->add_option("namespace", a.find.ns, "db.Model")->required();
+  find->add_option("filter", a.find.filter, "filter (Extended JSON), default {}");
+  find->add_option("--sort", a.find.sort, "sort, e.g. {\"age\":-1}");
+  find->add_option("--skip", a.find.skip, "documents to skip")->check(CLI::NonNegativeNumber);
+  find->add_option("--limit", a.find.limit, "at most N documents (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  find->add_option("--projection", a.find.projection, "projection, e.g. {\"name\":1}");
+  cmds.emplace_back(find, [&a] { return run_find(a.conn, a.find); });
+
+  auto* count = app.add_subcommand("count", "print the number of matching documents");
+  count->add_option("namespace", a.ns, "db.Model")->required();
+  count->add_option("filter", a.filter, "filter (Extended JSON), default {}");
+  cmds.emplace_back(count, [&a] { return run_count(a.conn, a.ns, a.filter); });
+
+  auto* update = app.add_subcommand("update", "update the first (or every) matching document");
+  update->add_option("namespace", a.update.ns, "db.Model")->required();
+  update->add_option("filter", a.update.filter, "filter (Extended JSON)")->required();
+  update->add_option("update", a.update.update, "update operators, e.g. {\"$set\":{...}}")
+      ->required();
+  update->add_flag("--many", a.update.many, "update every matching document");
+  update->add_flag("--upsert", a.update.upsert, "insert when nothing matches");
+  cmds.emplace_back(update, [&a] { return run_update(a.conn, a.update); });
+
+  auto* del = app.add_subcommand("delete", "delete the first (or every) matching document");
+  del->add_option("namespace", a.ns, "db.Model")->required();
+  del->add_option("filter", a.filter, "filter (Extended JSON)")->required();
+  del->add_flag("--many", a.many, "delete every matching document");
+  cmds.emplace_back(del, [&a] { return run_delete(a.conn, a.ns, a.filter, a.many); });
+}
+
+void add_admin_ops(CLI::App& app, Args& a, std::vector<Command>& cmds) {
+  auto* drop = app.add_subcommand("drop", "drop a model (db.Model) or a database (db)");
+  drop->add_option("target", a.target, "db.Model or db")->required();
+  cmds.emplace_back(drop, [&a] { return run_drop(a.conn, a.target); });
+
+  auto* imp = app.add_subcommand("import", "insert every line of an NDJSON file");
+  imp->add_option("namespace", a.import.ns, "db.Model")->required();
+  imp->add_option("file", a.import.path, "NDJSON file, '-' for standard input")->required();
+  imp->add_option("--batch", a.import.batch, "documents per insertMany")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmds.emplace_back(imp, [&a] { return run_import(a.conn, a.import); });
+
+  auto* exp = app.add_subcommand("export", "print every matching document as NDJSON");
+  exp->add_option("namespace", a.ns, "db.Model")->required();
+  exp->add_option("--filter", a.filter, "filter (Extended JSON), default {}");
+  cmds.emplace_back(exp, [&a] { return run_export(a.conn, a.ns, a.filter); });
+}
+
+int run(const std::vector<Command>& cmds) {
+  try {
+    for (const auto& [sub, fn] : cmds)
+      if (sub->parsed()) return fn();
+    return 2;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "%s: %s\n", e.name().c_str(), e.what());
+    return 2;
+  } catch (const mg::client::Error& e) {
+    std::fprintf(stderr, "%s: %s\n", e.name().c_str(), e.message().c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "InternalError: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"memgoose: the command-line client of memgoosed"};
+  app.fallthrough();  // global options may also follow the command
+  app.require_subcommand(1);
+  Args a;
+  app.add_option("-e,--endpoint", a.conn.endpoint, "request endpoint of the daemon")
+      ->capture_default_str();
+  app.add_option("--timeout", a.conn.timeout_ms, "milliseconds to wait for a reply")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  std::vector<Command> cmds;
+  add_server_ops(app, a, cmds);
+  add_document_ops(app, a, cmds);
+  add_admin_ops(app, a, cmds);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "BadValue: %s\nRun with --help for more information.\n", e.what());
+    return 2;
+  }
+  return run(cmds);
+}

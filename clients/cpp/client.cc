@@ -1,0 +1,206 @@
+// clients/cpp/client.cc — the transport of the C++ client: one DEALER socket, replies routed by
+// id (see client.h for the contract).
+//
+// State, all touched by the one calling thread:
+//   async_    requests sent with send_async, by id (ids grow, so begin() is the oldest and
+//             has the nearest deadline: expiry only ever looks at the front);
+//   waiting_  ids of blocking calls in progress (several when a callback makes a blocking
+//             call), each with the slot its reply lands in;
+//   done_     replies of async requests received but whose callback has not run yet.
+// Receiving never runs user code: `route` only files each reply; callbacks run from
+// `run_callbacks`, called by send_async and drain only. A reply whose id nobody waits for
+// (late after a timeout) is dropped and counted.
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include "clients/cpp/client.h"
+
+namespace mg::client {
+
+namespace {
+
+// Below this size ZeroMQ copying the body beats handing it over with a free function.
+constexpr size_t kZeroCopyMin = 4096;
+
+ValidateOptions reply_limits() {
+  ValidateOptions vo;
+  vo.max_depth = 110;  // reply map > docs array > document (100 levels) > ...
+  vo.max_bytes = 0;    // a find reply may hold many 16 MiB documents
+  return vo;
+}
+
+// The reply a callback gets when the server did not answer in time.
+zmq::message_t timeout_reply(uint64_t id, const std::string& what) {
+  std::string out;
+  MpWriter w(out);
+  w.map_header(3);
+  w.str("id");
+  w.integer(int64_t(id));
+  w.str("ok");
+  w.boolean(false);
+  w.str("error");
+  w.raw(Error(kExceededTimeLimit, "ExceededTimeLimit", what).error_map());
+  return zmq::message_t(out.data(), out.size());
+}
+
+}  // namespace
+
+Client::Client(std::string endpoint, ClientOptions opts)
+    : endpoint_(std::move(endpoint)), opts_(std::move(opts)) {
+  if (opts_.window < 1) opts_.window = 1;
+  if (opts_.timeout_ms < 0) opts_.timeout_ms = 0;
+  zmq::context_t* ctx = opts_.context;
+  if (!ctx) ctx = &own_context_.emplace(1);
+  socket_ = zmq::socket_t(*ctx, zmq::socket_type::dealer);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::sndtimeo, opts_.timeout_ms);
+  if (opts_.configure_socket) opts_.configure_socket(socket_);
+  try {
+    socket_.connect(endpoint_);
+  } catch (const zmq::error_t& e) {
+    throw Error(2, "BadValue", "cannot connect to '" + endpoint_ + "': " + e.what());
+  }
+}
+
+Client::~Client() = default;
+
+uint64_t Client::send(Request& req) {
+  uint64_t id = ++next_id_;
+  std::string& body = req.finish(id);
+  size_t off = req.offset(), n = body.size() - off;
+  zmq::message_t msg;
+  if (n < kZeroCopyMin) {
+    msg.rebuild(body.data() + off, n);
+  } else {
+    auto owned = std::make_unique<std::string>(std::move(body));
+    char* data = owned->data() + off;
+    auto release = [](void*, void* hint) { delete static_cast<std::string*>(hint); };
+    msg.rebuild(data, n, release, owned.get());
+    owned.release();  // now freed by ZeroMQ once sent
+  }
+  if (!socket_.send(msg, zmq::send_flags::none))
+    throw Error(kExceededTimeLimit, "ExceededTimeLimit",
+                "could not queue '" + req.op() + "' for " + endpoint_ + " within " +
+                    std::to_string(opts_.timeout_ms) + " ms");
+  return id;
+}
+
+bool Client::receive_until(Clock::time_point deadline) {
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+  if (left.count() < 0) left = std::chrono::milliseconds(0);
+  zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+  try {
+    zmq::poll(&item, 1, left);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+  if (!(item.revents & ZMQ_POLLIN)) return false;
+  bool got = false;
+  for (;;) {
+    zmq::message_t msg;
+    if (!socket_.recv(msg, zmq::recv_flags::dontwait)) break;
+    while (msg.more()) {  // keep the last frame: the body
+      zmq::message_t next;
+      if (!socket_.recv(next)) break;
+      msg = std::move(next);
+    }
+    route(std::move(msg));
+    got = true;
+  }
+  return got;
+}
+
+void Client::route(zmq::message_t msg) {
+  std::string_view bytes(msg.data<char>(), msg.size());
+  Status st = validate(bytes, reply_limits());
+  if (!st.ok())
+    throw Error(1, "InternalError", "malformed reply from " + endpoint_ + ": " + st.message);
+  MpView id = MpView(bytes).get("id");
+  if (!id.valid() || id.type() != MpType::Int) {
+    ++dropped_;
+    return;
+  }
+  uint64_t key = uint64_t(id.as_int());
+  if (auto w = waiting_.find(key); w != waiting_.end()) {
+    w->second.emplace(std::move(msg));
+  } else if (auto a = async_.find(key); a != async_.end()) {
+    done_.emplace_back(std::move(a->second.callback), Reply(std::move(msg)));
+    async_.erase(a);
+  } else {
+    ++dropped_;
+  }
+}
+
+Reply Client::call(Request req) {
+  uint64_t id = send(req);
+  auto deadline = Clock::now() + std::chrono::milliseconds(opts_.timeout_ms);
+  auto& slot = waiting_[id];  // element references survive rehashing
+  try {
+    while (!slot) {
+      receive_until(deadline);
+      if (!slot && Clock::now() >= deadline)
+        throw Error(kExceededTimeLimit, "ExceededTimeLimit",
+                    "no reply to '" + req.op() + "' from " + endpoint_ + " within " +
+                        std::to_string(opts_.timeout_ms) + " ms");
+    }
+  } catch (...) {
+    waiting_.erase(id);
+    throw;
+  }
+  Reply reply = std::move(*slot);
+  waiting_.erase(id);
+  return reply;
+}
+
+Reply Client::command(Request req) {
+  Reply r = call(std::move(req));
+  r.check();
+  return r;
+}
+
+void Client::send_async(Request req, Callback on_reply) {
+  run_callbacks();
+  while (async_.size() >= size_t(opts_.window)) {
+    wait_async();
+    run_callbacks();
+  }
+  uint64_t id = send(req);
+  auto deadline = Clock::now() + std::chrono::milliseconds(opts_.timeout_ms);
+  async_.emplace(id, Pending{std::move(on_reply), deadline});
+}
+
+void Client::drain() {
+  run_callbacks();
+  while (!async_.empty()) {
+    wait_async();
+    run_callbacks();
+  }
+}
+
+void Client::wait_async() {
+  if (async_.empty()) return;
+  receive_until(async_.begin()->second.deadline);
+  expire_async(Clock::now());
+}
+
+void Client::expire_async(Clock::time_point now) {
+  while (!async_.empty() && async_.begin()->second.deadline <= now) {
+    auto it = async_.begin();
+    std::string what =
+        "no reply from " + endpoint_ + " within " + std::to_string(opts_.timeout_ms) + " ms";
+    done_.emplace_back(std::move(it->second.callback), Reply(timeout_reply(it->first, what)));
+    async_.erase(it);
+  }
+}
+
+void Client::run_callbacks() {
+  while (!done_.empty()) {
+    auto [callback, reply] = std::move(done_.front());
+    done_.pop_front();
+    if (callback) callback(std::move(reply));
+  }
+}
+
+}  // namespace mg::client
