@@ -95,7 +95,7 @@ def test_document_over_16_mib_with_raised_request_limit(zctx, make_daemon):
         c.close()
 
 
-def run_bad(args, tmp, timeout=10):
+def run_bad(args, tmp, timeout=5):
     """Runs memgoosed expecting a quick non-zero exit with a one-line reason on stderr."""
     p = subprocess.run([memgoosed_path(), *args], cwd=tmp, capture_output=True, timeout=timeout,
                        stdin=subprocess.DEVNULL)
@@ -166,3 +166,21 @@ storage = "memory"
         assert os.path.isdir(f"{tmp}/cfgdata")
     finally:
         d.stop()
+
+
+@pytest.mark.parametrize("entry", [
+    'name = "bad"\nstorage = "floppy"',
+    'name = "../escape"\nstorage = "memory"',
+    'name = "opts"\nstorage = "memory"\noptions = { nonsense = 1 }',
+], ids=["unknown-storage", "bad-name", "bad-options"])
+def test_bad_predefined_database_fails_cleanly(tmp_path, entry):
+    cfg = tmp_path / "db.toml"
+    cfg.write_text(f'''
+bind = ["ipc://{tmp_path}/r.sock"]
+pub = "ipc://{tmp_path}/p.sock"
+data_dir = "{tmp_path}/data"
+
+[[databases]]
+{entry}
+''')
+    run_bad(["--config", str(cfg)], tmp_path)
