@@ -7,6 +7,7 @@
 #include "core/collection_impl.h"
 #include "core/compare.h"
 #include "core/ejson.h"
+#include "core/objectid.h"
 #include "core/path.h"
 #include "core/sort.h"
 
@@ -58,6 +59,9 @@ Status Collection::open(MpView schema) {
                            "model '" + name_ + "': stored document is invalid: " +
                                (v.ok() ? "no _id" : v.message));
       DocRef doc = DocRef::make(bytes);
+      MpView id = doc.view().get("_id");
+      if (id.type() == MpType::Str && may_collide_with_generated(id.as_str()))
+        id_collision_possible_ = true;
       IndexKeys keys;
       for (auto& ix : indexes_) {
         ix->keys_of(doc.view(), keys);

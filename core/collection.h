@@ -128,6 +128,9 @@ class Collection {
   size_t count_ = 0;
   uint64_t doc_bytes_ = 0;
   uint64_t seq_ = 0;
+  // Set once a client-supplied `_id` could equal a generated ObjectId (objectid.h); until then
+  // generated ids skip the `_id` uniqueness probe.
+  bool id_collision_possible_ = false;
   friend struct Impl;
 };
 

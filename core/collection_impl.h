@@ -17,6 +17,7 @@ struct PendingWrite {
   uint32_t slot = kNoSlot;
   DocRef doc;
   ChangeEvent::Op op = ChangeEvent::Op::Insert;
+  bool generated_id = false;  // the `_id` is an ObjectId this process just generated
 };
 
 struct Collection::Impl {
@@ -30,7 +31,8 @@ struct Collection::Impl {
 
   // Turns untrusted bytes into a stored document: limits, field names, `_id` (generated when
   // absent), schema defaults and timestamps, then schema validation.
-  static DocRef prepare_insert(const Collection& c, std::string_view raw, Date now);
+  static DocRef prepare_insert(Collection& c, std::string_view raw, Date now,
+                               bool* generated_id = nullptr);
   // Checks a finished document (after an update or replacement) and stores it.
   static DocRef finish_doc(const Collection& c, std::string&& encoded);
 

@@ -28,17 +28,18 @@ bool scalar_id(MpView id) {
 }
 
 // A new ObjectId `_id` first, then the document's own fields.
-std::string with_generated_id(MpView doc) {
+std::string with_generated_id(std::string_view raw) {
+  MpView doc(raw);
   std::string out;
-  out.reserve(doc.byte_size() + 32);
+  out.reserve(raw.size() + 32);
   MpWriter w(out);
   w.map_header(doc.count() + 1);
   w.str("_id");
   char oid[24];
   new_object_id(oid);
   w.str(std::string_view(oid, 24));
-  const uint8_t* end = doc.end();
-  out.append(reinterpret_cast<const char*>(doc.first()), size_t(end - doc.first()));
+  auto* first = reinterpret_cast<const char*>(doc.first());
+  out.append(first, size_t(raw.data() + raw.size() - first));
   return out;
 }
 
@@ -77,7 +78,8 @@ void check_same_id(MpView old, const Value& doc) {
 
 }  // namespace
 
-DocRef Collection::Impl::prepare_insert(const Collection& c, std::string_view raw, Date now) {
+DocRef Collection::Impl::prepare_insert(Collection& c, std::string_view raw, Date now,
+                                        bool* generated_id) {
   ValidateOptions opts;
   opts.document_names = true;
   opts.max_bytes = kMaxDocumentBytes;
@@ -87,9 +89,12 @@ DocRef Collection::Impl::prepare_insert(const Collection& c, std::string_view ra
   MpView id = v.get("_id");
   if (id.valid() && !scalar_id(id))
     fail(ErrorCode::BadValue, "_id must be a non-nil scalar (not null, an array or a map)");
+  if (id.valid() && id.type() == MpType::Str && may_collide_with_generated(id.as_str()))
+    c.id_collision_possible_ = true;
+  if (generated_id) *generated_id = !id.valid();
   if (c.schema_->inserts_unchanged()) {
     if (!id.valid()) {
-      std::string bytes = with_generated_id(v);
+      std::string bytes = with_generated_id(raw);
       check_size(bytes.size());
       check_schema(*c.schema_, MpView(bytes));
       return DocRef::make(bytes);
@@ -120,6 +125,7 @@ void Collection::Impl::check_unique(const Collection& c, std::span<const Pending
   IndexKeys keys;
   for (auto& ix : c.indexes_) {
     if (!ix->unique()) continue;
+    bool id_index = ix.get() == c.indexes_[0].get();
     const Index* index = ix.get();
     auto less = [index](const uint8_t* a, const uint8_t* b) {
       return index->compare_keys(a, b) < 0;
@@ -129,6 +135,7 @@ void Collection::Impl::check_unique(const Collection& c, std::span<const Pending
     for (size_t i = 0; i < batch.size(); ++i) {
       const PendingWrite& w = batch[i];
       if (!w.doc) continue;
+      if (id_index && w.generated_id && !c.id_collision_possible_) continue;
       ix->keys_of(w.doc.view(), keys);
       if (ix->find_conflict(keys, w.slot, rewritten.empty() ? nullptr : &rewritten))
         duplicate(c, *ix, w.doc.view(), i);
@@ -223,7 +230,7 @@ Result<std::vector<std::string>> Collection::insert_many(std::span<const std::st
     std::vector<PendingWrite> batch(docs.size());
     for (size_t i = 0; i < docs.size(); ++i) {
       try {
-        batch[i].doc = Impl::prepare_insert(*this, docs[i], now);
+        batch[i].doc = Impl::prepare_insert(*this, docs[i], now, &batch[i].generated_id);
       } catch (Error& e) {
         e.status.index = int64_t(i);
         throw;

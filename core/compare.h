@@ -23,6 +23,7 @@ inline int compare_values(MpView a, MpView b) {
     if (c != 0) return c < 0 ? -1 : 1;
     return la < lb ? -1 : (la > lb ? 1 : 0);
   }
+  if (ha <= 0x7f && hb <= 0x7f) return ha < hb ? -1 : (ha > hb ? 1 : 0);  // two small ints
   return compare_values_slow(a, b);
 }
 

@@ -44,12 +44,12 @@ Index::Index(IndexSpec spec)
       compound_(spec_.fields.size() > 1),
       set_(Less{this}) {
   for (auto& f : spec_.fields) dirs_.push_back(f.second < 0 ? -1 : 1);
+  dir0_ = dirs_[0];
 }
 
 Index::~Index() { clear(); }
 
-int Index::compare_keys(const uint8_t* a, const uint8_t* b) const {
-  if (!compound_) return dirs_[0] * compare_values(MpView(a), MpView(b));
+int Index::compare_compound(const uint8_t* a, const uint8_t* b) const {
   ArrayIter ia{MpView(a)}, ib{MpView(b)};
   MpView ea, eb;
   for (size_t i = 0; ia.next(ea) && ib.next(eb); ++i)

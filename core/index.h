@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/compare.h"
 #include "core/document.h"
 #include "core/msgpack.h"
 #include "core/schema.h"
@@ -77,7 +78,10 @@ class Index {
       const absl::flat_hash_set<uint32_t>* ignore = nullptr) const;
 
   // Orders two keys of this index (as stored: single values or encoded compound arrays).
-  int compare_keys(const uint8_t* a, const uint8_t* b) const;
+  int compare_keys(const uint8_t* a, const uint8_t* b) const {
+    if (!compound_) return dir0_ * compare_values(MpView(a), MpView(b));
+    return compare_compound(a, b);
+  }
 
   // Adds / removes the entries of a document. `erase` recomputes the keys from the document,
   // which must be the same bytes that were inserted.
@@ -116,11 +120,13 @@ class Index {
  private:
   void add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const;
   bool compound_fast_path(MpView doc, IndexKeys& out) const;
+  int compare_compound(const uint8_t* a, const uint8_t* b) const;
 
   IndexSpec spec_;
   std::string name_;
   bool compound_;
   std::vector<int> dirs_;
+  int dir0_ = 1;
   bool multikey_ = false;
   absl::btree_set<Entry, Less> set_;
 };

@@ -154,8 +154,28 @@ struct Validator {
     if (size_t(end - p) < n) truncated();
   }
 
+  // Scalars that need no further checks: one byte, or a fixstr / float64 / small int whose
+  // length is in the first byte. Returns false for everything else.
+  bool simple_scalar() {
+    uint8_t b = *p;
+    size_t n;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) n = 1;
+    else if ((b & 0xe0) == 0xa0) n = 1 + (b & 0x1f);
+    else if (b == 0xcb || b == 0xd3) n = 9;
+    else if (b == 0xcc || b == 0xd0) n = 2;
+    else if (b == 0xcd || b == 0xd1) n = 3;
+    else if (b == 0xce || b == 0xd2 || b == 0xca) n = 5;
+    else return false;
+    need(n);
+    p += n;
+    return true;
+  }
+
   void value(int depth) {
-    if (depth > opts.max_depth)
+    need(1);
+    if (simple_scalar()) return;
+    // Containers at depth 0..max_depth-1: max_depth levels of nesting at most.
+    if (depth >= opts.max_depth)
       fail(ErrorCode::BadValue, "nesting deeper than " + std::to_string(opts.max_depth) +
                                     " levels" + where());
     need(1);
@@ -211,6 +231,14 @@ struct Validator {
     p += hdr + len;
   }
 
+  // True for a non-empty name without '$' first, '.' or NUL (one pass, the common case).
+  static bool plain_name(std::string_view k) {
+    if (k.empty() || k[0] == '$') return false;
+    for (char c : k)
+      if (c == '.' || c == '\0') return false;
+    return true;
+  }
+
   void array(uint32_t n, int depth) {
     path.push_back(Segment{{}, 0});
     for (uint32_t i = 0; i < n; ++i) {
@@ -231,7 +259,7 @@ struct Validator {
       if (!is_str) fail(ErrorCode::BadValue, "map keys must be strings" + where());
       value(depth + 1);  // bounds-checks the key
       std::string_view key = k.as_str();
-      if (opts.document_names) {
+      if (opts.document_names && !plain_name(key)) {
         std::string_view problem = field_name_problem(key);
         if (!problem.empty())
           fail(ErrorCode::BadValue, std::string(problem) + ": '" + std::string(key.substr(0, 64)) +

@@ -40,6 +40,15 @@ void new_object_id(char out[24]) {
   }
 }
 
+bool may_collide_with_generated(std::string_view id) {
+  if (id.size() != 24) return false;
+  static const char* hex = "0123456789abcdef";
+  const uint8_t* r = bits().random;
+  for (int i = 0; i < 5; ++i)
+    if (id[8 + 2 * i] != hex[r[i] >> 4] || id[9 + 2 * i] != hex[r[i] & 15]) return false;
+  return true;
+}
+
 std::string new_object_id() {
   std::string s(24, '0');
   new_object_id(s.data());

@@ -6,6 +6,7 @@
 
 #include "core/collection.h"
 #include "core/ejson.h"
+#include "core/objectid.h"
 #include "storage/memory_storage.h"
 
 using namespace mg;
@@ -355,4 +356,36 @@ BOOST_AUTO_TEST_CASE(memory_storage_collection_works) {
   BOOST_REQUIRE(found.value());
   BOOST_TEST(json_from_mp(found->bytes()) == R"({"_id":"k","v":1})");
   BOOST_TEST(c.storage().last_seq() == 1u);
+}
+
+// Generated ObjectIds skip the _id probe only while no client id could equal one: a client id
+// in this process's ObjectId space turns the probe back on.
+BOOST_AUTO_TEST_CASE(client_id_in_generated_space_is_still_unique) {
+  Collection c("M", make_memory_storage());
+  BOOST_REQUIRE(c.open().ok());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::string id0 = new_object_id();
+    // the next id this process will generate: same second, counter + 1
+    std::string next = id0;
+    unsigned long counter = std::stoul(id0.substr(18), nullptr, 16) + 1;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%06lx", counter & 0xffffff);
+    next.replace(18, 6, buf);
+    std::string claimed = mp_from_json(("{\"_id\":\"" + next + "\"}").c_str());
+    std::string_view cv = claimed;
+    BOOST_REQUIRE(c.insert_many({&cv, 1}, nullptr).ok());
+    std::string empty = mp_from_json("{}");
+    std::string_view ev = empty;
+    auto r = c.insert_many({&ev, 1}, nullptr);
+    if (r.ok()) {
+      // Only possible if the clock moved to the next second in between.
+      BOOST_TEST(MpView(r.value()[0]).as_str().substr(0, 8) != next.substr(0, 8));
+      continue;
+    }
+    BOOST_TEST(int(r.status().code) == int(ErrorCode::DuplicateKey));
+    std::string idv = mp_from_json(("\"" + next + "\"").c_str());
+    BOOST_TEST(json_from_mp(c.find_by_id(MpView(idv)).value().bytes()) == json_from_mp(claimed));
+    return;
+  }
+  BOOST_FAIL("the clock moved on every attempt");
 }
