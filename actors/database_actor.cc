@@ -1,5 +1,9 @@
 #include "actors/database_actor.h"
 
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
 #include "actors/messages.h"
 
 namespace mg {
@@ -7,21 +11,43 @@ namespace mg {
 namespace {
 struct DatabaseState {
   DatabaseConfig cfg;
-  std::map<std::string, std::string> catalog;  // model -> encoded schema
+  Catalog catalog;
   static inline const char* name = "database";
 };
+
+void update(DatabaseState& st, const std::string& model, bool exists, const std::string& schema) {
+  auto& models = st.catalog.models;
+  auto it = std::find_if(models.begin(), models.end(),
+                         [&](const CatalogModel& m) { return m.name == model; });
+  if (exists) {
+    if (it == models.end()) models.push_back(CatalogModel{model, schema});
+    else it->schema = schema;
+  } else if (it != models.end()) {
+    models.erase(it);
+  }
+  if (st.cfg.dir.empty()) return;
+  Status s = write_catalog(st.cfg.dir, st.catalog);
+  if (!s.ok()) spdlog::error("database {}: {}", st.cfg.name, s.message);
+}
 }  // namespace
 
-caf::actor spawn_database_actor(caf::actor_system& sys, DatabaseConfig cfg) {
-  return sys.spawn([cfg = std::move(cfg)](caf::stateful_actor<DatabaseState>* self)
-                       -> caf::behavior {
+caf::actor spawn_database_actor(caf::actor_system& sys, DatabaseConfig cfg, Catalog catalog) {
+  return sys.spawn([cfg = std::move(cfg), catalog = std::move(catalog)](
+                       caf::stateful_actor<DatabaseState>* self) -> caf::behavior {
     self->state.cfg = cfg;
+    self->state.catalog = catalog;
     return {
         [=](schema_atom, const std::string& model, bool exists, const std::string& schema) {
-          if (exists) self->state.catalog[model] = schema;
-          else self->state.catalog.erase(model);
+          update(self->state, model, exists, schema);
         },
-        [=](drop_atom) -> bool {
+        // dropDatabase: the registry has already moved the directory aside to `trash` (so a
+        // new database of the same name starts clean); remove it.
+        [=](drop_atom, const std::string& trash) -> bool {
+          if (!trash.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(trash, ec);
+            if (ec) spdlog::error("dropDatabase {}: {}", trash, ec.message());
+          }
           self->quit();
           return true;
         },

@@ -1,15 +1,17 @@
 // actors/database_actor.h — one actor per database: its storage config and its catalog (the
-// models that exist and their schemas).
+// models that exist and their schemas, storage/catalog.h).
 //
 // Model actors tell it (`schema_atom`, model, exists, schema) whenever a model is created,
-// redefined or dropped; it keeps the catalog so a persistent database can be reopened without
-// any client redefining its models. It is never on the path of a document operation.
+// redefined or dropped; for a persistent database it rewrites the catalog file atomically, so
+// a restart reopens every model with its schema without any client. It is never on the path
+// of a document operation.
 #pragma once
 
 #include <caf/all.hpp>
 
-#include <map>
 #include <string>
+
+#include "storage/catalog.h"
 
 namespace mg {
 
@@ -17,8 +19,10 @@ struct DatabaseConfig {
   std::string name;
   std::string storage;  // memory | file | sqlite | wiredtiger
   std::string options;  // encoded MessagePack map, defaults filled in
+  std::string dir;      // <data-dir>/<db> for a persistent database, else empty
 };
 
-caf::actor spawn_database_actor(caf::actor_system& sys, DatabaseConfig cfg);
+// `catalog` is the database's current catalog (as read at start-up, or new).
+caf::actor spawn_database_actor(caf::actor_system& sys, DatabaseConfig cfg, Catalog catalog);
 
 }  // namespace mg

@@ -24,6 +24,7 @@ using info_atom = caf::atom_constant<caf::atom("info")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;
 using schema_atom = caf::atom_constant<caf::atom("schema")>;
+using opened_atom = caf::atom_constant<caf::atom("opened")>;
 
 }  // namespace mg
 

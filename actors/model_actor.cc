@@ -230,7 +230,11 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
   st.coll = std::make_unique<Collection>(st.cfg.model, st.cfg.make_storage());
   std::string schema = st.cfg.schema.empty() ? std::string("\x80", 1) : st.cfg.schema;
   st.open_status = st.coll->open(MpView(schema));
-  if (!st.open_status.ok()) st.open_status.code = ErrorCode::StorageError;
+  if (!st.open_status.ok()) {
+    st.open_status.code = ErrorCode::StorageError;
+    st.open_status.message =
+        "model " + st.cfg.db + "." + st.cfg.model + " cannot be opened: " + st.open_status.message;
+  }
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
   return {
       [=](const ClientRequest& req) { handle(self, req); },
@@ -253,6 +257,8 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
         return out;
       },
       [=](stats_atom) -> std::string { return model_stats(self); },
+      // "" once the storage opened, else why not (start-up checks every model).
+      [=](opened_atom) -> std::string { return self->state.open_status.message; },
       [=](drop_atom) -> bool {  // the database is being dropped
         commit(self);
         (void)self->state.coll->storage().destroy();

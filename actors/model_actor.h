@@ -32,7 +32,7 @@ struct ModelConfig {
 };
 
 // Spawns the model actor. It opens its storage before handling any request; if that fails,
-// every request gets StorageError.
+// every request gets StorageError (and `opened_atom` answers the reason).
 caf::actor spawn_model_actor(caf::actor_system& sys, ModelConfig cfg);
 
 }  // namespace mg

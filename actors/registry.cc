@@ -4,7 +4,9 @@
 #include "actors/model_actor.h"
 #include "core/compare.h"
 #include "core/ejson.h"
-#include "storage/memory_storage.h"
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
 
 namespace mg {
 
@@ -14,49 +16,91 @@ Registry::Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std:
   (void)create_database("default", "memory", MpView(empty_map));
 }
 
-std::vector<std::string> Registry::storages() { return {"memory"}; }
-
-// The options of `storage` with defaults filled in, or InvalidOptions.
-static Result<std::string> normalize_options(std::string_view storage, MpView options) {
-  if (storage != "memory") {
-    bool known = storage == "file" || storage == "sqlite" || storage == "wiredtiger";
-    return make_status(ErrorCode::InvalidOptions,
-                       "storage '" + std::string(storage) +
-                           (known ? "' is not available in this build yet"
-                                  : "' is unknown (memory, file, sqlite, wiredtiger)"));
-  }
-  if (options.valid() && options.type() == MpType::Map && options.count() > 0) {
-    MapIter it(options);
-    std::string_view k;
-    MpView v;
-    it.next(k, v);
-    return make_status(ErrorCode::InvalidOptions,
-                       "memory storage takes no options (got '" + std::string(k) + "')");
-  }
-  return std::string("\x80", 1);
+std::vector<std::string> Registry::storages() {
+  std::vector<std::string> out;
+  for (auto& k : storage_kinds()) out.push_back(k.name);
+  return out;
 }
 
 Result<bool> Registry::create_database(std::string_view name, std::string_view storage,
                                        MpView options) {
+  return open_database(name, storage, options, nullptr);
+}
+
+// createDatabase, or (with `found`) reopening a database from its catalog at start-up.
+Result<bool> Registry::open_database(std::string_view name, std::string_view storage,
+                                     MpView options, const Catalog* found) {
   if (options.valid() && options.type() != MpType::Map && options.type() != MpType::Nil)
     return make_status(ErrorCode::TypeMismatch, "'options' must be a map");
-  Result<std::string> opts = normalize_options(storage, options);
+  const StorageKind* kind = find_storage_kind(storage);
+  if (!kind) {
+    std::string list;
+    for (auto& n : storages()) list += (list.empty() ? "" : ", ") + n;
+    return make_status(ErrorCode::InvalidOptions, "storage '" + std::string(storage) +
+                                                      "' is not available (this build has: " +
+                                                      list + ")");
+  }
+  Result<std::string> opts = kind->normalize(options);
   if (!opts.ok()) return opts.status();
   auto it = dbs_.find(name);
   if (it != dbs_.end()) {
     const DatabaseConfig& cur = it->second.cfg;
-    if (cur.storage == storage &&
-        compare_values(MpView(cur.options), MpView(opts.value())) == 0)
+    if (cur.storage == storage && compare_values(MpView(cur.options), MpView(opts.value())) == 0)
       return false;
     return make_status(ErrorCode::InvalidOptions,
                        "database '" + std::string(name) + "' exists with storage '" +
                            cur.storage + "' and options " + json_from_mp(cur.options));
   }
   Database db;
-  db.cfg = DatabaseConfig{std::string(name), std::string(storage), opts.value()};
-  db.actor = spawn_database_actor(sys_, db.cfg);
-  dbs_.emplace(std::string(name), std::move(db));
+  db.cfg = DatabaseConfig{std::string(name), std::string(storage), opts.value(), {}};
+  Catalog catalog = found ? *found : Catalog{db.cfg.name, db.cfg.storage, db.cfg.options, {}};
+  if (kind->persistent) {
+    db.cfg.dir = data_dir_ + "/" + db.cfg.name;
+    std::error_code ec;
+    std::filesystem::create_directories(db.cfg.dir, ec);
+    if (ec)
+      return make_status(ErrorCode::StorageError,
+                         "cannot create " + db.cfg.dir + ": " + ec.message());
+    if (!found) {
+      Status s = write_catalog(db.cfg.dir, catalog);
+      if (!s.ok()) return s;
+    }
+  }
+  auto engine = kind->open(db.cfg.dir, MpView(db.cfg.options));
+  if (!engine.ok()) return engine.status();
+  db.engine = engine.value();
+  db.actor = spawn_database_actor(sys_, db.cfg, catalog);
+  Database& stored = dbs_.emplace(std::string(name), std::move(db)).first->second;
+  for (auto& m : catalog.models) spawn_model(stored, m.name, m.schema, true);
   return true;
+}
+
+Status Registry::recover() {
+  std::error_code ec;
+  std::vector<std::string> dirs;
+  for (auto& e : std::filesystem::directory_iterator(data_dir_, ec))
+    if (e.is_directory() && has_catalog(e.path().string())) dirs.push_back(e.path().string());
+  std::sort(dirs.begin(), dirs.end());
+  for (auto& dir : dirs) {
+    auto c = read_catalog(dir);
+    if (!c.ok()) return c.status();
+    auto r = open_database(c->name, c->storage, MpView(c->options), &c.value());
+    if (!r.ok())
+      return make_status(r.status().code, "database " + dir + ": " + r.status().message);
+  }
+  caf::scoped_actor self{sys_};
+  Status first;
+  for (auto& a : model_actors("")) {
+    self->request(a, std::chrono::minutes(10), opened_atom::value)
+        .receive(
+            [&](const std::string& err) {
+              if (!err.empty() && first.ok()) first = make_status(ErrorCode::StorageError, err);
+            },
+            [&](caf::error& e) {
+              if (first.ok()) first = make_status(ErrorCode::StorageError, to_string(e));
+            });
+  }
+  return first;
 }
 
 Status Registry::drop_database(std::string_view name) {
@@ -67,7 +111,18 @@ Status Registry::drop_database(std::string_view name) {
     return make_status(ErrorCode::NamespaceNotFound,
                        "database '" + std::string(name) + "' does not exist");
   for (auto& [_, m] : it->second.models) caf::anon_send(m.actor, drop_atom::value);
-  caf::anon_send(it->second.actor, drop_atom::value);
+  std::string trash;
+  if (!it->second.cfg.dir.empty()) {
+    // Move the directory aside now, so a new database of the same name starts clean even
+    // before the old one's files are gone.
+    trash = data_dir_ + "/." + it->second.cfg.name + ".dropped-" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    std::error_code ec;
+    std::filesystem::rename(it->second.cfg.dir, trash, ec);
+    if (ec) return make_status(ErrorCode::StorageError, "cannot drop " + it->second.cfg.dir +
+                                                            ": " + ec.message());
+  }
+  caf::anon_send(it->second.actor, drop_atom::value, trash);
   dbs_.erase(it);
   return Status::OK();
 }
@@ -87,6 +142,21 @@ std::string Registry::list_databases() const {
   return out;
 }
 
+ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::string& schema,
+                                bool exists) {
+  ModelConfig cfg;
+  cfg.db = d.cfg.name;
+  cfg.model = std::string(model);
+  cfg.sink = sink_;
+  cfg.inflight = std::make_shared<std::atomic<int64_t>>(0);
+  cfg.database = d.actor;
+  cfg.make_storage = [engine = d.engine, name = cfg.model] { return engine->make_model(name); };
+  cfg.schema = schema;
+  cfg.exists = exists;
+  ModelRef ref{spawn_model_actor(sys_, cfg), cfg.inflight};
+  return d.models.insert_or_assign(std::string(model), std::move(ref)).first->second;
+}
+
 ModelRef* Registry::model(std::string_view db, std::string_view model, bool create) {
   auto dbit = dbs_.find(db);
   if (dbit == dbs_.end()) return nullptr;
@@ -94,16 +164,7 @@ ModelRef* Registry::model(std::string_view db, std::string_view model, bool crea
   auto it = d.models.find(model);
   if (it != d.models.end()) return &it->second;
   if (!create) return nullptr;
-  ModelConfig cfg;
-  cfg.db = d.cfg.name;
-  cfg.model = std::string(model);
-  cfg.sink = sink_;
-  cfg.inflight = std::make_shared<std::atomic<int64_t>>(0);
-  cfg.database = d.actor;
-  cfg.make_storage = [] { return make_memory_storage(); };
-  cfg.exists = false;
-  ModelRef ref{spawn_model_actor(sys_, cfg), cfg.inflight};
-  return &d.models.emplace(std::string(model), std::move(ref)).first->second;
+  return &spawn_model(d, model, std::string(), false);
 }
 
 std::vector<caf::actor> Registry::model_actors(std::string_view db) const {

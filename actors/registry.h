@@ -17,6 +17,8 @@
 #include "actors/reply_sink.h"
 #include "core/error.h"
 #include "core/msgpack.h"
+#include "storage/catalog.h"
+#include "storage/engine.h"
 
 namespace mg {
 
@@ -31,6 +33,11 @@ class Registry {
 
   // The storages this build offers ("memory", ...), for `hello`.
   static std::vector<std::string> storages();
+
+  // Reopens every persistent database found under the data dir (those with a catalog), with
+  // their models and schemas, and waits until every model has loaded. Returns the first
+  // failure (StorageError naming the database, model and file) — start-up then stops.
+  Status recover();
 
   // createDatabase: {created: true} for a new name, false for the same config again,
   // InvalidOptions for a different config, an unknown storage or bad options.
@@ -54,8 +61,13 @@ class Registry {
   struct Database {
     DatabaseConfig cfg;
     caf::actor actor;
+    std::shared_ptr<StorageEngine> engine;
     std::map<std::string, ModelRef, std::less<>> models;
   };
+  Result<bool> open_database(std::string_view name, std::string_view storage, MpView options,
+                             const Catalog* found);
+  ModelRef& spawn_model(Database& d, std::string_view model, const std::string& schema,
+                        bool exists);
   caf::actor_system& sys_;
   std::shared_ptr<ReplySink> sink_;
   std::string data_dir_;

@@ -68,6 +68,7 @@ Status FrontDoor::bind() {
     return make_status(ErrorCode::BadValue, std::string("cannot bind: ") + e.what());
   }
   registry_ = std::make_unique<Registry>(sys_, shared_from_this(), cfg_.data_dir);
+  if (Status s = registry_->recover(); !s.ok()) return s;
   for (auto& d : cfg_.databases) {
     auto r = registry_->create_database(d.name, d.storage, MpView(d.options));
     if (!r.ok())
