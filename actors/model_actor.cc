@@ -7,6 +7,7 @@
 
 #include "actors/args.h"
 #include "actors/model_ops.h"
+#include "core/change_log.h"
 #include "core/collection.h"
 #include "core/ejson.h"
 #include "protocol/reply.h"
@@ -20,7 +21,9 @@ struct ModelState {
   std::unique_ptr<Collection> coll;
   Status open_status;
   std::vector<Outgoing> pending;  // replies held until the next commit
-  std::vector<ChangeEvent> events;
+  std::vector<ChangeEvent> events;  // of writes not yet committed
+  std::unique_ptr<ChangeLog> log;    // committed events, retained for `changes`
+  uint64_t committed_seq = 0;        // seq of the last committed event
   bool dirty = false;             // writes applied since the last commit
   bool commit_scheduled = false;
   struct OpStats {
@@ -53,6 +56,8 @@ void release(Self self) {
   std::vector<Outgoing> out;
   out.reserve(st.events.size() + st.pending.size());
   std::string topic = st.cfg.db + "." + st.cfg.model;
+  st.log->append(st.events);
+  if (!st.events.empty()) st.committed_seq = st.events.back().seq;
   for (auto& e : st.events) {
     Outgoing o;
     o.kind = Outgoing::Kind::Event;
@@ -141,7 +146,8 @@ void record(ModelState& st, std::string_view op, std::chrono::steady_clock::time
                   .count();
   auto it = st.op_stats.find(op);
   if (it == st.op_stats.end()) {
-    if (document_op_kind(op) == OpKind::Unknown && op != "defineModel" && op != "dropModel")
+    if (document_op_kind(op) == OpKind::Unknown && op != "defineModel" && op != "dropModel" &&
+        op != "changes")
       return;  // don't let arbitrary op names grow the table
     it = st.op_stats.emplace(std::string(op), ModelState::OpStats{}).first;
   }
@@ -176,6 +182,28 @@ std::string model_stats(Self self) {
   return out;
 }
 
+// changes {after, limit}: retained events with seq > after (CONTRACT.md §7), at most `limit`
+// (default and maximum kChangesMax per reply; ask again from the last seq for more).
+constexpr int64_t kChangesMax = 10000;
+std::string changes(Self self, const Envelope& env) {
+  auto& st = self->state;
+  int64_t after = args::integer(env, "after", 0);
+  int64_t limit = args::integer(env, "limit", kChangesMax);
+  if (after < 0 || limit < 0) fail(ErrorCode::BadValue, "'after' and 'limit' must not be negative");
+  if (limit == 0 || limit > kChangesMax) limit = kChangesMax;
+  std::vector<const ChangeEvent*> found;
+  Status s = st.log->since(uint64_t(after), size_t(limit), st.committed_seq, found);
+  if (!s.ok()) return error_reply(env.id, s);
+  size_t bytes = 0;
+  for (auto* e : found) bytes += e->doc ? e->doc.size() + 64 : 64;
+  ReplyWriter r(env.id, 2, bytes);
+  MpWriter& w = r.key("events");
+  w.array_header(uint32_t(found.size()));
+  for (auto* e : found) w.raw(encode_event(*e));
+  r.key("lastSeq").integer(int64_t(st.committed_seq));
+  return r.take();
+}
+
 void handle(Self self, const ClientRequest& req) {
   auto& st = self->state;
   auto t0 = std::chrono::steady_clock::now();
@@ -190,6 +218,8 @@ void handle(Self self, const ClientRequest& req) {
       reply = define_model(self, env);
     } else if (env.op == "dropModel") {
       reply = drop_model(self, env, wrote);
+    } else if (env.op == "changes") {
+      reply = changes(self, env);
     } else {
       OpKind kind = document_op_kind(env.op);
       if (kind == OpKind::Read && !st.cfg.exists) {
@@ -230,6 +260,8 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
   st.coll = std::make_unique<Collection>(st.cfg.model, st.cfg.make_storage());
   std::string schema = st.cfg.schema.empty() ? std::string("\x80", 1) : st.cfg.schema;
   st.open_status = st.coll->open(MpView(schema));
+  st.log = std::make_unique<ChangeLog>(st.cfg.change_log_size);
+  st.committed_seq = st.coll->last_seq();
   if (!st.open_status.ok()) {
     st.open_status.code = ErrorCode::StorageError;
     st.open_status.message =

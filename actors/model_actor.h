@@ -29,6 +29,7 @@ struct ModelConfig {
   std::function<std::unique_ptr<StorageStrategy>()> make_storage;
   std::string schema;    // encoded schema to open with (from the catalog), or empty
   bool exists = true;    // false until a write or defineModel (listModels shows existing ones)
+  size_t change_log_size = 100000;  // events retained for `changes` (CONTRACT.md §7)
 };
 
 // Spawns the model actor. It opens its storage before handling any request; if that fails,

@@ -10,8 +10,12 @@
 
 namespace mg {
 
-Registry::Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std::string data_dir)
-    : sys_(sys), sink_(std::move(sink)), data_dir_(std::move(data_dir)) {
+Registry::Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std::string data_dir,
+                   size_t change_log_size)
+    : sys_(sys),
+      sink_(std::move(sink)),
+      data_dir_(std::move(data_dir)),
+      change_log_size_(change_log_size) {
   std::string empty_map("\x80", 1);
   (void)create_database("default", "memory", MpView(empty_map));
 }
@@ -153,6 +157,7 @@ ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::
   cfg.make_storage = [engine = d.engine, name = cfg.model] { return engine->make_model(name); };
   cfg.schema = schema;
   cfg.exists = exists;
+  cfg.change_log_size = change_log_size_;
   ModelRef ref{spawn_model_actor(sys_, cfg), cfg.inflight};
   return d.models.insert_or_assign(std::string(model), std::move(ref)).first->second;
 }

@@ -29,7 +29,8 @@ struct ModelRef {
 
 class Registry {
  public:
-  Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std::string data_dir);
+  Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std::string data_dir,
+           size_t change_log_size = 100000);
 
   // The storages this build offers ("memory", ...), for `hello`.
   static std::vector<std::string> storages();
@@ -71,6 +72,7 @@ class Registry {
   caf::actor_system& sys_;
   std::shared_ptr<ReplySink> sink_;
   std::string data_dir_;
+  size_t change_log_size_;
   std::map<std::string, Database, std::less<>> dbs_;
 };
 

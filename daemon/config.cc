@@ -47,6 +47,7 @@ void load_file(const std::string& path, DaemonConfig& c) {
   if (auto v = t["limits"]["max_request_bytes"].value<int64_t>()) c.max_request_bytes = *v;
   if (auto v = t["limits"]["max_inflight_per_model"].value<int64_t>())
     c.max_inflight_per_model = *v;
+  if (auto v = t["change_log_size"].value<int64_t>()) c.change_log_size = *v;
   if (auto dbs = t["databases"].as_array()) {
     for (auto& e : *dbs) {
       auto* tbl = e.as_table();
@@ -70,7 +71,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   CLI::App app{"memgoosed: a document database daemon (MessagePack over ZeroMQ)"};
   std::vector<std::string> bind;
   std::string pub, data_dir, log_level, config_path;
-  int64_t max_request = 0, max_inflight = 0;
+  int64_t max_request = 0, max_inflight = 0, change_log = -1;
   app.add_option("--bind", bind, "request endpoint (repeatable), default tcp://127.0.0.1:7377");
   app.add_option("--pub", pub, "change-stream endpoint, default tcp://127.0.0.1:7378");
   app.add_option("--data-dir", data_dir, "root of persistent databases, default ./data");
@@ -80,6 +81,8 @@ ParseOutcome parse_config(int argc, char** argv) {
   app.add_option("--max-request-bytes", max_request, "largest request accepted (ZMQ_MAXMSGSIZE)");
   app.add_option("--max-inflight-per-model", max_inflight,
                  "requests queued per model before the front door stops reading");
+  app.add_option("--change-log-size", change_log,
+                 "change events retained per model for `changes` (default 100000)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -104,6 +107,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   if (!log_level.empty()) c.log_level = log_level;
   if (max_request > 0) c.max_request_bytes = max_request;
   if (max_inflight > 0) c.max_inflight_per_model = max_inflight;
+  if (change_log >= 0) c.change_log_size = change_log;
   if (c.bind.empty() || c.pub.empty()) {
     out.exit_code = 2;
     out.error = "at least one --bind endpoint and a --pub endpoint are needed";

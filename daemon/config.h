@@ -4,6 +4,7 @@
 //   bind = ["tcp://127.0.0.1:7377"]   pub = "tcp://127.0.0.1:7378"   data_dir = "./data"
 //   log_level = "info"
 //   [limits] max_request_bytes = 67108864  max_inflight_per_model = 1024
+//   change_log_size = 100000
 //   [[databases]] name = "app"  storage = "memory"  options = { }
 #pragma once
 
@@ -26,6 +27,7 @@ struct DaemonConfig {
   std::string log_level = "info";
   int64_t max_request_bytes = 64ll << 20;
   int64_t max_inflight_per_model = 1024;
+  int64_t change_log_size = 100000;  // events retained per model for `changes`
   std::vector<PredefinedDatabase> databases;
 };
 

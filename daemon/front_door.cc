@@ -67,7 +67,8 @@ Status FrontDoor::bind() {
   } catch (const zmq::error_t& e) {
     return make_status(ErrorCode::BadValue, std::string("cannot bind: ") + e.what());
   }
-  registry_ = std::make_unique<Registry>(sys_, shared_from_this(), cfg_.data_dir);
+  registry_ = std::make_unique<Registry>(sys_, shared_from_this(), cfg_.data_dir,
+                                         size_t(cfg_.change_log_size));
   if (Status s = registry_->recover(); !s.ok()) return s;
   for (auto& d : cfg_.databases) {
     auto r = registry_->create_database(d.name, d.storage, MpView(d.options));
@@ -183,7 +184,7 @@ void FrontDoor::on_request(zmq::message_t& identity, bool delimiter, zmq::messag
 
 void FrontDoor::dispatch(const Route& route, std::string body, const Envelope& env) {
   bool is_model_op = document_op_kind(env.op) != OpKind::Unknown ||
-                     env.op == "defineModel" || env.op == "dropModel";
+                     env.op == "defineModel" || env.op == "dropModel" || env.op == "changes";
   if (is_model_op) return model_op(route, std::move(body), env);
   server_op(route, env);
 }
@@ -204,6 +205,12 @@ void FrontDoor::model_op(const Route& route, std::string body, const Envelope& e
     if (env.op == "dropModel") {
       ReplyWriter r(env.id, 1);
       r.key("dropped").boolean(false);
+      return answer(route, r.take());
+    }
+    if (env.op == "changes") {  // a model never written: no history, seq 0
+      ReplyWriter r(env.id, 2);
+      r.key("events").array_header(0);
+      r.key("lastSeq").integer(0);
       return answer(route, r.take());
     }
     return answer(route, empty_read_reply(env));
@@ -287,7 +294,7 @@ void FrontDoor::server_op(const Route& route, const Envelope& env) {
                         });
     }
     if (op == "stats") return stats(route, env);
-    if (op == "aggregate" || op == "changes")
+    if (op == "aggregate")
       return answer(route, error_reply(env.id, make_status(ErrorCode::CommandNotFound,
                                                            "'" + std::string(op) +
                                                                "' is not implemented yet")));
