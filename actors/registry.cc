@@ -4,6 +4,7 @@
 #include "actors/model_actor.h"
 #include "core/compare.h"
 #include "core/ejson.h"
+#include "protocol/envelope.h"
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -34,6 +35,10 @@ Result<bool> Registry::create_database(std::string_view name, std::string_view s
 // createDatabase, or (with `found`) reopening a database from its catalog at start-up.
 Result<bool> Registry::open_database(std::string_view name, std::string_view storage,
                                      MpView options, const Catalog* found) {
+  if (!valid_name(name))
+    return make_status(ErrorCode::BadValue,
+                       "invalid database name '" + std::string(name.substr(0, 80)) +
+                           "': names must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
   if (options.valid() && options.type() != MpType::Map && options.type() != MpType::Nil)
     return make_status(ErrorCode::TypeMismatch, "'options' must be a map");
   const StorageKind* kind = find_storage_kind(storage);

@@ -275,6 +275,36 @@ struct Validator {
 
 }  // namespace
 
+Status check_structure(std::string_view bytes) {
+  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint8_t* end = p + bytes.size();
+  auto bad = [](const char* why) {
+    return make_status(ErrorCode::FailedToParse, std::string("malformed MessagePack: ") + why);
+  };
+  uint64_t pending = 1;  // values still to pass over
+  while (pending > 0) {
+    if (p >= end) return bad("truncated value");
+    uint8_t b = *p;
+    if (b == 0xc1) return bad("byte 0xc1");
+    --pending;
+    size_t header = 1;  // bytes needed before mp_head_size can read its length fields
+    if (b == 0xc4 || b == 0xd9 || b == 0xc7) header = 2;
+    if (b == 0xc5 || b == 0xda || b == 0xc8 || b == 0xdc || b == 0xde) header = 3;
+    if (b == 0xc6 || b == 0xdb || b == 0xc9 || b == 0xdd || b == 0xdf) header = 5;
+    if (size_t(end - p) < header) return bad("truncated header");
+    if (mp_is_container(b)) {
+      uint64_t n = MpView(p).count();
+      pending += ((b & 0xf0) == 0x80 || b == 0xde || b == 0xdf) ? 2 * n : n;
+      if (pending > uint64_t(end - p)) return bad("truncated container");  // >= 1 byte each
+    }
+    size_t size = mp_head_size(p);
+    if (size_t(end - p) < size) return bad("truncated value");
+    p += size;
+  }
+  if (p != end) return bad("trailing bytes after the value");
+  return Status::OK();
+}
+
 Status validate(std::string_view bytes, const ValidateOptions& opts) {
   return guard([&]() -> Status {
     if (opts.max_bytes && bytes.size() > opts.max_bytes)

@@ -132,6 +132,10 @@ struct ValidateOptions {
 // The message names the offending path where there is one.
 Status validate(std::string_view bytes, const ValidateOptions& opts = {});
 
+// Checks only that [data, data+size) is exactly one well-formed value, however deeply nested
+// (iterative, no recursion): any extension type, any integer. FailedToParse otherwise.
+Status check_structure(std::string_view bytes);
+
 // Checks a single field name against CONTRACT.md §4. Returns the reason or empty.
 std::string_view field_name_problem(std::string_view name);
 

@@ -81,7 +81,6 @@ Status FrontDoor::bind() {
 void FrontDoor::post(std::vector<Outgoing>&& batch) {
   int64_t replies = 0;
   for (auto& o : batch) replies += o.kind == Outgoing::Kind::Reply;
-  outstanding_.fetch_sub(replies, std::memory_order_relaxed);
   bool was_empty;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -91,6 +90,8 @@ void FrontDoor::post(std::vector<Outgoing>&& batch) {
     } else {
       for (auto& o : batch) outbox_.push_back(std::move(o));
     }
+    // Under the lock, after queueing: idle() never sees a reply neither counted nor queued.
+    outstanding_.fetch_sub(replies, std::memory_order_relaxed);
   }
   if (was_empty) {
     uint64_t one = 1;
@@ -171,6 +172,7 @@ void FrontDoor::read_requests() {
 }
 
 void FrontDoor::on_request(zmq::message_t& identity, bool delimiter, zmq::message_t& body) {
+  last_request_ = std::chrono::steady_clock::now();
   Route route{std::string(static_cast<const char*>(identity.data()), identity.size()), delimiter};
   std::string bytes(static_cast<const char*>(body.data()), body.size());
   Envelope env;
@@ -340,6 +342,10 @@ void FrontDoor::stats(const Route& route, const Envelope& env) {
              });
 }
 
+void FrontDoor::abort() {
+  if (registry_) registry_->shutdown();
+}
+
 void FrontDoor::flush_all() {
   caf::scoped_actor self{sys_};
   for (auto& a : registry_->model_actors("")) {
@@ -386,7 +392,11 @@ int FrontDoor::run() {
       sd_notify(0, "WATCHDOG=1");
       last_ping = std::chrono::steady_clock::now();
     }
-    if (stopping_ && idle()) break;
+    // Stop once every forwarded request is answered and no request has arrived for a moment
+    // (those still queued in the socket get ShutdownInProgress rather than silence).
+    if (stopping_ && idle() &&
+        std::chrono::steady_clock::now() - last_request_ > std::chrono::milliseconds(200))
+      break;
   }
   flush_all();
   drain_outbox();

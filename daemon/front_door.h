@@ -17,6 +17,7 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,8 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   int run();
 
   void post(std::vector<Outgoing>&& batch) override;
+  // Stops every actor after a failed bind(), so the actor system can shut down.
+  void abort();
 
  private:
   void on_request(zmq::message_t& identity, bool delimiter, zmq::message_t& body);
@@ -77,6 +80,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   InflightCounter paused_on_;     // the model whose queue made us stop reading
   bool stopping_ = false;
   std::atomic<int64_t> outstanding_{0};  // replies expected from actors
+  std::chrono::steady_clock::time_point last_request_{};
 };
 
 }  // namespace mg

@@ -62,7 +62,11 @@ int main(int argc, char** argv) {
     caf::actor_system sys{caf_cfg};
     auto door = std::make_shared<mg::FrontDoor>(sys, cfg);
     mg::Status s = door->bind();
-    if (!s.ok()) return die(s.message);
+    if (!s.ok()) {
+      door->abort();
+      sys.await_all_actors_done();
+      return die(s.message);
+    }
     rc = door->run();
     sys.await_all_actors_done();
   }

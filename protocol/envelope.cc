@@ -21,19 +21,43 @@ static Status check_name(std::string_view what, std::string_view name) {
                          "': names must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
 }
 
+// Strict check of every top-level value but `id` (which is echoed as given, whatever it is).
+static Status check_arguments(MpView body) {
+  ValidateOptions strict;
+  strict.max_depth = kMaxRequestDepth - 1;
+  strict.require_map = false;
+  strict.max_bytes = 0;
+  MapIter it(body);
+  std::string_view key;
+  MpView value;
+  while (it.next(key, value)) {
+    if (key == "id") continue;
+    Status s = validate(value.bytes(), strict);
+    if (!s.ok()) {
+      s.message += " (in '" + std::string(key.substr(0, 64)) + "')";
+      return s;
+    }
+  }
+  return Status::OK();
+}
+
 Status parse_envelope(std::string_view bytes, Envelope& out) {
   out = Envelope();
-  if (bytes.empty() || MpView(bytes).type() != MpType::Map ||
-      (static_cast<uint8_t>(bytes[0]) == 0xc1))
+  if (bytes.empty() || MpView(bytes).type() != MpType::Map)
     return make_status(ErrorCode::FailedToParse, "the request body must be a MessagePack map");
-  ValidateOptions opts;
-  opts.max_depth = kMaxRequestDepth;
-  opts.max_bytes = 0;
-  Status s = validate(bytes, opts);
-  if (!s.ok()) return s;  // FailedToParse for malformed bytes, BadValue for limits
+  // First the structure only, to find `id` so that every later error can echo it.
+  if (Status s = check_structure(bytes); !s.ok()) return s;
   out.body = MpView(bytes);
-  MpView id = out.body.get("id");
+  MpView id = out.body.get("id");  // safe once well-formed: a non-string key reads as ""
   if (id.valid()) out.id = id.bytes();
+  const uint8_t* q = out.body.first();
+  for (uint32_t i = 0; i < out.body.count(); ++i) {
+    MpView k(q);
+    if (k.type() != MpType::Str)
+      return make_status(ErrorCode::BadValue, "the request map's keys must be strings");
+    q = MpView(k.end()).end();
+  }
+  if (Status a = check_arguments(out.body); !a.ok()) return a;
   MpView op = out.body.get("op");
   if (!op.valid()) return make_status(ErrorCode::BadValue, "the request has no 'op'");
   if (op.type() != MpType::Str) return make_status(ErrorCode::TypeMismatch, "'op' must be a string");

@@ -489,7 +489,14 @@ def test_sort_order_across_types(dealer, model):
     assert got == ["date", "true", "false", "bin", "map", "str", "float", "int", "nil"]
 
 
+def require_aggregate(dealer):
+    r = dealer.call("aggregate", model="Nothing", pipeline=[])
+    if not r.get("ok") and r["error"]["code"] == 59:
+        pytest.xfail("aggregate is not implemented yet (issue 11)")
+
+
 def test_aggregate_basic(dealer, people):
+    require_aggregate(dealer)
     r = ok(dealer.call("aggregate", model=people, pipeline=[
         {"$match": {"age": {"$exists": True}}},
         {"$group": {"_id": "$age", "n": {"$sum": 1}}},
@@ -500,6 +507,7 @@ def test_aggregate_basic(dealer, people):
 
 
 def test_aggregate_unsupported_stage_is_bad_value(dealer, people):
+    require_aggregate(dealer)
     e = err(dealer.call("aggregate", model=people, pipeline=[{"$frobnicate": {}}]), 2)
     assert "$frobnicate" in e["message"], e
 
