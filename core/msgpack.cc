@@ -10,6 +10,21 @@ using mp_detail::be16;
 using mp_detail::be32;
 using mp_detail::be64;
 
+const char* mp_type_name(MpType t) {
+  switch (t) {
+    case MpType::Nil: return "null";
+    case MpType::Bool: return "bool";
+    case MpType::Int: return "int";
+    case MpType::Float: return "float";
+    case MpType::Str: return "string";
+    case MpType::Bin: return "binary";
+    case MpType::Array: return "array";
+    case MpType::Map: return "object";
+    case MpType::Date: return "date";
+  }
+  return "unknown";
+}
+
 int64_t Date::millis() const { return sec * 1000 + int64_t(nsec / 1000000); }
 
 Date Date::from_millis(int64_t ms) {

@@ -20,6 +20,9 @@ namespace mg {
 
 enum class MpType : uint8_t { Nil, Bool, Int, Float, Str, Bin, Array, Map, Date };
 
+// The name messages use for a type: null, bool, int, float, string, binary, array, object, date.
+const char* mp_type_name(MpType t);
+
 struct Date {
   int64_t sec = 0;
   uint32_t nsec = 0;

@@ -52,31 +52,6 @@ std::string_view kind_name(Kind k) {
   return "any";
 }
 
-// The name a validation reason uses for the type of a value.
-std::string_view value_type_name(MpType t) {
-  switch (t) {
-    case MpType::Nil:
-      return "null";
-    case MpType::Bool:
-      return "bool";
-    case MpType::Int:
-      return "int";
-    case MpType::Float:
-      return "float";
-    case MpType::Str:
-      return "string";
-    case MpType::Bin:
-      return "binary";
-    case MpType::Array:
-      return "array";
-    case MpType::Map:
-      return "object";
-    case MpType::Date:
-      return "date";
-  }
-  return "unknown";
-}
-
 bool is_object_id(std::string_view s) {
   if (s.size() != 24) return false;
   for (char c : s)
@@ -204,7 +179,7 @@ void check_value(const FieldRule& r, MpView v, Issues& out) {
     reason += kind_name(r.kind);
     if (r.kind == Kind::ObjectId) reason += " (24 hex digits)";
     reason += ", got ";
-    reason += value_type_name(v.type());
+    reason += mp_type_name(v.type());
     out.add(r.path.dotted, std::move(reason));
     return;
   }

@@ -32,30 +32,6 @@ using update_detail::PullMatcher;
 
 constexpr size_t kMaxPadding = 1500000;  // MongoDB's limit on nil-padding an array
 
-const char* type_name(MpType t) {
-  switch (t) {
-    case MpType::Nil:
-      return "nil";
-    case MpType::Bool:
-      return "bool";
-    case MpType::Int:
-      return "int";
-    case MpType::Float:
-      return "float";
-    case MpType::Str:
-      return "string";
-    case MpType::Bin:
-      return "binary";
-    case MpType::Array:
-      return "array";
-    case MpType::Map:
-      return "map";
-    case MpType::Date:
-      return "date";
-  }
-  return "unknown";
-}
-
 // True when a and b encode to the same bytes (Value::encode is canonical).
 bool identical(const Value& a, const Value& b) {
   if (a.type() != b.type()) return false;
@@ -118,7 +94,7 @@ Value& slot(Value& c, const FieldPath& p, size_t i, bool& created) {
   }
   if (!c.is_array())
     fail(ErrorCode::TypeMismatch, "cannot use the part '" + p.parts[i] + "' of '" + p.dotted +
-                                      "' to traverse a value of type " + type_name(c.type()));
+                                      "' to traverse a value of type " + mp_type_name(c.type()));
   int64_t pos = p.positions[i];
   if (pos < 0)
     fail(ErrorCode::TypeMismatch,
@@ -161,7 +137,7 @@ void check_no_array(Value& doc, const FieldPath& p, const char* which) {
 
 [[noreturn]] void not_array(const char* op, const FieldPath& p, const Value& v) {
   fail(ErrorCode::TypeMismatch, std::string(op) + " needs an array at '" + p.dotted +
-                                    "' but found a value of type " + type_name(v.type()));
+                                    "' but found a value of type " + mp_type_name(v.type()));
 }
 
 // Integral value of an int or a float with no fraction.
@@ -242,7 +218,7 @@ struct ArithAction : Action {
     if (!s.is_number())
       fail(ErrorCode::TypeMismatch, std::string("cannot apply ") + (mul ? "$mul" : "$inc") +
                                         " to '" + path.dotted + "' of non-numeric type " +
-                                        type_name(s.type()));
+                                        mp_type_name(s.type()));
     Value r = compute(s);
     if (identical(s, r)) return false;
     s = std::move(r);
@@ -551,7 +527,7 @@ std::unique_ptr<Action> build_arith(OpKind k, FieldPath p, MpView v) {
   const char* op = k == OpKind::Mul ? "$mul" : "$inc";
   if (!v.is_number())
     fail(ErrorCode::BadValue, std::string(op) + " '" + p.dotted +
-                                  "' needs a numeric argument, not " + type_name(v.type()));
+                                  "' needs a numeric argument, not " + mp_type_name(v.type()));
   return std::make_unique<ArithAction>(std::move(p), k == OpKind::Mul, Value::from(v));
 }
 
@@ -696,7 +672,7 @@ std::unique_ptr<Update> Update::compile(MpView update) {
     OpKind kind = op_kind(op);
     if (operand.type() != MpType::Map)
       fail(ErrorCode::BadValue,
-           std::string(op) + " needs a map of {path: value}, not " + type_name(operand.type()));
+           std::string(op) + " needs a map of {path: value}, not " + mp_type_name(operand.type()));
     MapIter fields(operand);
     std::string_view path;
     MpView v;
