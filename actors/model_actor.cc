@@ -208,8 +208,7 @@ void handle(Self self, const ClientRequest& req) {
   auto& st = self->state;
   auto t0 = std::chrono::steady_clock::now();
   Envelope env;
-  Status ps = parse_envelope(req.body, env);
-  if (!ps.ok()) return hold(self, req.route, error_reply(env.id, ps), false);
+  read_checked_envelope(req.body, env);  // the front door validated it
   if (!st.open_status.ok()) return hold(self, req.route, error_reply(env.id, st.open_status), false);
   bool wrote = false;
   std::string reply;

@@ -78,4 +78,18 @@ Status parse_envelope(std::string_view bytes, Envelope& out) {
   return Status::OK();
 }
 
+void read_checked_envelope(std::string_view bytes, Envelope& out) {
+  out = Envelope();
+  out.body = MpView(bytes);
+  auto str = [&](const char* key, std::string_view& field) {
+    MpView v = out.body.get(key);
+    if (v.valid() && v.type() == MpType::Str) field = v.as_str();
+  };
+  MpView id = out.body.get("id");
+  if (id.valid()) out.id = id.bytes();
+  str("op", out.op);
+  str("db", out.db);
+  str("model", out.model);
+}
+
 }  // namespace mg

@@ -33,6 +33,10 @@ constexpr int kMaxRequestDepth = 104;
 // errors after FailedToParse can echo it.
 Status parse_envelope(std::string_view bytes, Envelope& out);
 
+// For a body that already passed parse_envelope (the front door checked it): reads the
+// envelope fields again without re-validating the bytes.
+void read_checked_envelope(std::string_view bytes, Envelope& out);
+
 // ^[A-Za-z_][A-Za-z0-9_-]{0,63}$ (CONTRACT.md §4).
 bool valid_name(std::string_view name);
 
