@@ -58,6 +58,7 @@ void release(Self self) {
   std::string topic = st.cfg.db + "." + st.cfg.model;
   st.log->append(st.events);
   if (!st.events.empty()) st.committed_seq = st.events.back().seq;
+  if (!st.cfg.sink->has_subscribers()) st.events.clear();
   for (auto& e : st.events) {
     Outgoing o;
     o.kind = Outgoing::Kind::Event;

@@ -31,6 +31,9 @@ class ReplySink {
   // Queues messages for the front door (replies to clients, events for the PUB socket), in
   // order. Thread-safe; never blocks on the network.
   virtual void post(std::vector<Outgoing>&& batch) = 0;
+  // False when nobody subscribes to change events: actors then skip encoding them (they are
+  // still retained for `changes`).
+  virtual bool has_subscribers() const { return true; }
   void reply(Route route, std::string body) {
     std::vector<Outgoing> v(1);
     v[0].route = std::move(route);

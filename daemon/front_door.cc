@@ -39,7 +39,7 @@ std::string list_reply(const std::string& id, const char* key, std::vector<std::
 }  // namespace
 
 FrontDoor::FrontDoor(caf::actor_system& sys, const DaemonConfig& cfg)
-    : sys_(sys), cfg_(cfg), ctx_(1), router_(ctx_, ZMQ_ROUTER), pub_(ctx_, ZMQ_PUB) {
+    : sys_(sys), cfg_(cfg), ctx_(1), router_(ctx_, ZMQ_ROUTER), pub_(ctx_, ZMQ_XPUB) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   sigset_t mask;
   sigemptyset(&mask);
@@ -342,6 +342,25 @@ void FrontDoor::stats(const Route& route, const Envelope& env) {
              });
 }
 
+// XPUB reports the first subscription to a topic prefix and the last unsubscription (also when
+// a subscriber disconnects): keep the count of live prefixes so actors can skip encoding
+// events nobody receives.
+void FrontDoor::read_subscriptions() {
+  zmq::message_t m;
+  while (pub_.recv(m, zmq::recv_flags::dontwait)) {
+    if (m.size() == 0) continue;
+    auto* b = static_cast<const char*>(m.data());
+    std::string topic(b + 1, m.size() - 1);
+    if (b[0] == 1) {
+      subscriptions_[topic]++;
+    } else if (b[0] == 0) {
+      auto it = subscriptions_.find(topic);
+      if (it != subscriptions_.end() && --it->second <= 0) subscriptions_.erase(it);
+    }
+  }
+  live_subscriptions_.store(int64_t(subscriptions_.size()), std::memory_order_relaxed);
+}
+
 void FrontDoor::abort() {
   if (registry_) registry_->shutdown();
 }
@@ -373,8 +392,10 @@ int FrontDoor::run() {
          0},
         {nullptr, wake_fd_, ZMQ_POLLIN, 0},
         {nullptr, signal_fd_, ZMQ_POLLIN, 0},
+        {pub_.handle(), 0, ZMQ_POLLIN, 0},
     };
-    zmq::poll(items, 3, std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500));
+    zmq::poll(items, 4, std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500));
+    if (items[3].revents & ZMQ_POLLIN) read_subscriptions();
     if (items[1].revents & ZMQ_POLLIN) drain_outbox();
     while (!blocked_.empty() && send_reply(blocked_.front())) blocked_.pop_front();
     if (items[0].revents & ZMQ_POLLIN) read_requests();

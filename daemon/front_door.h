@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,9 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   int run();
 
   void post(std::vector<Outgoing>&& batch) override;
+  bool has_subscribers() const override {
+    return live_subscriptions_.load(std::memory_order_relaxed) > 0;
+  }
   // Stops every actor after a failed bind(), so the actor system can shut down.
   void abort();
 
@@ -61,6 +65,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void answer(const Route& route, std::string body);
   bool idle();
   void read_requests();
+  void read_subscriptions();
   void drain_outbox();
   bool send_reply(Outgoing& o);
   bool reading_allowed();
@@ -81,6 +86,8 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   bool stopping_ = false;
   std::atomic<int64_t> outstanding_{0};  // replies expected from actors
   std::chrono::steady_clock::time_point last_request_{};
+  std::map<std::string, int> subscriptions_;  // topic prefix -> live subscribers (XPUB)
+  std::atomic<int64_t> live_subscriptions_{0};
 };
 
 }  // namespace mg
