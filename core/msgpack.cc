@@ -1,5 +1,6 @@
 #include "core/msgpack.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <vector>
@@ -155,10 +156,13 @@ struct Validator {
   [[noreturn]] void truncated() {
     fail(ErrorCode::FailedToParse, "malformed MessagePack: truncated value" + where());
   }
-  std::string where() const {
-    if (path.empty()) return "";
+  // " at 'a.b.0'" for the first `n` segments of the path (all by default).
+  std::string where(size_t n = SIZE_MAX) const {
+    n = std::min(n, path.size());
+    if (n == 0) return "";
     std::string p;
-    for (auto& seg : path) {
+    for (size_t i = 0; i < n; ++i) {
+      const Segment& seg = path[i];
       if (!p.empty()) p += '.';
       if (seg.key.data()) p.append(seg.key.substr(0, 256));
       else p += std::to_string(seg.index);
@@ -271,14 +275,14 @@ struct Validator {
       MpView k(p);
       uint8_t b = *p;
       bool is_str = (b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb;
-      if (!is_str) fail(ErrorCode::BadValue, "map keys must be strings" + where());
+      if (!is_str) fail(ErrorCode::BadValue, "map keys must be strings" + where(path.size() - 1));
       value(depth + 1);  // bounds-checks the key
       std::string_view key = k.as_str();
       if (opts.document_names && !plain_name(key)) {
         std::string_view problem = field_name_problem(key);
         if (!problem.empty())
           fail(ErrorCode::BadValue, std::string(problem) + ": '" + std::string(key.substr(0, 64)) +
-                                        "'" + where());
+                                        "'" + where(path.size() - 1));
       }
       path.back().key = key.empty() ? std::string_view("", 0) : key;
       if (p >= end) truncated();

@@ -56,7 +56,10 @@ BOOST_AUTO_TEST_CASE(validate_enforces_contract_limits) {
   ValidateOptions dopts;
   dopts.document_names = true;
   BOOST_TEST(int(validate(J(R"({"$x":1})"), dopts).code) == int(ErrorCode::BadValue));
-  BOOST_TEST(int(validate(J(R"({"a":{"b.c":1}})"), dopts).code) == int(ErrorCode::BadValue));
+  Status named = validate(J(R"({"a":{"b.c":1}})"), dopts);
+  BOOST_TEST(int(named.code) == int(ErrorCode::BadValue));
+  BOOST_TEST(named.message == "field names must not contain '.': 'b.c' at 'a'");
+  BOOST_TEST(validate(J(R"({"$x":1})"), dopts).message == "field names must not start with '$': '$x'");
   BOOST_TEST(int(validate(J(R"({"":1})"), dopts).code) == int(ErrorCode::BadValue));
   BOOST_TEST(validate(J(R"({"a":{"b":1}})"), dopts).ok());
   // truncated, trailing, not a map
