@@ -1,6 +1,7 @@
 #include "storage/engine.h"
 
 #include "storage/memory_storage.h"
+#include "storage/sqlite_storage.h"
 
 namespace mg {
 
@@ -31,7 +32,7 @@ StorageKind memory_kind() {
 }  // namespace
 
 const std::vector<StorageKind>& storage_kinds() {
-  static const std::vector<StorageKind> kinds = {memory_kind()};
+  static const std::vector<StorageKind> kinds = {memory_kind(), sqlite_storage_kind()};
   return kinds;
 }
 

@@ -16,8 +16,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
+#include "core/schema.h"
 
 namespace mg {
 
@@ -31,9 +33,9 @@ struct Change {
 };
 
 struct StorageStats {
-  uint64_t bytes_on_disk = 0;   // files owned by this model (0 for memory)
-  uint64_t pending_bytes = 0;   // written but not yet durable (e.g. WAL since last sync)
-  uint64_t commits = 0;         // group commits done
+  uint64_t bytes_on_disk = 0;  // files owned by this model (0 for memory)
+  uint64_t pending_bytes = 0;  // written but not yet durable (e.g. WAL since last sync)
+  uint64_t commits = 0;        // group commits done
 };
 
 class StorageStrategy {
@@ -69,6 +71,17 @@ class StorageStrategy {
   virtual Status destroy() = 0;
 
   virtual StorageStats stats() const = 0;
+
+  // The schema's secondary indexes (without `_id`), in schema order. Called after open() and
+  // whenever the schema's indexes change (defineModel, dropModel), with the complete new list.
+  // A backend may build or drop indexes of its own to match (SQLite's expression indexes);
+  // the Collection's in-memory indexes stay authoritative for queries and uniqueness. Returns
+  // DuplicateKey if a unique index the backend builds is violated by stored documents, or
+  // StorageError; on error the backend's previous indexes are kept. The default does nothing.
+  virtual Status set_indexes(const std::vector<IndexSpec>& indexes) {
+    (void)indexes;
+    return Status::OK();
+  }
 };
 
 }  // namespace mg
