@@ -76,7 +76,7 @@ Status Collection::open(MpView schema) {
     });
     if (!s.ok()) return s;
     seq_ = storage_->last_seq();
-    return Status::OK();
+    return storage_->set_indexes(schema_->indexes());  // the backend's own copies, if any
   });
 }
 
@@ -110,6 +110,8 @@ Result<bool> Collection::set_schema(MpView schema) {
       }
       built[i] = std::move(ix);
     }
+    // The backend's own indexes (SQLite) follow; if it refuses, the old schema stays.
+    if (Status ix = storage_->set_indexes(next->indexes()); !ix.ok()) return ix;
     std::vector<std::unique_ptr<Index>> next_indexes;
     next_indexes.push_back(std::move(indexes_[0]));
     for (size_t i = 0; i < built.size(); ++i)
