@@ -72,6 +72,12 @@ struct ImportOptions {
   int batch = 1000;
 };
 
+struct WatchArgs {
+  std::string ns;
+  int64_t after = -1;  // replay the retained events after this seq; -1: from now on
+  std::string pub = "tcp://127.0.0.1:7378";
+};
+
 // Each run_* talks to the daemon at `conn` and returns the exit code (0), or throws.
 int run_server_op(const Connection& conn, std::string_view op);  // ping, hello, stats
 int run_insert(const Connection& conn, const std::string& ns, const std::string& json);
@@ -82,5 +88,7 @@ int run_delete(const Connection& conn, const std::string& ns, const std::string&
 int run_drop(const Connection& conn, const std::string& target);
 int run_import(const Connection& conn, const ImportOptions& opts);
 int run_export(const Connection& conn, const std::string& ns, const std::string& filter);
+// Prints change events until SIGINT or SIGTERM (then returns 0); see watch.cc.
+int run_watch(const Connection& conn, const WatchArgs& args);
 
 }  // namespace mg::cli

@@ -10,9 +10,10 @@
 //     drop db.Model | drop db
 //     import db.Model file.ndjson [--batch 1000]
 //     export db.Model [--filter JSON]
+//     watch db.Model [--after N] [--pub tcp://127.0.0.1:7378]
 //
-// Design: CLI11 parses into plain structs; the matching run_* (commands.cc, import.cc) does
-// the work. Every failure ends here and is printed as "<ErrorName>: <message>" on stderr:
+// Design: CLI11 parses into plain structs; the matching run_* (commands.cc, import.cc, watch.cc)
+// does the work. Every failure ends here and is printed as "<ErrorName>: <message>" on stderr:
 // exit 1 when the server refused or did not answer, exit 2 for a usage or input mistake.
 #include <CLI/CLI.hpp>
 
@@ -33,6 +34,7 @@ struct Args {
   FindOptions find;
   UpdateOptions update;
   ImportOptions import;
+  WatchArgs watch;
   bool many = false;
 };
 
@@ -100,6 +102,17 @@ void add_admin_ops(CLI::App& app, Args& a, std::vector<Command>& cmds) {
   exp->add_option("namespace", a.ns, "db.Model")->required();
   exp->add_option("--filter", a.filter, "filter (Extended JSON), default {}");
   cmds.emplace_back(exp, [&a] { return run_export(a.conn, a.ns, a.filter); });
+
+  auto* watch = app.add_subcommand("watch", "print change events, one JSON line each, until ^C");
+  watch->add_option("namespace", a.watch.ns, "db.Model")->required();
+  watch
+      ->add_option("--after", a.watch.after,
+                   "replay the retained events after this seq first "
+                   "(default: only new events)")
+      ->check(CLI::NonNegativeNumber);
+  watch->add_option("--pub", a.watch.pub, "change-stream endpoint of the daemon")
+      ->capture_default_str();
+  cmds.emplace_back(watch, [&a] { return run_watch(a.conn, a.watch); });
 }
 
 int run(const std::vector<Command>& cmds) {

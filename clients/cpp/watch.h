@@ -1,0 +1,152 @@
+// clients/cpp/watch.h — following one model's change stream (CONTRACT.md §7) without losing,
+// repeating or reordering an event.
+//
+// The daemon publishes every applied write on its PUB socket, topic "db.model", body
+// {seq, op, id, doc?, ts}, and keeps the recent history behind the `changes` request. A PUB
+// socket drops what a slow or late subscriber cannot take, silently; a Watcher repairs that:
+//
+//   Watcher w(req_endpoint, pub_endpoint, "app", "User", /*after=*/0);
+//   while (running) {
+//     std::optional<Event> e = w.next(std::chrono::milliseconds(500));
+//     if (e) apply(*e);  // every event with seq > 0 exactly once, in seq order
+//   }
+//
+// How: the constructor subscribes a SUB socket to the exact topic (ZeroMQ filters by prefix,
+// so "app.User" also matches "app.Users": other topics are skipped on receipt) before any
+// history is read, so nothing can fall between history and live events. The first next() asks
+// `changes` (after = `after`, paged) on a Client over the request endpoint. From then on,
+// live events are delivered as they come; when one arrives with a seq beyond the next expected
+// one (a gap: the PUB socket dropped some), or when the stream has been silent for
+// `idle_check` (the last events of a burst may have been dropped, or published before the
+// daemon saw the subscription: it learns of subscribers asynchronously), the Watcher asks
+// `changes` again from the last seq it has, one page at a time. Live events that arrive
+// meanwhile wait in the SUB socket's queue, or behind a gap in the Watcher (up to
+// `max_buffered`); events are deduplicated by seq, so each seq is delivered once.
+//
+// Errors: every failure of a `changes` request is thrown from next() as mg::client::Error —
+// notably code 286 ChangeStreamHistoryLost when the daemon no longer keeps the events the
+// Watcher needs (it fell behind by more than the daemon's changeLogSize, or the daemon
+// restarted and its history from before is gone). The application must then resynchronise
+// (re-read the model with find) and call reset() with the model's new last seq. The same
+// error is raised when the model's seq goes backwards (a memory database whose daemon
+// restarted, or a dropped and recreated database): the history the Watcher follows is gone.
+// After any exception the Watcher is unchanged and next() may be called again.
+//
+// Not thread-safe: one thread uses a Watcher. It starts no thread; all work happens in next().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "clients/cpp/client.h"
+#include "core/msgpack.h"
+
+namespace mg::client {
+
+// One change event (CONTRACT.md §7).
+struct Event {
+  uint64_t seq = 0;
+  std::string op;   // "insert", "update", "replace", "delete" or "drop"
+  std::string id;   // the document's encoded `_id` (encoded nil for "drop")
+  std::string doc;  // the whole encoded document after the write; empty for delete and drop
+  Date ts;          // when the write was applied
+};
+
+struct WatchOptions {
+  // Options of the Client that sends `changes` (timeout, context, socket setup). Its context,
+  // when given, is also the SUB socket's (it must outlive the Watcher).
+  ClientOptions client;
+  // Called on the SUB socket before it connects (CURVE keys and the like).
+  std::function<void(zmq::socket_t&)> configure_sub;
+  // Events asked per `changes` request; 0 lets the daemon choose (at most 10,000).
+  int64_t page_size = 0;
+  // When next() has had nothing to deliver for this long, it asks `changes` whether events
+  // were missed (at most one such request per period). Zero: at every empty next().
+  std::chrono::milliseconds idle_check{1000};
+  // Most events held by the Watcher (fetched or received ahead of the one due). Past it, live
+  // events stay queued in ZeroMQ (where the PUB side may drop them: they are fetched again).
+  size_t max_buffered = 200000;
+  // ZMQ_RCVHWM of the SUB socket: live events ZeroMQ queues before the daemon drops them.
+  int sub_hwm = 100000;
+};
+
+// Counters, for tests and monitoring.
+struct WatchStats {
+  uint64_t delivered = 0;   // events returned by next()
+  uint64_t live = 0;        // events received on the SUB socket for this model
+  uint64_t fetched = 0;     // events received in `changes` replies
+  uint64_t duplicates = 0;  // events dropped because their seq was already had
+  uint64_t requests = 0;    // `changes` requests sent
+  uint64_t gaps = 0;        // catch-ups started because a live event skipped seqs
+  uint64_t malformed = 0;   // live messages that were not a well-formed event (skipped)
+};
+
+class Watcher {
+ public:
+  // `after` for "only events from now on": the model's current last seq, read on the first
+  // next() (after subscribing, so nothing is missed).
+  static constexpr uint64_t kNow = UINT64_MAX;
+
+  // Subscribes to "db.model" on `pub_endpoint` and prepares a Client on `req_endpoint`; sends
+  // nothing yet. Delivers, from next(), every event with seq > `after`. Throws Error
+  // (BadValue) for a malformed endpoint.
+  Watcher(std::string req_endpoint, std::string pub_endpoint, std::string db, std::string model,
+          uint64_t after, WatchOptions opts = {});
+  ~Watcher();
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+
+  // The next event (seq = last_seq() + 1, or the next one the daemon has), waiting up to
+  // `timeout` for one; nullopt when none came in time, or early when a signal interrupted the
+  // wait (so that a caller can look at its signal flag). May send `changes` requests, which
+  // can take up to the client's timeout each; throws their Error (see the top of this file).
+  std::optional<Event> next(std::chrono::milliseconds timeout);
+
+  // Seq of the last event delivered (`after` before the first; resolved once kNow is).
+  uint64_t last_seq() const { return last_; }
+  // Drops everything buffered and continues with the events after `after` (e.g. after a
+  // resynchronisation following ChangeStreamHistoryLost); kNow as in the constructor.
+  void reset(uint64_t after);
+
+  const WatchStats& stats() const { return stats_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  uint64_t tail() const { return last_ + ready_.size(); }
+  enum class Wait { Ready, Timeout, Interrupted };
+
+  void take(Event e);
+  void settle();
+  void receive_live();
+  Wait wait_live(Clock::time_point until);
+  void catch_up();
+  void start_from_now();
+
+  std::optional<zmq::context_t> own_context_;
+  zmq::socket_t sub_;
+  Client client_;
+  std::string db_, model_, topic_;
+  WatchOptions opts_;
+  uint64_t last_ = 0;                // seq of the last event delivered
+  uint64_t known_ = 0;               // highest seq known to exist (live events, lastSeq)
+  bool synced_ = false;              // false until the first `changes` reply after (re)start
+  bool from_now_ = false;            // `after` was kNow and is not resolved yet
+  std::deque<Event> ready_;          // seqs last_+1, last_+2, ... contiguous
+  std::map<uint64_t, Event> ahead_;  // seqs beyond tail()+1, waiting for the gap to fill
+  Clock::time_point check_at_;       // when an idle next() asks `changes` again
+  WatchStats stats_;
+};
+
+// Parses an encoded event map {seq, op, id, doc?, ts} (already validated) into `out`; false
+// when a field is missing or of the wrong type.
+bool parse_event(MpView body, Event& out);
+
+}  // namespace mg::client
