@@ -1,5 +1,6 @@
 #include "storage/engine.h"
 
+#include "storage/file_storage.h"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
 
@@ -32,7 +33,8 @@ StorageKind memory_kind() {
 }  // namespace
 
 const std::vector<StorageKind>& storage_kinds() {
-  static const std::vector<StorageKind> kinds = {memory_kind(), sqlite_storage_kind()};
+  static const std::vector<StorageKind> kinds = {memory_kind(), file_storage_kind(),
+                                                 sqlite_storage_kind()};
   return kinds;
 }
 
