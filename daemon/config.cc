@@ -81,6 +81,10 @@ ParseOutcome parse_config(int argc, char** argv) {
   app.add_option("--max-request-bytes", max_request, "largest request accepted (ZMQ_MAXMSGSIZE)");
   app.add_option("--max-inflight-per-model", max_inflight,
                  "requests queued per model before the front door stops reading");
+  std::string repair;
+  app.add_option("--repair", repair,
+                 "repair the file-storage database DB (truncate each model file at its first "
+                 "bad record, keeping a copy) and exit; run it while no daemon uses the data dir");
   app.add_option("--change-log-size", change_log,
                  "change events retained per model for `changes` (default 100000)");
   try {
@@ -108,6 +112,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   if (max_request > 0) c.max_request_bytes = max_request;
   if (max_inflight > 0) c.max_inflight_per_model = max_inflight;
   if (change_log >= 0) c.change_log_size = change_log;
+  c.repair = repair;
   if (c.bind.empty() || c.pub.empty()) {
     out.exit_code = 2;
     out.error = "at least one --bind endpoint and a --pub endpoint are needed";

@@ -29,6 +29,7 @@ struct DaemonConfig {
   int64_t max_inflight_per_model = 1024;
   int64_t change_log_size = 100000;  // events retained per model for `changes`
   std::vector<PredefinedDatabase> databases;
+  std::string repair;  // --repair DB: repair that file-storage database and exit
 };
 
 // Parses argv (and the --config file). On --help prints usage and returns exit code 0 in

@@ -10,6 +10,9 @@
 
 #include "daemon/config.h"
 #include "daemon/front_door.h"
+#include "protocol/envelope.h"
+#include "storage/catalog.h"
+#include "storage/file_storage.h"
 
 namespace {
 
@@ -30,6 +33,23 @@ std::string prepare_data_dir(const std::string& dir) {
   }
   std::filesystem::remove(probe, ec);
   return {};
+}
+
+// --repair DB: only for a file-storage database, found through its catalog.
+int repair(const mg::DaemonConfig& cfg) {
+  if (!mg::valid_name(cfg.repair)) return die("--repair: invalid database name '" + cfg.repair + "'");
+  std::string dir = cfg.data_dir + "/" + cfg.repair;
+  auto catalog = mg::read_catalog(dir);
+  if (!catalog.ok()) return die("--repair: " + catalog.status().message);
+  if (catalog->storage != "file")
+    return die("--repair: database '" + cfg.repair + "' uses storage '" + catalog->storage +
+               "'; --repair handles file storage only");
+  std::string report;
+  mg::Status s = mg::repair_file_database(dir, report);
+  std::fputs(report.c_str(), stdout);
+  if (!s.ok()) return die("--repair: " + s.message);
+  std::printf("repaired %s\n", dir.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -54,6 +74,7 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("memgoosed");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  if (!cfg.repair.empty()) return repair(cfg);
   if (std::string err = prepare_data_dir(cfg.data_dir); !err.empty()) return die(err);
 
   int rc = 0;
