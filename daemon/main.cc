@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "daemon/config.h"
 #include "daemon/front_door.h"
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     caf::actor_system_config caf_cfg;
+    // One actor worker per core (CAF's default is at least 4): with the front door and
+    // ZeroMQ's I/O thread beside them, more workers than cores only add context switches.
+    caf_cfg.set("scheduler.max-threads", size_t(std::max(2u, std::thread::hardware_concurrency())));
     caf::actor_system sys{caf_cfg};
     auto door = std::make_shared<mg::FrontDoor>(sys, cfg);
     mg::Status s = door->bind();
