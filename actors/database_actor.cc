@@ -20,8 +20,10 @@ void update(DatabaseState& st, const std::string& model, bool exists, const std:
   auto it = std::find_if(models.begin(), models.end(),
                          [&](const CatalogModel& m) { return m.name == model; });
   if (exists) {
-    if (it == models.end()) models.push_back(CatalogModel{model, schema});
-    else it->schema = schema;
+    if (it == models.end())
+      models.push_back(CatalogModel{model, schema});
+    else
+      it->schema = schema;
   } else if (it != models.end()) {
     models.erase(it);
   }

@@ -20,11 +20,11 @@ struct ModelState {
   ModelConfig cfg;
   std::unique_ptr<Collection> coll;
   Status open_status;
-  std::vector<Outgoing> pending;  // replies held until the next commit
+  std::vector<Outgoing> pending;    // replies held until the next commit
   std::vector<ChangeEvent> events;  // of writes not yet committed
-  std::unique_ptr<ChangeLog> log;    // committed events, retained for `changes`
-  uint64_t committed_seq = 0;        // seq of the last committed event
-  bool dirty = false;             // writes applied since the last commit
+  std::unique_ptr<ChangeLog> log;   // committed events, retained for `changes`
+  uint64_t committed_seq = 0;       // seq of the last committed event
+  bool dirty = false;               // writes applied since the last commit
   bool commit_scheduled = false;
   struct OpStats {
     uint64_t count = 0;
@@ -45,8 +45,10 @@ std::string encode_event(const ChangeEvent& e) {
   w.str("seq"), w.integer(int64_t(e.seq));
   w.str("op"), w.str(change_op_name(e.op));
   w.str("id");
-  if (e.id.empty()) w.nil();
-  else w.raw(e.id);
+  if (e.id.empty())
+    w.nil();
+  else
+    w.raw(e.id);
   if (has_doc) w.str("doc"), w.raw(e.doc.bytes());
   w.str("ts"), w.date(e.ts);
   return out;
@@ -145,8 +147,8 @@ std::string drop_model(Self self, const Envelope& env, bool& wrote) {
 }
 
 void record(ModelState& st, std::string_view op, std::chrono::steady_clock::time_point t0) {
-  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                  .count();
+  double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   auto it = st.op_stats.find(op);
   if (it == st.op_stats.end()) {
     if (document_op_kind(op) == OpKind::Unknown && op != "defineModel" && op != "dropModel" &&
@@ -212,7 +214,8 @@ void handle(Self self, const ClientRequest& req) {
   auto t0 = std::chrono::steady_clock::now();
   Envelope env;
   read_checked_envelope(req.body, env);  // the front door validated it
-  if (!st.open_status.ok()) return hold(self, req.route, error_reply(env.id, st.open_status), false);
+  if (!st.open_status.ok())
+    return hold(self, req.route, error_reply(env.id, st.open_status), false);
   bool wrote = false;
   std::string reply;
   try {

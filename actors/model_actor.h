@@ -27,8 +27,8 @@ struct ModelConfig {
   InflightCounter inflight;
   caf::actor database;  // told `schema_atom` on defineModel / dropModel (catalog)
   std::function<std::unique_ptr<StorageStrategy>()> make_storage;
-  std::string schema;    // encoded schema to open with (from the catalog), or empty
-  bool exists = true;    // false until a write or defineModel (listModels shows existing ones)
+  std::string schema;  // encoded schema to open with (from the catalog), or empty
+  bool exists = true;  // false until a write or defineModel (listModels shows existing ones)
   size_t change_log_size = 100000;  // events retained for `changes` (CONTRACT.md §7)
 };
 

@@ -37,8 +37,10 @@ std::string write_reply(const Envelope& env, const WriteResult& wr) {
   ReplyWriter r(env.id, 3);
   r.key("matchedCount").integer(int64_t(wr.matched));
   r.key("modifiedCount").integer(int64_t(wr.modified));
-  if (wr.upserted_id.empty()) r.key("upsertedId").nil();
-  else r.key("upsertedId").raw(wr.upserted_id);
+  if (wr.upserted_id.empty())
+    r.key("upsertedId").nil();
+  else
+    r.key("upsertedId").raw(wr.upserted_id);
   return r.take();
 }
 
@@ -70,7 +72,8 @@ std::string op_insert_many(Collection& c, const Envelope& env, Events& ev, bool&
   MpView d;
   for (int64_t i = 0; it.next(d); ++i) {
     if (d.type() != MpType::Map) {
-      Status s = make_status(ErrorCode::TypeMismatch, "docs." + std::to_string(i) + " must be a map");
+      Status s =
+          make_status(ErrorCode::TypeMismatch, "docs." + std::to_string(i) + " must be a map");
       s.index = i;
       fail(std::move(s));
     }
@@ -169,10 +172,9 @@ std::string op_find_one_and_update(Collection& c, const Envelope& env, Events& e
   if (ret != "before" && ret != "after")
     fail(ErrorCode::BadValue, "'returnDocument' must be 'before' or 'after'");
   size_t before = ev.size();
-  DocRef d = unwrap(c.find_one_and_update(args::map(env, "filter"), args::map(env, "update", true),
-                                          args::map(env, "sort"),
-                                          args::boolean(env, "upsert", false), ret == "after",
-                                          &ev));
+  DocRef d = unwrap(c.find_one_and_update(
+      args::map(env, "filter"), args::map(env, "update", true), args::map(env, "sort"),
+      args::boolean(env, "upsert", false), ret == "after", &ev));
   wrote = ev.size() > before;
   return doc_reply(env, d, args::map(env, "projection"));
 }

@@ -1,13 +1,13 @@
 #include "actors/registry.h"
 
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include "actors/messages.h"
 #include "actors/model_actor.h"
 #include "core/compare.h"
 #include "core/ejson.h"
 #include "protocol/envelope.h"
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
 
 namespace mg {
 
@@ -45,9 +45,9 @@ Result<bool> Registry::open_database(std::string_view name, std::string_view sto
   if (!kind) {
     std::string list;
     for (auto& n : storages()) list += (list.empty() ? "" : ", ") + n;
-    return make_status(ErrorCode::InvalidOptions, "storage '" + std::string(storage) +
-                                                      "' is not available (this build has: " +
-                                                      list + ")");
+    return make_status(
+        ErrorCode::InvalidOptions,
+        "storage '" + std::string(storage) + "' is not available (this build has: " + list + ")");
   }
   Result<std::string> opts = kind->normalize(options);
   if (!opts.ok()) return opts.status();
@@ -56,9 +56,9 @@ Result<bool> Registry::open_database(std::string_view name, std::string_view sto
     const DatabaseConfig& cur = it->second.cfg;
     if (cur.storage == storage && compare_values(MpView(cur.options), MpView(opts.value())) == 0)
       return false;
-    return make_status(ErrorCode::InvalidOptions,
-                       "database '" + std::string(name) + "' exists with storage '" +
-                           cur.storage + "' and options " + json_from_mp(cur.options));
+    return make_status(ErrorCode::InvalidOptions, "database '" + std::string(name) +
+                                                      "' exists with storage '" + cur.storage +
+                                                      "' and options " + json_from_mp(cur.options));
   }
   Database db;
   db.cfg = DatabaseConfig{std::string(name), std::string(storage), opts.value(), {}};
@@ -94,8 +94,7 @@ Status Registry::recover() {
     auto c = read_catalog(dir);
     if (!c.ok()) return c.status();
     auto r = open_database(c->name, c->storage, MpView(c->options), &c.value());
-    if (!r.ok())
-      return make_status(r.status().code, "database " + dir + ": " + r.status().message);
+    if (!r.ok()) return make_status(r.status().code, "database " + dir + ": " + r.status().message);
   }
   caf::scoped_actor self{sys_};
   Status first;
@@ -128,15 +127,18 @@ Status Registry::drop_database(std::string_view name) {
             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
     std::error_code ec;
     std::filesystem::rename(it->second.cfg.dir, trash, ec);
-    if (ec) return make_status(ErrorCode::StorageError, "cannot drop " + it->second.cfg.dir +
-                                                            ": " + ec.message());
+    if (ec)
+      return make_status(ErrorCode::StorageError,
+                         "cannot drop " + it->second.cfg.dir + ": " + ec.message());
   }
   caf::anon_send(it->second.actor, drop_atom::value, trash);
   dbs_.erase(it);
   return Status::OK();
 }
 
-bool Registry::has_database(std::string_view name) const { return dbs_.count(name) > 0; }
+bool Registry::has_database(std::string_view name) const {
+  return dbs_.count(name) > 0;
+}
 
 std::string Registry::list_databases() const {
   std::string out;

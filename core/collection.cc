@@ -15,11 +15,16 @@ namespace mg {
 
 std::string_view change_op_name(ChangeEvent::Op op) {
   switch (op) {
-    case ChangeEvent::Op::Insert: return "insert";
-    case ChangeEvent::Op::Update: return "update";
-    case ChangeEvent::Op::Replace: return "replace";
-    case ChangeEvent::Op::Delete: return "delete";
-    case ChangeEvent::Op::Drop: return "drop";
+    case ChangeEvent::Op::Insert:
+      return "insert";
+    case ChangeEvent::Op::Update:
+      return "update";
+    case ChangeEvent::Op::Replace:
+      return "replace";
+    case ChangeEvent::Op::Delete:
+      return "delete";
+    case ChangeEvent::Op::Drop:
+      return "drop";
   }
   return "insert";
 }
@@ -56,8 +61,8 @@ Status Collection::open(MpView schema) {
       Status v = validate(bytes, basic);
       if (!v.ok() || doc_id(MpView(bytes)).empty())
         return make_status(ErrorCode::StorageError,
-                           "model '" + name_ + "': stored document is invalid: " +
-                               (v.ok() ? "no _id" : v.message));
+                           "model '" + name_ +
+                               "': stored document is invalid: " + (v.ok() ? "no _id" : v.message));
       DocRef doc = DocRef::make(bytes);
       MpView id = doc.view().get("_id");
       if (id.type() == MpType::Str && may_collide_with_generated(id.as_str()))

@@ -100,8 +100,7 @@ class Collection {
   // DocRef when nothing matched (and nothing was upserted).
   Result<DocRef> find_one_and_update(MpView filter, MpView update, MpView sort, bool upsert,
                                      bool return_after, std::vector<ChangeEvent>* events);
-  Result<DocRef> find_one_and_delete(MpView filter, MpView sort,
-                                     std::vector<ChangeEvent>* events);
+  Result<DocRef> find_one_and_delete(MpView filter, MpView sort, std::vector<ChangeEvent>* events);
   // Deletes every document (dropModel / clear), as one change.
   Status clear(std::vector<ChangeEvent>* events);
   // Deletes documents whose TTL-indexed date is older than its ttlSeconds. Returns how many.

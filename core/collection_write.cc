@@ -45,8 +45,8 @@ std::string with_generated_id(std::string_view raw) {
 
 void check_size(size_t n) {
   if (n > kMaxDocumentBytes)
-    fail(ErrorCode::DocumentTooLarge, "document of " + std::to_string(n) +
-                                          " bytes exceeds the 16 MiB limit");
+    fail(ErrorCode::DocumentTooLarge,
+         "document of " + std::to_string(n) + " bytes exceeds the 16 MiB limit");
 }
 
 void check_schema(const Schema& schema, MpView doc) {
@@ -60,16 +60,15 @@ void check_same_id(MpView old, const Value& doc) {
   const Value* id = doc.find("_id");
   std::string enc = id ? id->encode() : std::string();
   if (!id || id->type() != old_id.type() || compare_values(MpView(enc), old_id) != 0)
-    fail(ErrorCode::ImmutableField,
-         "the write would change the immutable field '_id' (was " +
-             json_from_mp(old_id.bytes()) + ")");
+    fail(ErrorCode::ImmutableField, "the write would change the immutable field '_id' (was " +
+                                        json_from_mp(old_id.bytes()) + ")");
 }
 
 [[noreturn]] void duplicate(const Collection& c, const Index& ix, MpView doc, size_t pos) {
-  Status s = make_status(ErrorCode::DuplicateKey,
-                         "E11000 duplicate key error collection: " + c.name() +
-                             " index: " + ix.name() + " dup key: " +
-                             json_from_mp(ix.key_value(doc)));
+  Status s =
+      make_status(ErrorCode::DuplicateKey, "E11000 duplicate key error collection: " + c.name() +
+                                               " index: " + ix.name() +
+                                               " dup key: " + json_from_mp(ix.key_value(doc)));
   s.key_pattern = ix.key_pattern();
   s.key_value = ix.key_value(doc);
   s.index = int64_t(pos);
@@ -206,8 +205,8 @@ void Collection::Impl::commit(Collection& c, std::span<PendingWrite> batch,
   if (events) events->reserve(events->size() + batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     PendingWrite& w = batch[i];
-    if (events) events->push_back(ChangeEvent{changes[i].seq, w.op, std::string(changes[i].id),
-                                              w.doc, now});
+    if (events)
+      events->push_back(ChangeEvent{changes[i].seq, w.op, std::string(changes[i].id), w.doc, now});
     if (w.slot == PendingWrite::kNoSlot) {
       insert_slot(c, alloc_slot(c), std::move(w.doc));
     } else if (!w.doc) {
@@ -246,8 +245,7 @@ Result<std::vector<std::string>> Collection::insert_many(std::span<const std::st
 }
 
 Result<WriteResult> Collection::Impl::upsert(Collection& c, const Matcher& m, const Update* u,
-                                             MpView replacement,
-                                             std::vector<ChangeEvent>* events) {
+                                             MpView replacement, std::vector<ChangeEvent>* events) {
   Date now = Date::now();
   Value doc = Value::map();
   for (auto& [path, val] : m.equalities()) set_path(doc, path, Value::from(MpView(val)));
@@ -291,8 +289,8 @@ Result<WriteResult> Collection::update(MpView filter, MpView update, bool upsert
       if (!u->apply(v, false, now)) continue;
       check_same_id(old, v);
       schema_->prepare_update(v, now);
-      batch.push_back(PendingWrite{slot, Impl::finish_doc(*this, v.encode()),
-                                   ChangeEvent::Op::Update});
+      batch.push_back(
+          PendingWrite{slot, Impl::finish_doc(*this, v.encode()), ChangeEvent::Op::Update});
     }
     r.modified = batch.size();
     Impl::check_unique(*this, batch);
@@ -317,8 +315,10 @@ Result<WriteResult> Collection::replace_one(MpView filter, MpView replacement, b
     uint32_t slot = slots[0];
     MpView old = docs_[slot].view();
     Value v = Value::from(replacement);
-    if (v.find("_id")) check_same_id(old, v);
-    else v.as_map().insert(v.as_map().begin(), {"_id", Value::from(old.get("_id"))});
+    if (v.find("_id"))
+      check_same_id(old, v);
+    else
+      v.as_map().insert(v.as_map().begin(), {"_id", Value::from(old.get("_id"))});
     if (schema_->timestamps() && !v.find("createdAt") && old.get("createdAt").valid())
       v.set("createdAt", Value::from(old.get("createdAt")));
     schema_->prepare_update(v, Date::now());
@@ -338,7 +338,8 @@ Result<uint64_t> Collection::remove(MpView filter, bool multi, std::vector<Chang
     auto m = Matcher::compile(filter);
     std::vector<uint32_t> slots = Impl::select(*this, *m, MpView(), multi);
     std::vector<PendingWrite> batch;
-    for (uint32_t slot : slots) batch.push_back(PendingWrite{slot, DocRef(), ChangeEvent::Op::Delete});
+    for (uint32_t slot : slots)
+      batch.push_back(PendingWrite{slot, DocRef(), ChangeEvent::Op::Delete});
     Impl::commit(*this, batch, events);
     return uint64_t(batch.size());
   });

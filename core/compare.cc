@@ -7,20 +7,30 @@ namespace mg {
 
 int type_rank(MpType t) {
   switch (t) {
-    case MpType::Nil: return 0;
+    case MpType::Nil:
+      return 0;
     case MpType::Int:
-    case MpType::Float: return 1;
-    case MpType::Str: return 2;
-    case MpType::Map: return 3;
-    case MpType::Array: return 4;
-    case MpType::Bin: return 5;
-    case MpType::Bool: return 6;
-    case MpType::Date: return 7;
+    case MpType::Float:
+      return 1;
+    case MpType::Str:
+      return 2;
+    case MpType::Map:
+      return 3;
+    case MpType::Array:
+      return 4;
+    case MpType::Bin:
+      return 5;
+    case MpType::Bool:
+      return 6;
+    case MpType::Date:
+      return 7;
   }
   return 0;
 }
 
-static int sign(auto x) { return (x > 0) - (x < 0); }
+static int sign(auto x) {
+  return (x > 0) - (x < 0);
+}
 
 // int64 vs double without losing precision.
 static int cmp_int_double(int64_t i, double d) {
@@ -59,16 +69,20 @@ int compare_values_slow(MpView a, MpView b) {
   int ra = type_rank(ta), rb = type_rank(tb);
   if (ra != rb) return ra < rb ? -1 : 1;
   switch (ta) {
-    case MpType::Nil: return 0;
+    case MpType::Nil:
+      return 0;
     case MpType::Int:
-    case MpType::Float: return compare_numbers(a, b);
-    case MpType::Str: return compare_bytes(a.as_str(), b.as_str());
+    case MpType::Float:
+      return compare_numbers(a, b);
+    case MpType::Str:
+      return compare_bytes(a.as_str(), b.as_str());
     case MpType::Bin: {
       auto x = a.as_bin(), y = b.as_bin();
       if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
       return compare_bytes(x, y);
     }
-    case MpType::Bool: return int(a.as_bool()) - int(b.as_bool());
+    case MpType::Bool:
+      return int(a.as_bool()) - int(b.as_bool());
     case MpType::Date: {
       Date x = a.as_date(), y = b.as_date();
       if (x.sec != y.sec) return x.sec < y.sec ? -1 : 1;

@@ -27,7 +27,9 @@ inline int compare_values(MpView a, MpView b) {
   return compare_values_slow(a, b);
 }
 
-inline bool values_equal(MpView a, MpView b) { return compare_values(a, b) == 0; }
+inline bool values_equal(MpView a, MpView b) {
+  return compare_values(a, b) == 0;
+}
 
 // Compares two numbers by value: int64 and double, without precision loss.
 int compare_numbers(MpView a, MpView b);

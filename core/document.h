@@ -52,9 +52,7 @@ class DocRef {
 
   explicit operator bool() const { return b_ != nullptr; }
   MpView view() const { return MpView(b_->bytes); }
-  std::string_view bytes() const {
-    return {reinterpret_cast<const char*>(b_->bytes), b_->size};
-  }
+  std::string_view bytes() const { return {reinterpret_cast<const char*>(b_->bytes), b_->size}; }
   const uint8_t* data() const { return b_->bytes; }
   uint32_t size() const { return b_->size; }
   // Bytes of heap used by this document, allocator header included (for stats).

@@ -52,10 +52,14 @@ bool special_object(const rapidjson::Value& j, MpWriter& w) {
   if (key == "$numberDouble" && v.IsString()) {
     std::string_view s(v.GetString(), v.GetStringLength());
     double d;
-    if (s == "NaN") d = NAN;
-    else if (s == "Infinity") d = INFINITY;
-    else if (s == "-Infinity") d = -INFINITY;
-    else d = std::strtod(std::string(s).c_str(), nullptr);
+    if (s == "NaN")
+      d = NAN;
+    else if (s == "Infinity")
+      d = INFINITY;
+    else if (s == "-Infinity")
+      d = -INFINITY;
+    else
+      d = std::strtod(std::string(s).c_str(), nullptr);
     w.float64(d);
     return true;
   }
@@ -72,13 +76,23 @@ bool special_object(const rapidjson::Value& j, MpWriter& w) {
 void convert(const rapidjson::Value& j, MpWriter& w, int depth) {
   if (depth > kMaxJsonDepth) fail(ErrorCode::BadValue, "JSON nested too deeply");
   switch (j.GetType()) {
-    case rapidjson::kNullType: w.nil(); break;
-    case rapidjson::kFalseType: w.boolean(false); break;
-    case rapidjson::kTrueType: w.boolean(true); break;
-    case rapidjson::kStringType: w.str({j.GetString(), j.GetStringLength()}); break;
+    case rapidjson::kNullType:
+      w.nil();
+      break;
+    case rapidjson::kFalseType:
+      w.boolean(false);
+      break;
+    case rapidjson::kTrueType:
+      w.boolean(true);
+      break;
+    case rapidjson::kStringType:
+      w.str({j.GetString(), j.GetStringLength()});
+      break;
     case rapidjson::kNumberType:
-      if (j.IsInt64()) w.integer(j.GetInt64());
-      else w.float64(j.GetDouble());
+      if (j.IsInt64())
+        w.integer(j.GetInt64());
+      else
+        w.float64(j.GetDouble());
       break;
     case rapidjson::kArrayType:
       w.array_header(j.Size());
@@ -100,13 +114,27 @@ void put_json_string(std::string_view s, std::string& out) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -141,8 +169,8 @@ void put_double(double d, std::string& out) {
 Status ejson_to_msgpack(std::string_view json, std::string& out) {
   return guard([&]() -> Status {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag |
-              rapidjson::kParseFullPrecisionFlag>(json.data(), json.size());
+    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(json.data(),
+                                                                                   json.size());
     if (doc.HasParseError())
       return make_status(ErrorCode::FailedToParse,
                          std::string("bad JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
@@ -155,16 +183,24 @@ Status ejson_to_msgpack(std::string_view json, std::string& out) {
 
 void msgpack_to_ejson(MpView v, std::string& out) {
   switch (v.type()) {
-    case MpType::Nil: out += "null"; break;
-    case MpType::Bool: out += v.as_bool() ? "true" : "false"; break;
+    case MpType::Nil:
+      out += "null";
+      break;
+    case MpType::Bool:
+      out += v.as_bool() ? "true" : "false";
+      break;
     case MpType::Int: {
       char buf[24];
       auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
       out.append(buf, size_t(r.ptr - buf));
       break;
     }
-    case MpType::Float: put_double(v.as_double(), out); break;
-    case MpType::Str: put_json_string(v.as_str(), out); break;
+    case MpType::Float:
+      put_double(v.as_double(), out);
+      break;
+    case MpType::Str:
+      put_json_string(v.as_str(), out);
+      break;
     case MpType::Bin:
       out += R"({"$binary":")";
       out += base64_encode(v.as_bin());
@@ -308,8 +344,8 @@ std::string base64_encode(std::string_view in) {
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 |
-                 uint8_t(in[i + 2]);
+    uint32_t n =
+        uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 | uint8_t(in[i + 2]);
     out.push_back(tbl[n >> 18]);
     out.push_back(tbl[(n >> 12) & 63]);
     out.push_back(tbl[(n >> 6) & 63]);

@@ -47,7 +47,9 @@ Index::Index(IndexSpec spec)
   dir0_ = dirs_[0];
 }
 
-Index::~Index() { clear(); }
+Index::~Index() {
+  clear();
+}
 
 int Index::compare_compound(const uint8_t* a, const uint8_t* b) const {
   ArrayIter ia{MpView(a)}, ib{MpView(b)};
@@ -262,8 +264,7 @@ uint64_t Index::scan(const IndexBounds& b, bool reverse,
     // One descent to the start; the end is checked per entry (cheap for point lookups).
     auto it = pp.start.comps.empty() ? set_.begin() : set_.lower_bound(pp.start);
     for (; it != set_.end(); ++it) {
-      if (!pp.end.comps.empty() && entry_vs_probe(*this, dirs_, compound_, *it, pp.end) >= 0)
-        break;
+      if (!pp.end.comps.empty() && entry_vs_probe(*this, dirs_, compound_, *it, pp.end) >= 0) break;
       ++examined;
       if (!fn(it->slot)) break;
     }
@@ -307,8 +308,10 @@ std::string Index::key_value(MpView doc) const {
     std::vector<MpView> vals;
     add_field_values(doc, f, vals);
     w.str(spec_.fields[f].first.dotted);
-    if (vals.empty()) w.nil();
-    else w.raw(vals[0]);
+    if (vals.empty())
+      w.nil();
+    else
+      w.raw(vals[0]);
   }
   return out;
 }

@@ -13,20 +13,31 @@ using mp_detail::be64;
 
 const char* mp_type_name(MpType t) {
   switch (t) {
-    case MpType::Nil: return "null";
-    case MpType::Bool: return "bool";
-    case MpType::Int: return "int";
-    case MpType::Float: return "float";
-    case MpType::Str: return "string";
-    case MpType::Bin: return "binary";
-    case MpType::Array: return "array";
-    case MpType::Map: return "object";
-    case MpType::Date: return "date";
+    case MpType::Nil:
+      return "null";
+    case MpType::Bool:
+      return "bool";
+    case MpType::Int:
+      return "int";
+    case MpType::Float:
+      return "float";
+    case MpType::Str:
+      return "string";
+    case MpType::Bin:
+      return "binary";
+    case MpType::Array:
+      return "array";
+    case MpType::Map:
+      return "object";
+    case MpType::Date:
+      return "date";
   }
   return "unknown";
 }
 
-int64_t Date::millis() const { return sec * 1000 + int64_t(nsec / 1000000); }
+int64_t Date::millis() const {
+  return sec * 1000 + int64_t(nsec / 1000000);
+}
 
 Date Date::from_millis(int64_t ms) {
   Date d;
@@ -72,10 +83,17 @@ Date MpView::as_date() const {
   const uint8_t* q;
   size_t len;
   switch (*p_) {
-    case 0xd6: q = p_ + 2, len = 4; break;
-    case 0xd7: q = p_ + 2, len = 8; break;
-    case 0xc7: q = p_ + 3, len = p_[1]; break;
-    default: return d;
+    case 0xd6:
+      q = p_ + 2, len = 4;
+      break;
+    case 0xd7:
+      q = p_ + 2, len = 8;
+      break;
+    case 0xc7:
+      q = p_ + 3, len = p_[1];
+      break;
+    default:
+      return d;
   }
   if (len == 4) {
     d.sec = be32(q);
@@ -164,8 +182,10 @@ struct Validator {
     for (size_t i = 0; i < n; ++i) {
       const Segment& seg = path[i];
       if (!p.empty()) p += '.';
-      if (seg.key.data()) p.append(seg.key.substr(0, 256));
-      else p += std::to_string(seg.index);
+      if (seg.key.data())
+        p.append(seg.key.substr(0, 256));
+      else
+        p += std::to_string(seg.index);
     }
     return " at '" + p + "'";
   }
@@ -178,13 +198,20 @@ struct Validator {
   bool simple_scalar() {
     uint8_t b = *p;
     size_t n;
-    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) n = 1;
-    else if ((b & 0xe0) == 0xa0) n = 1 + (b & 0x1f);
-    else if (b == 0xcb || b == 0xd3) n = 9;
-    else if (b == 0xcc || b == 0xd0) n = 2;
-    else if (b == 0xcd || b == 0xd1) n = 3;
-    else if (b == 0xce || b == 0xd2 || b == 0xca) n = 5;
-    else return false;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+      n = 1;
+    else if ((b & 0xe0) == 0xa0)
+      n = 1 + (b & 0x1f);
+    else if (b == 0xcb || b == 0xd3)
+      n = 9;
+    else if (b == 0xcc || b == 0xd0)
+      n = 2;
+    else if (b == 0xcd || b == 0xd1)
+      n = 3;
+    else if (b == 0xce || b == 0xd2 || b == 0xca)
+      n = 5;
+    else
+      return false;
     need(n);
     p += n;
     return true;
@@ -195,8 +222,8 @@ struct Validator {
     if (simple_scalar()) return;
     // Containers at depth 0..max_depth-1: max_depth levels of nesting at most.
     if (depth >= opts.max_depth)
-      fail(ErrorCode::BadValue, "nesting deeper than " + std::to_string(opts.max_depth) +
-                                    " levels" + where());
+      fail(ErrorCode::BadValue,
+           "nesting deeper than " + std::to_string(opts.max_depth) + " levels" + where());
     need(1);
     uint8_t b = *p;
     if (b == 0xc1) fail(ErrorCode::FailedToParse, "malformed MessagePack: byte 0xc1" + where());
@@ -219,7 +246,8 @@ struct Validator {
       return array(n, depth);
     }
     // scalar: head_size reads at most 5 header bytes, make sure they exist first
-    need(b == 0xc6 || b == 0xdb ? 5 : (b == 0xc5 || b == 0xda ? 3 : (b == 0xc4 || b == 0xd9 ? 2 : 1)));
+    need(b == 0xc6 || b == 0xdb ? 5
+                                : (b == 0xc5 || b == 0xda ? 3 : (b == 0xc4 || b == 0xd9 ? 2 : 1)));
     size_t s = mp_head_size(p);
     need(s);
     p += s;
@@ -239,14 +267,15 @@ struct Validator {
     need(hdr + len);
     int8_t type = int8_t(p[hdr - 1]);
     if (type != -1)
-      fail(ErrorCode::BadValue,
-           "MessagePack extension type " + std::to_string(type) +
-               " is not supported (only the timestamp extension, type -1)" + where());
+      fail(ErrorCode::BadValue, "MessagePack extension type " + std::to_string(type) +
+                                    " is not supported (only the timestamp extension, type -1)" +
+                                    where());
     // Accept exactly the three encodings of the timestamp spec.
     bool ok = (b == 0xd6 && len == 4) || (b == 0xd7 && len == 8) || (b == 0xc7 && len == 12);
     if (!ok) fail(ErrorCode::BadValue, "malformed timestamp extension" + where());
     Date d = MpView(p).as_date();
-    if (d.nsec >= 1000000000u) fail(ErrorCode::BadValue, "timestamp nanoseconds out of range" + where());
+    if (d.nsec >= 1000000000u)
+      fail(ErrorCode::BadValue, "timestamp nanoseconds out of range" + where());
     p += hdr + len;
   }
 

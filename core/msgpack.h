@@ -33,11 +33,15 @@ struct Date {
 };
 
 namespace mp_detail {
-inline uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint16_t be16(const uint8_t* p) {
+  return uint16_t(p[0] << 8 | p[1]);
+}
 inline uint32_t be32(const uint8_t* p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
 }
-inline uint64_t be64(const uint8_t* p) { return uint64_t(be32(p)) << 32 | be32(p + 4); }
+inline uint64_t be64(const uint8_t* p) {
+  return uint64_t(be32(p)) << 32 | be32(p + 4);
+}
 }  // namespace mp_detail
 
 // A view of one well-formed (validated) MessagePack value. Does not own the bytes; valid as
@@ -67,9 +71,7 @@ class MpView {
   uint32_t count() const;
   // Total encoded size of this value in bytes.
   size_t byte_size() const;
-  std::string_view bytes() const {
-    return {reinterpret_cast<const char*>(p_), byte_size()};
-  }
+  std::string_view bytes() const { return {reinterpret_cast<const char*>(p_), byte_size()}; }
   // Pointer just past this value.
   const uint8_t* end() const;
 
@@ -177,14 +179,18 @@ inline MpType MpView::type() const {
   if (b <= 0x9f) return MpType::Array;
   if (b <= 0xbf) return MpType::Str;
   switch (b) {
-    case 0xc0: return MpType::Nil;
+    case 0xc0:
+      return MpType::Nil;
     case 0xc2:
-    case 0xc3: return MpType::Bool;
+    case 0xc3:
+      return MpType::Bool;
     case 0xc4:
     case 0xc5:
-    case 0xc6: return MpType::Bin;
+    case 0xc6:
+      return MpType::Bin;
     case 0xca:
-    case 0xcb: return MpType::Float;
+    case 0xcb:
+      return MpType::Float;
     case 0xcc:
     case 0xcd:
     case 0xce:
@@ -192,15 +198,20 @@ inline MpType MpView::type() const {
     case 0xd0:
     case 0xd1:
     case 0xd2:
-    case 0xd3: return MpType::Int;
+    case 0xd3:
+      return MpType::Int;
     case 0xd9:
     case 0xda:
-    case 0xdb: return MpType::Str;
+    case 0xdb:
+      return MpType::Str;
     case 0xdc:
-    case 0xdd: return MpType::Array;
+    case 0xdd:
+      return MpType::Array;
     case 0xde:
-    case 0xdf: return MpType::Map;
-    default: return MpType::Date;  // only the timestamp extension survives validation
+    case 0xdf:
+      return MpType::Map;
+    default:
+      return MpType::Date;  // only the timestamp extension survives validation
   }
 }
 
@@ -209,14 +220,22 @@ inline int64_t MpView::as_int() const {
   if (b <= 0x7f) return b;
   if (b >= 0xe0) return int8_t(b);
   switch (b) {
-    case 0xcc: return p_[1];
-    case 0xcd: return be16(p_ + 1);
-    case 0xce: return be32(p_ + 1);
-    case 0xcf: return int64_t(be64(p_ + 1));
-    case 0xd0: return int8_t(p_[1]);
-    case 0xd1: return int16_t(be16(p_ + 1));
-    case 0xd2: return int32_t(be32(p_ + 1));
-    case 0xd3: return int64_t(be64(p_ + 1));
+    case 0xcc:
+      return p_[1];
+    case 0xcd:
+      return be16(p_ + 1);
+    case 0xce:
+      return be32(p_ + 1);
+    case 0xcf:
+      return int64_t(be64(p_ + 1));
+    case 0xd0:
+      return int8_t(p_[1]);
+    case 0xd1:
+      return int16_t(be16(p_ + 1));
+    case 0xd2:
+      return int32_t(be32(p_ + 1));
+    case 0xd3:
+      return int64_t(be64(p_ + 1));
   }
   return 0;
 }
@@ -227,11 +246,14 @@ inline std::string_view MpView::payload() const {
   if (b >= 0xa0 && b <= 0xbf) return {c + 1, size_t(b & 0x1f)};
   switch (b) {
     case 0xc4:
-    case 0xd9: return {c + 2, p_[1]};
+    case 0xd9:
+      return {c + 2, p_[1]};
     case 0xc5:
-    case 0xda: return {c + 3, be16(p_ + 1)};
+    case 0xda:
+      return {c + 3, be16(p_ + 1)};
     case 0xc6:
-    case 0xdb: return {c + 5, be32(p_ + 1)};
+    case 0xdb:
+      return {c + 5, be32(p_ + 1)};
   }
   return {};
 }
@@ -252,7 +274,9 @@ inline const uint8_t* MpView::first() const {
 }
 
 // Size of the header + scalar payload; containers report their header only.
-inline bool mp_is_container(uint8_t b) { return (b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf); }
+inline bool mp_is_container(uint8_t b) {
+  return (b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf);
+}
 
 inline size_t mp_head_size(const uint8_t* p) {
   uint8_t b = *p;
@@ -263,39 +287,62 @@ inline size_t mp_head_size(const uint8_t* p) {
     case 0xc0:
     case 0xc1:
     case 0xc2:
-    case 0xc3: return 1;
+    case 0xc3:
+      return 1;
     case 0xc4:
-    case 0xd9: return 2 + p[1];
+    case 0xd9:
+      return 2 + p[1];
     case 0xc5:
-    case 0xda: return 3 + be16(p + 1);
+    case 0xda:
+      return 3 + be16(p + 1);
     case 0xc6:
-    case 0xdb: return 5 + size_t(be32(p + 1));
-    case 0xc7: return 3 + p[1];
-    case 0xc8: return 4 + be16(p + 1);
-    case 0xc9: return 6 + size_t(be32(p + 1));
-    case 0xca: return 5;
-    case 0xcb: return 9;
-    case 0xcc: return 2;
-    case 0xcd: return 3;
-    case 0xce: return 5;
-    case 0xcf: return 9;
-    case 0xd0: return 2;
-    case 0xd1: return 3;
-    case 0xd2: return 5;
-    case 0xd3: return 9;
-    case 0xd4: return 3;
-    case 0xd5: return 4;
-    case 0xd6: return 6;
-    case 0xd7: return 10;
-    case 0xd8: return 18;
+    case 0xdb:
+      return 5 + size_t(be32(p + 1));
+    case 0xc7:
+      return 3 + p[1];
+    case 0xc8:
+      return 4 + be16(p + 1);
+    case 0xc9:
+      return 6 + size_t(be32(p + 1));
+    case 0xca:
+      return 5;
+    case 0xcb:
+      return 9;
+    case 0xcc:
+      return 2;
+    case 0xcd:
+      return 3;
+    case 0xce:
+      return 5;
+    case 0xcf:
+      return 9;
+    case 0xd0:
+      return 2;
+    case 0xd1:
+      return 3;
+    case 0xd2:
+      return 5;
+    case 0xd3:
+      return 9;
+    case 0xd4:
+      return 3;
+    case 0xd5:
+      return 4;
+    case 0xd6:
+      return 6;
+    case 0xd7:
+      return 10;
+    case 0xd8:
+      return 18;
     case 0xdc:
-    case 0xde: return 3;
+    case 0xde:
+      return 3;
     case 0xdd:
-    case 0xdf: return 5;
+    case 0xdf:
+      return 5;
   }
   return 1;
 }
-
 
 inline const uint8_t* MpView::end() const {
   return mp_is_container(*p_) ? p_ + byte_size() : p_ + mp_head_size(p_);

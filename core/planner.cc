@@ -78,15 +78,17 @@ Candidate consider(const Matcher& m, const Index& ix) {
     c.score += 100;  // a single point in a unique index: at most one document
   c.plan.index = &ix;
   c.plan.needs_dedup = ix.multikey() || bounds.size() > 1;
-  c.plan.covered = exact && !ix.multikey() && m.only_constraints() &&
-                   used_constraints == m.constraints().size();
+  c.plan.covered =
+      exact && !ix.multikey() && m.only_constraints() && used_constraints == m.constraints().size();
   c.plan.bounds = std::move(bounds);
   return c;
 }
 
 }  // namespace
 
-std::string Plan::describe() const { return index ? "IXSCAN " + index->name() : "COLLSCAN"; }
+std::string Plan::describe() const {
+  return index ? "IXSCAN " + index->name() : "COLLSCAN";
+}
 
 Plan plan_query(const Matcher& filter, const std::vector<std::unique_ptr<Index>>& indexes) {
   Candidate best;

@@ -17,10 +17,10 @@
 namespace mg {
 
 struct Plan {
-  const Index* index = nullptr;  // nullptr: collection scan
+  const Index* index = nullptr;                // nullptr: collection scan
   absl::InlinedVector<IndexBounds, 1> bounds;  // views into the filter's bytes
-  bool covered = false;         // the bounds are exactly the filter (and the index is not multikey)
-  bool needs_dedup = false;     // a document may be reached twice (multikey, several bounds)
+  bool covered = false;      // the bounds are exactly the filter (and the index is not multikey)
+  bool needs_dedup = false;  // a document may be reached twice (multikey, several bounds)
   std::string describe() const;  // "COLLSCAN" or "IXSCAN <name>"
 };
 

@@ -67,13 +67,20 @@ Value& Value::operator=(const Value& o) {
 
 Value Value::from(MpView v) {
   switch (v.type()) {
-    case MpType::Nil: return Value();
-    case MpType::Bool: return boolean(v.as_bool());
-    case MpType::Int: return integer(v.as_int());
-    case MpType::Float: return float64(v.as_double());
-    case MpType::Str: return str(std::string(v.as_str()));
-    case MpType::Bin: return bin(std::string(v.as_bin()));
-    case MpType::Date: return date(v.as_date());
+    case MpType::Nil:
+      return Value();
+    case MpType::Bool:
+      return boolean(v.as_bool());
+    case MpType::Int:
+      return integer(v.as_int());
+    case MpType::Float:
+      return float64(v.as_double());
+    case MpType::Str:
+      return str(std::string(v.as_str()));
+    case MpType::Bin:
+      return bin(std::string(v.as_bin()));
+    case MpType::Date:
+      return date(v.as_date());
     case MpType::Array: {
       Array a;
       a.reserve(v.count());
@@ -128,13 +135,27 @@ bool Value::erase(std::string_view key) {
 
 void Value::encode(MpWriter& w) const {
   switch (type_) {
-    case MpType::Nil: w.nil(); break;
-    case MpType::Bool: w.boolean(b_); break;
-    case MpType::Int: w.integer(i_); break;
-    case MpType::Float: w.float64(d_); break;
-    case MpType::Str: w.str(s_); break;
-    case MpType::Bin: w.bin(s_); break;
-    case MpType::Date: w.date(date_); break;
+    case MpType::Nil:
+      w.nil();
+      break;
+    case MpType::Bool:
+      w.boolean(b_);
+      break;
+    case MpType::Int:
+      w.integer(i_);
+      break;
+    case MpType::Float:
+      w.float64(d_);
+      break;
+    case MpType::Str:
+      w.str(s_);
+      break;
+    case MpType::Bin:
+      w.bin(s_);
+      break;
+    case MpType::Date:
+      w.date(date_);
+      break;
     case MpType::Array:
       w.array_header(uint32_t(arr_->size()));
       for (auto& e : *arr_) e.encode(w);

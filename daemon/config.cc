@@ -1,7 +1,7 @@
 #include "daemon/config.h"
 
-#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
+#include <CLI/CLI.hpp>
 
 #include "core/msgpack.h"
 
@@ -56,8 +56,10 @@ void load_file(const std::string& path, DaemonConfig& c) {
       d.name = (*tbl)["name"].value<std::string>().value_or("");
       d.storage = (*tbl)["storage"].value<std::string>().value_or("memory");
       MpWriter w(d.options);
-      if (auto* o = (*tbl)["options"].as_table()) toml_to_mp(*o, w);
-      else w.map_header(0);
+      if (auto* o = (*tbl)["options"].as_table())
+        toml_to_mp(*o, w);
+      else
+        w.map_header(0);
       c.databases.push_back(std::move(d));
     }
   }

@@ -10,9 +10,9 @@
 #include <chrono>
 #include <csignal>
 
+#include "actors/args.h"
 #include "actors/fan_out.h"
 #include "actors/messages.h"
-#include "actors/args.h"
 #include "actors/model_ops.h"
 #include "protocol/reply.h"
 
@@ -145,8 +145,7 @@ bool FrontDoor::idle() {
 bool FrontDoor::reading_allowed() {
   if (!blocked_.empty()) return false;
   if (paused_on_) {
-    if (paused_on_->load(std::memory_order_relaxed) > cfg_.max_inflight_per_model / 2)
-      return false;
+    if (paused_on_->load(std::memory_order_relaxed) > cfg_.max_inflight_per_model / 2) return false;
     paused_on_.reset();
   }
   return true;
@@ -185,8 +184,8 @@ void FrontDoor::on_request(zmq::message_t& identity, bool delimiter, zmq::messag
 }
 
 void FrontDoor::dispatch(const Route& route, std::string body, const Envelope& env) {
-  bool is_model_op = document_op_kind(env.op) != OpKind::Unknown ||
-                     env.op == "defineModel" || env.op == "dropModel" || env.op == "changes";
+  bool is_model_op = document_op_kind(env.op) != OpKind::Unknown || env.op == "defineModel" ||
+                     env.op == "dropModel" || env.op == "changes";
   if (is_model_op) return model_op(route, std::move(body), env);
   server_op(route, env);
 }
@@ -199,8 +198,8 @@ void FrontDoor::model_op(const Route& route, std::string body, const Envelope& e
   }
   if (!registry_->has_database(env.db))
     return answer(route, error_reply(env.id, make_status(ErrorCode::NamespaceNotFound,
-                                                        "database '" + std::string(env.db) +
-                                                            "' does not exist")));
+                                                         "database '" + std::string(env.db) +
+                                                             "' does not exist")));
   bool create = document_op_kind(env.op) == OpKind::Write || env.op == "defineModel";
   ModelRef* m = registry_->model(env.db, env.model, create);
   if (!m) {
@@ -279,16 +278,13 @@ void FrontDoor::server_op(const Route& route, const Envelope& env) {
     }
     if (op == "listModels") {
       if (!need_db()) return;
-      return ask_models(route, registry_->model_actors(env.db),
-                        caf::make_message(info_atom::value), [id](std::vector<std::string>& a) {
-                          return list_reply(id, "models", a);
-                        });
+      return ask_models(route, registry_->model_actors(env.db), caf::make_message(info_atom::value),
+                        [id](std::vector<std::string>& a) { return list_reply(id, "models", a); });
     }
     if (op == "flush") {
       if (!need_db()) return;
       return ask_models(route, registry_->model_actors(env.db),
-                        caf::make_message(flush_atom::value),
-                        [id](std::vector<std::string>& errs) {
+                        caf::make_message(flush_atom::value), [id](std::vector<std::string>& errs) {
                           for (auto& e : errs)
                             if (!e.empty())
                               return error_reply(id, make_status(ErrorCode::StorageError, e));
@@ -369,10 +365,11 @@ void FrontDoor::flush_all() {
   caf::scoped_actor self{sys_};
   for (auto& a : registry_->model_actors("")) {
     self->request(a, std::chrono::seconds(30), flush_atom::value)
-        .receive([](const std::string& err) {
-                   if (!err.empty()) spdlog::error("flush failed: {}", err);
-                 },
-                 [](caf::error& e) { spdlog::error("flush failed: {}", to_string(e)); });
+        .receive(
+            [](const std::string& err) {
+              if (!err.empty()) spdlog::error("flush failed: {}", err);
+            },
+            [](caf::error& e) { spdlog::error("flush failed: {}", to_string(e)); });
   }
 }
 
@@ -387,9 +384,8 @@ int FrontDoor::run() {
   auto last_ping = std::chrono::steady_clock::now();
   while (true) {
     zmq::pollitem_t items[] = {
-        {router_.handle(), 0, short((reading_allowed() ? ZMQ_POLLIN : 0) |
-                                    (blocked_.empty() ? 0 : ZMQ_POLLOUT)),
-         0},
+        {router_.handle(), 0,
+         short((reading_allowed() ? ZMQ_POLLIN : 0) | (blocked_.empty() ? 0 : ZMQ_POLLOUT)), 0},
         {nullptr, wake_fd_, ZMQ_POLLIN, 0},
         {nullptr, signal_fd_, ZMQ_POLLIN, 0},
         {pub_.handle(), 0, ZMQ_POLLIN, 0},

@@ -38,7 +38,8 @@ std::string prepare_data_dir(const std::string& dir) {
 
 // --repair DB: only for a file-storage database, found through its catalog.
 int repair(const mg::DaemonConfig& cfg) {
-  if (!mg::valid_name(cfg.repair)) return die("--repair: invalid database name '" + cfg.repair + "'");
+  if (!mg::valid_name(cfg.repair))
+    return die("--repair: invalid database name '" + cfg.repair + "'");
   std::string dir = cfg.data_dir + "/" + cfg.repair;
   auto catalog = mg::read_catalog(dir);
   if (!catalog.ok()) return die("--repair: " + catalog.status().message);

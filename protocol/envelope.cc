@@ -16,9 +16,8 @@ bool valid_name(std::string_view n) {
 static Status check_name(std::string_view what, std::string_view name) {
   if (valid_name(name)) return Status::OK();
   std::string shown(name.substr(0, 80));
-  return make_status(ErrorCode::BadValue,
-                     "invalid " + std::string(what) + " name '" + shown +
-                         "': names must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
+  return make_status(ErrorCode::BadValue, "invalid " + std::string(what) + " name '" + shown +
+                                              "': names must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
 }
 
 // Strict check of every top-level value but `id` (which is echoed as given, whatever it is).
@@ -60,11 +59,13 @@ Status parse_envelope(std::string_view bytes, Envelope& out) {
   if (Status a = check_arguments(out.body); !a.ok()) return a;
   MpView op = out.body.get("op");
   if (!op.valid()) return make_status(ErrorCode::BadValue, "the request has no 'op'");
-  if (op.type() != MpType::Str) return make_status(ErrorCode::TypeMismatch, "'op' must be a string");
+  if (op.type() != MpType::Str)
+    return make_status(ErrorCode::TypeMismatch, "'op' must be a string");
   out.op = op.as_str();
   MpView db = out.body.get("db");
   if (db.valid() && db.type() != MpType::Nil) {
-    if (db.type() != MpType::Str) return make_status(ErrorCode::TypeMismatch, "'db' must be a string");
+    if (db.type() != MpType::Str)
+      return make_status(ErrorCode::TypeMismatch, "'db' must be a string");
     out.db = db.as_str();
   }
   if (Status n = check_name("database", out.db); !n.ok()) return n;

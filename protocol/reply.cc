@@ -16,7 +16,8 @@ std::string valid_utf8(std::string_view in) {
     for (size_t k = 1; ok && k < n; ++k) ok = (uint8_t(in[i + k]) & 0xc0) == 0x80;
     if (ok && n == 2) ok = c >= 0xc2;  // no overlong 2-byte forms
     if (ok && n == 3) {
-      uint32_t cp = (c & 0x0f) << 12 | (uint8_t(in[i + 1]) & 0x3f) << 6 | (uint8_t(in[i + 2]) & 0x3f);
+      uint32_t cp =
+          (c & 0x0f) << 12 | (uint8_t(in[i + 1]) & 0x3f) << 6 | (uint8_t(in[i + 2]) & 0x3f);
       ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
     }
     if (ok && n == 4) {
@@ -47,7 +48,9 @@ ReplyWriter::ReplyWriter(std::string_view id, uint32_t nfields, size_t reserve) 
   w_.boolean(true);
 }
 
-std::string ok_reply(std::string_view id) { return ReplyWriter(id, 0).take(); }
+std::string ok_reply(std::string_view id) {
+  return ReplyWriter(id, 0).take();
+}
 
 std::string error_reply(std::string_view id, const Status& s) {
   std::string out;
@@ -60,8 +63,8 @@ std::string error_reply(std::string_view id, const Status& s) {
   w.str("ok");
   w.boolean(false);
   w.str("error");
-  uint32_t n = 3 + (s.index >= 0) + (!s.key_pattern.empty()) + (!s.key_value.empty()) +
-               (!s.errors.empty());
+  uint32_t n =
+      3 + (s.index >= 0) + (!s.key_pattern.empty()) + (!s.key_value.empty()) + (!s.errors.empty());
   w.map_header(n);
   w.str("code");
   w.integer(int64_t(s.code));

@@ -17,8 +17,7 @@ namespace mg {
 namespace {
 
 Status io_error(const std::string& what, const std::string& path) {
-  return make_status(ErrorCode::StorageError,
-                     what + " " + path + ": " + std::strerror(errno));
+  return make_status(ErrorCode::StorageError, what + " " + path + ": " + std::strerror(errno));
 }
 
 std::string encode_catalog(const Catalog& c) {

@@ -62,8 +62,8 @@ Status for_each_option(MpView options, std::string_view kind,
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
         return make_status(ErrorCode::InvalidOptions,
                            "unknown option '" + std::string(key) + "' for " + std::string(kind) +
-                               " storage (" + (list.empty() ? "it takes none" : "allowed: " + list) +
-                               ")");
+                               " storage (" +
+                               (list.empty() ? "it takes none" : "allowed: " + list) + ")");
       }
       fn(key, value);
     }

@@ -32,6 +32,8 @@ class MemoryStorage final : public StorageStrategy {
 
 }  // namespace
 
-std::unique_ptr<StorageStrategy> make_memory_storage() { return std::make_unique<MemoryStorage>(); }
+std::unique_ptr<StorageStrategy> make_memory_storage() {
+  return std::make_unique<MemoryStorage>();
+}
 
 }  // namespace mg

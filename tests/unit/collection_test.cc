@@ -13,8 +13,12 @@ using namespace mg;
 
 namespace {
 
-std::string J(const char* json) { return mp_from_json(json); }
-MpView V(const std::string& s) { return MpView(s); }
+std::string J(const char* json) {
+  return mp_from_json(json);
+}
+MpView V(const std::string& s) {
+  return MpView(s);
+}
 
 // A storage that records what it was told and can be made to fail.
 struct RecordingStorage : StorageStrategy {
@@ -151,8 +155,7 @@ BOOST_FIXTURE_TEST_CASE(lookups_use_indexes, Fixture) {
   BOOST_TEST(st.plan == "IXSCAN city_1_age_-1");
   BOOST_TEST(st.docs_examined == 8u);
   st = {};
-  BOOST_TEST(find(R"({"status":{"$in":["active","nope"]},"age":0})", "{}", 0, 0, &st).size() ==
-             2u);
+  BOOST_TEST(find(R"({"status":{"$in":["active","nope"]},"age":0})", "{}", 0, 0, &st).size() == 2u);
   BOOST_TEST(st.docs_examined == 50u);
   st = {};
   BOOST_TEST(find(R"({"name":"none"})", "{}", 0, 0, &st).empty());

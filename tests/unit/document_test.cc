@@ -16,7 +16,9 @@
 using namespace mg;
 using mg::mp_from_json;
 
-static std::string J(const char* json) { return mp_from_json(json); }
+static std::string J(const char* json) {
+  return mp_from_json(json);
+}
 
 BOOST_AUTO_TEST_CASE(round_trips_every_type_through_ejson) {
   const char* json =
@@ -43,12 +45,23 @@ BOOST_AUTO_TEST_CASE(validate_enforces_contract_limits) {
   std::string deep, ok;
   for (int i = 0; i < 100; ++i) ok += '\x91';
   ok += '\x01';
-  std::string okdoc = std::string("\x81\xa1" "a", 3) + ok;  // map(1) -> depth 1 + 100 arrays
+  std::string okdoc = std::string(
+                          "\x81\xa1"
+                          "a",
+                          3) +
+                      ok;  // map(1) -> depth 1 + 100 arrays
   BOOST_TEST(int(validate(okdoc).code) == int(ErrorCode::BadValue));
-  std::string shallow = std::string("\x81\xa1" "a", 3) + ok.substr(1);
+  std::string shallow = std::string(
+                            "\x81\xa1"
+                            "a",
+                            3) +
+                        ok.substr(1);
   BOOST_TEST(validate(shallow).ok());
   // extension other than -1 refused
-  std::string ext = std::string("\x81\xa1" "e\xd4\x05\x01", 6);
+  std::string ext = std::string(
+      "\x81\xa1"
+      "e\xd4\x05\x01",
+      6);
   Status s = validate(ext);
   BOOST_TEST(int(s.code) == int(ErrorCode::BadValue));
   BOOST_TEST(s.message.find("extension type 5") != std::string::npos);
@@ -59,7 +72,8 @@ BOOST_AUTO_TEST_CASE(validate_enforces_contract_limits) {
   Status named = validate(J(R"({"a":{"b.c":1}})"), dopts);
   BOOST_TEST(int(named.code) == int(ErrorCode::BadValue));
   BOOST_TEST(named.message == "field names must not contain '.': 'b.c' at 'a'");
-  BOOST_TEST(validate(J(R"({"$x":1})"), dopts).message == "field names must not start with '$': '$x'");
+  BOOST_TEST(validate(J(R"({"$x":1})"), dopts).message ==
+             "field names must not start with '$': '$x'");
   BOOST_TEST(int(validate(J(R"({"":1})"), dopts).code) == int(ErrorCode::BadValue));
   BOOST_TEST(validate(J(R"({"a":{"b":1}})"), dopts).ok());
   // truncated, trailing, not a map
@@ -68,14 +82,20 @@ BOOST_AUTO_TEST_CASE(validate_enforces_contract_limits) {
   BOOST_TEST(int(validate(m + "x").code) == int(ErrorCode::FailedToParse));
   BOOST_TEST(int(validate(J("[1]")).code) == int(ErrorCode::FailedToParse));
   // uint64 beyond int64
-  std::string big = std::string("\x81\xa1" "u\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 12);
+  std::string big = std::string(
+      "\x81\xa1"
+      "u\xcf\xff\xff\xff\xff\xff\xff\xff\xff",
+      12);
   BOOST_TEST(int(validate(big).code) == int(ErrorCode::BadValue));
   // size limit
   ValidateOptions small;
   small.max_bytes = 4;
   BOOST_TEST(int(validate(m, small).code) == int(ErrorCode::DocumentTooLarge));
   // a huge claimed array length with no elements is truncated, not a hang
-  std::string liar = std::string("\x81\xa1" "a\xdd\xff\xff\xff\xff", 8);
+  std::string liar = std::string(
+      "\x81\xa1"
+      "a\xdd\xff\xff\xff\xff",
+      8);
   BOOST_TEST(int(validate(liar).code) == int(ErrorCode::FailedToParse));
 }
 
@@ -90,7 +110,11 @@ BOOST_AUTO_TEST_CASE(all_three_timestamp_encodings_are_dates) {
   BOOST_TEST(uint8_t(d96[0]) == 0xc7);
   BOOST_TEST(MpView(d96).as_date().sec == -1);
   for (auto* s : {&d32, &d64, &d96}) {
-    std::string doc = std::string("\x81\xa1" "d", 3) + *s;
+    std::string doc = std::string(
+                          "\x81\xa1"
+                          "d",
+                          3) +
+                      *s;
     BOOST_TEST(validate(doc).ok());
     BOOST_TEST(int(MpView(doc).get("d").type()) == int(MpType::Date));
   }
@@ -99,9 +123,10 @@ BOOST_AUTO_TEST_CASE(all_three_timestamp_encodings_are_dates) {
 BOOST_AUTO_TEST_CASE(mongo_comparison_order) {
   // nil < numbers < strings < maps < arrays < bin < bool < dates
   std::vector<std::string> ordered = {
-      J("null"), J("-1"), J("0.5"), J("1"), J(R"("a")"), J(R"("b")"), J(R"({"a":1})"),
-      J("[1]"), J(R"({"$binary":"AA=="})"), J("false"), J("true"),
-      J(R"({"$date":"2020-01-01T00:00:00Z"})")};
+      J("null"),       J("-1"),     J("0.5"),
+      J("1"),          J(R"("a")"), J(R"("b")"),
+      J(R"({"a":1})"), J("[1]"),    J(R"({"$binary":"AA=="})"),
+      J("false"),      J("true"),   J(R"({"$date":"2020-01-01T00:00:00Z"})")};
   for (size_t i = 0; i < ordered.size(); ++i)
     for (size_t j = 0; j < ordered.size(); ++j) {
       int c = compare_values(MpView(ordered[i]), MpView(ordered[j]));
@@ -118,8 +143,10 @@ BOOST_AUTO_TEST_CASE(paths_reach_into_maps_and_arrays) {
   std::vector<std::string> seen;
   int missing = 0;
   visit_path(v, FieldPath::parse("a.b.c"), 0, [&](MpView x) {
-    if (!x.valid()) ++missing;
-    else seen.push_back(json_from_mp(x.bytes()));
+    if (!x.valid())
+      ++missing;
+    else
+      seen.push_back(json_from_mp(x.bytes()));
     return false;
   });
   BOOST_TEST(seen.size() == 2u);
