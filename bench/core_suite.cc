@@ -31,6 +31,10 @@ std::string filter_eq(const char* field, const std::string& value) {
   return out;
 }
 
+void measure_reads(Collection& coll, uint64_t n, uint64_t seed, std::map<std::string, double>& r);
+void measure_writes(Collection& coll, uint64_t n, std::map<std::string, double>& r);
+
+// Loads n documents (insertMany, batches of 1000), then measures reads and writes.
 std::map<std::string, double> one_run(uint64_t n, uint64_t seed) {
   std::map<std::string, double> r;
   std::vector<std::string> docs;
@@ -51,7 +55,15 @@ std::map<std::string, double> one_run(uint64_t n, uint64_t seed) {
   r["insert_many_docs_per_s"] = double(n) / (now_s() - t0);
   r["rss_bytes_per_doc"] = double(rss_bytes() - rss0) / double(n);
   r["encoded_bytes_per_doc"] = double(c->stats().doc_bytes) / double(n);
+  measure_reads(*c, n, seed, r);
+  measure_writes(*c, n, r);
+  return r;
+}
 
+// findOne by the unique email (p50/p99), count on the status index, findOne on a field
+// without an index.
+void measure_reads(Collection& coll, uint64_t n, uint64_t seed, std::map<std::string, double>& r) {
+  Collection* c = &coll;
   std::mt19937_64 rng(seed);
   std::vector<std::string> filters;
   for (int i = 0; i < 20000; ++i) filters.push_back(filter_eq("email", bench_email(rng() % n)));
@@ -85,7 +97,11 @@ std::map<std::string, double> one_run(uint64_t n, uint64_t seed) {
     lat.push_back(now_s() - s);
   }
   r["find_one_unindexed_ms"] = percentile(lat, 50) * 1e3;
+}
 
+// updateOne ($set score) and deleteOne by the unique email, one at a time.
+void measure_writes(Collection& coll, uint64_t n, std::map<std::string, double>& r) {
+  Collection* c = &coll;
   uint64_t ops = std::min<uint64_t>(10000, n);
   std::string upd;
   {
@@ -105,7 +121,6 @@ std::map<std::string, double> one_run(uint64_t n, uint64_t seed) {
     if (c->remove(MpView(f), false, nullptr).value() != 1) throw std::runtime_error("delete");
   }
   r["delete_one_ops_per_s"] = double(ops) / (now_s() - t2);
-  return r;
 }
 
 }  // namespace
@@ -144,18 +159,26 @@ std::map<std::string, double> isolated_run(uint64_t n, uint64_t seed) {
   return r;
 }
 
-int run_core_suite(const SuiteOptions& opts) {
+const std::vector<std::string>& core_metrics() {
+  static const std::vector<std::string> names = {
+      "insert_many_docs_per_s",  "rss_bytes_per_doc",       "encoded_bytes_per_doc",
+      "find_one_indexed_p50_us", "find_one_indexed_p99_us", "count_indexed_ms",
+      "count_indexed_matched",   "find_one_unindexed_ms",   "update_one_ops_per_s",
+      "delete_one_ops_per_s"};
+  return names;
+}
+
+Report run_core_suite(const SuiteOptions& opts) {
   std::map<std::string, std::vector<double>> all;
   for (int run = 0; run < opts.runs; ++run) {
     auto r = isolated_run(opts.docs, 42 + uint64_t(run));
     for (auto& [k, v] : r) all[k].push_back(v);
-    std::fprintf(stderr, "core run %d/%d: insertMany %.0f docs/s, findOne p50 %.2f us\n",
-                 run + 1, opts.runs, r["insert_many_docs_per_s"], r["find_one_indexed_p50_us"]);
+    std::fprintf(stderr, "core run %d/%d: insertMany %.0f docs/s, findOne p50 %.2f us\n", run + 1,
+                 opts.runs, r["insert_many_docs_per_s"], r["find_one_indexed_p50_us"]);
   }
   Report rep("core", opts);
   for (auto& [k, v] : all) rep.add(k, median(v), v);
-  rep.print();
-  return 0;
+  return rep;
 }
 
 }  // namespace mg::bench

@@ -1,52 +1,80 @@
 // bench/main.cc — memgoose-bench: runs the benchmark suites (see suites.h).
 //
-//   memgoose-bench core [--docs N] [--runs R] [--json FILE]
+//   memgoose-bench core   [--docs N] [--runs R] [--quick] [--json FILE]
+//   memgoose-bench daemon [--docs N] [--runs R] [--quick] [--json FILE]
+//                         [--memgoosed PATH | --endpoint tcp://HOST:PORT]
+//   memgoose-bench all    (core, then daemon; the union of both option sets)
+//
+// Exits 0 when every expected metric of the suites run was measured, 3 when one is absent,
+// missing or not a finite positive number (speed targets never fail the run), 1 on error.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
 
 #include "bench/suites.h"
 
-namespace mg::bench {
+namespace {
 
-void Report::print() const {
-  std::printf("%-8s %-28s %14s   runs\n", "suite", "metric", "median");
-  for (auto& r : rows_) {
-    std::printf("%-8s %-28s %14.3f  ", suite_.c_str(), r.metric.c_str(), r.median);
-    for (double v : r.runs) std::printf(" %.3f", v);
-    std::printf("\n");
-  }
-  if (opts_.json_path.empty()) return;
-  std::ofstream out(opts_.json_path, std::ios::app);
-  for (auto& r : rows_) {
-    out << "{\"suite\":\"" << suite_ << "\",\"metric\":\"" << r.metric
-        << "\",\"docs\":" << opts_.docs << ",\"median\":" << r.median << ",\"runs\":[";
-    for (size_t i = 0; i < r.runs.size(); ++i) out << (i ? "," : "") << r.runs[i];
-    out << "]}\n";
-  }
+using namespace mg::bench;
+
+// The memgoosed next to this executable (argv0 when /proc/self/exe is unreadable).
+std::string sibling_daemon(const char* argv0) {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) self = argv0;
+  return (self.parent_path() / "memgoosed").string();
 }
 
-}  // namespace mg::bench
+// Prints `rep`, and returns the problems of its expected metrics (also printed).
+std::vector<std::string> finish(const Report& rep, const std::vector<std::string>& expected) {
+  rep.print();
+  auto problems = rep.problems(expected);
+  for (auto& p : problems) std::fprintf(stderr, "memgoose-bench: %s\n", p.c_str());
+  return problems;
+}
+
+int run(bool core, bool daemon, const SuiteOptions& opts) {
+  size_t problems = 0;
+  if (core)
+    problems += finish(run_core_suite(with_defaults(opts, 100000, 5)), core_metrics()).size();
+  if (daemon)
+    problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)), daemon_metrics()).size();
+  if (problems) {
+    std::fprintf(stderr, "memgoose-bench: %zu expected metric(s) not measured\n", problems);
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  using namespace mg::bench;
   CLI::App app{"memgoose-bench: measures memgoosed against its baselines"};
   app.require_subcommand(1);
   SuiteOptions opts;
+  opts.memgoosed = sibling_daemon(argv[0]);
   auto* core = app.add_subcommand("core", "the engine in-process, memory backend");
-  for (auto* sub : {core}) {
-    sub->add_option("--docs", opts.docs, "documents to load")->capture_default_str();
-    sub->add_option("--runs", opts.runs, "repetitions (the median is reported)")
-        ->capture_default_str();
+  auto* daemon = app.add_subcommand("daemon", "memgoosed over tcp loopback, against baselines");
+  auto* all = app.add_subcommand("all", "core, then daemon");
+  for (auto* sub : {core, daemon, all}) {
+    sub->add_option("--docs", opts.docs, "documents to load (default 100000; quick: 3000)");
+    sub->add_option("--runs", opts.runs,
+                    "repetitions, the median is reported (default: core 5, "
+                    "daemon 3; quick: 1)");
+    sub->add_flag("--quick", opts.quick, "few documents, one run: seconds in total (for CI)");
     sub->add_option("--json", opts.json_path, "append JSON results to this file");
+  }
+  for (auto* sub : {daemon, all}) {
+    sub->add_option("--memgoosed", opts.memgoosed, "the daemon to start")->capture_default_str();
+    sub->add_option("--endpoint", opts.endpoint, "measure this running memgoosed instead");
   }
   CLI11_PARSE(app, argc, argv);
   try {
-    if (core->parsed()) return run_core_suite(opts);
+    return run(core->parsed() || all->parsed(), daemon->parsed() || all->parsed(), opts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "memgoose-bench: %s\n", e.what());
     return 1;
   }
-  return 0;
 }

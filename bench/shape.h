@@ -12,11 +12,13 @@
 
 namespace mg::bench {
 
-inline const char* kCities[] = {"New York", "London", "Paris", "Tokyo", "Berlin",
+inline const char* kCities[] = {"New York", "London",  "Paris",  "Tokyo", "Berlin",
                                 "Sydney",   "Toronto", "Madrid", "Rome",  "Oslo"};
 inline const char* kStatuses[] = {"active", "inactive", "pending"};
 
-inline std::string bench_email(uint64_t i) { return "user" + std::to_string(i) + "@example.com"; }
+inline std::string bench_email(uint64_t i) {
+  return "user" + std::to_string(i) + "@example.com";
+}
 
 // One document of the shape, encoded.
 inline std::string bench_doc(uint64_t i) {

@@ -10,8 +10,7 @@
 namespace mg::bench {
 
 inline double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // The q-th percentile (0..100) of `v` (sorted in place).
@@ -22,7 +21,9 @@ inline double percentile(std::vector<double>& v, double q) {
   return v[std::min(i, v.size() - 1)];
 }
 
-inline double median(std::vector<double> v) { return percentile(v, 50); }
+inline double median(std::vector<double> v) {
+  return percentile(v, 50);
+}
 
 // Resident set size of this process in bytes.
 inline size_t rss_bytes() {

@@ -1,7 +1,11 @@
 // bench/suites.h — the suites of memgoose-bench and how they report.
 //
 // Each suite runs its measurements --runs times and reports, per metric, the median and every
-// run's value, as a table on stdout and (with --json FILE) as JSON for scripts/bench.sh.
+// run's value, as a table on stdout and (with --json FILE) as JSON for scripts/bench.sh. A row
+// may name its baseline metric and the ratio metric that compares them, and carry a target
+// (`<= 1.3`, `>= 0.6`): the table then says whether the median meets it. Targets are reported,
+// never asserted; what a suite asserts is only that every expected metric was measured
+// (present, finite, > 0), so that `memgoose-bench all --quick` can run as a test.
 #pragma once
 
 #include <cstdint>
@@ -12,31 +16,66 @@
 namespace mg::bench {
 
 struct SuiteOptions {
-  uint64_t docs = 100000;
-  int runs = 5;
+  uint64_t docs = 0;      // documents to load; 0 = the suite's default (quick: a few thousand)
+  int runs = 0;           // repetitions; 0 = the suite's default (quick: 1)
+  bool quick = false;     // small sizes and one run: seconds in total, for CI
   std::string json_path;  // append results here when set
+  std::string memgoosed;  // the daemon binary the daemon suite starts
+  std::string endpoint;   // a running memgoosed to measure instead of starting one
 };
+
+// `opts` with the suite's defaults filled in for docs and runs.
+SuiteOptions with_defaults(SuiteOptions opts, uint64_t docs, int runs);
 
 class Report {
  public:
-  Report(std::string suite, const SuiteOptions& opts) : suite_(std::move(suite)), opts_(opts) {}
-  void add(const std::string& metric, double median, const std::vector<double>& runs) {
-    rows_.push_back({metric, median, runs});
-  }
-  // Prints the table, and appends one JSON object per metric to opts.json_path.
-  void print() const;
-
- private:
   struct Row {
     std::string metric;
-    double median;
+    double median = 0;
     std::vector<double> runs;
+    std::string missing;     // why it was not measured; empty when it was
+    bool skippable = false;  // missing for a reason outside the code under test
+    std::string baseline;    // name of the baseline metric this row is compared with
+    std::string ratio;       // name of the metric holding that comparison
+    std::string target_op;   // "<=" or ">=" (empty: no target)
+    double target = 0;
+
+    Row& versus(std::string base, std::string ratio_metric) {
+      baseline = std::move(base), ratio = std::move(ratio_metric);
+      return *this;
+    }
+    Row& at_most(double v) { return target_op = "<=", target = v, *this; }
+    Row& at_least(double v) { return target_op = ">=", target = v, *this; }
+    bool met() const;
   };
+
+  Report(std::string suite, const SuiteOptions& opts) : suite_(std::move(suite)), opts_(opts) {}
+  Row& add(const std::string& metric, double median, const std::vector<double>& runs);
+  // A metric that could not be measured, with the reason (printed and written to JSON).
+  Row& add_missing(const std::string& metric, std::string reason, bool skippable);
+  // The row of `metric`, or nullptr.
+  Row* find(const std::string& metric);
+  const std::vector<Row>& rows() const { return rows_; }
+  // Prints the table, and appends one JSON object per metric to opts.json_path.
+  void print() const;
+  // One line per expected metric that is absent, missing (unless skippable), not finite or
+  // not > 0; empty when every expected metric was measured.
+  std::vector<std::string> problems(const std::vector<std::string>& expected) const;
+
+ private:
+  void write_json() const;
+
   std::string suite_;
   SuiteOptions opts_;
   std::vector<Row> rows_;
 };
 
-int run_core_suite(const SuiteOptions& opts);
+// The metrics each suite must report (what `problems` checks).
+const std::vector<std::string>& core_metrics();
+const std::vector<std::string>& daemon_metrics();
+
+// Each suite measures and returns its report (not yet printed).
+Report run_core_suite(const SuiteOptions& opts);
+Report run_daemon_suite(const SuiteOptions& opts);
 
 }  // namespace mg::bench
