@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "bench/changes_suite.h"
 #include "bench/suites.h"
 
 namespace {
@@ -41,6 +42,7 @@ int run(bool core, bool daemon, const SuiteOptions& opts) {
     problems += finish(run_core_suite(with_defaults(opts, 100000, 5)), core_metrics()).size();
   if (daemon)
     problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)), daemon_metrics()).size();
+  if (daemon) problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
   if (problems) {
     std::fprintf(stderr, "memgoose-bench: %zu expected metric(s) not measured\n", problems);
     return 3;
