@@ -22,15 +22,6 @@ namespace mg::bench {
 
 namespace {
 
-std::string filter_eq(const char* field, const std::string& value) {
-  std::string out;
-  MpWriter w(out);
-  w.map_header(1);
-  w.str(field);
-  w.str(value);
-  return out;
-}
-
 void measure_reads(Collection& coll, uint64_t n, uint64_t seed, std::map<std::string, double>& r);
 void measure_writes(Collection& coll, uint64_t n, std::map<std::string, double>& r);
 

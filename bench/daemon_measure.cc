@@ -77,15 +77,6 @@ client::Request find_one_request(const std::string& model, const std::string& fi
   return r;
 }
 
-std::string filter_eq(const char* field, const std::string& value) {
-  std::string out;
-  MpWriter w(out);
-  w.map_header(1);
-  w.str(field);
-  w.str(value);
-  return out;
-}
-
 double load_docs(Client& c, const std::string& model,
                  const std::vector<std::vector<std::string>>& batches) {
   Failures f;

@@ -36,6 +36,16 @@ inline std::string bench_doc(uint64_t i) {
   return out;
 }
 
+// {field: value}, encoded: the filters of the benchmark's point queries.
+inline std::string filter_eq(const char* field, const std::string& value) {
+  std::string out;
+  MpWriter w(out);
+  w.map_header(1);
+  w.str(field);
+  w.str(value);
+  return out;
+}
+
 // The schema: {fields: {email: {type: string, unique}, status: {type: string, index}},
 // indexes: [{fields: {city: 1, age: 1}}]}
 inline std::string bench_schema() {
