@@ -39,8 +39,10 @@ caf::actor spawn_database_actor(caf::actor_system& sys, DatabaseConfig cfg, Cata
     self->state.cfg = cfg;
     self->state.catalog = catalog;
     return {
+        // Answers once the catalog is durable: the model actor holds its replies until then.
         [=](schema_atom, const std::string& model, bool exists, const std::string& schema) {
           update(self->state, model, exists, schema);
+          return true;
         },
         // dropDatabase: the registry has already moved the directory aside to `trash` (so a
         // new database of the same name starts clean); remove it.

@@ -1,9 +1,10 @@
 // actors/database_actor.h — one actor per database: its storage config and its catalog (the
 // models that exist and their schemas, storage/catalog.h).
 //
-// Model actors tell it (`schema_atom`, model, exists, schema) whenever a model is created,
-// redefined or dropped; for a persistent database it rewrites the catalog file atomically, so
-// a restart reopens every model with its schema without any client. It is never on the path
+// Model actors ask it (`schema_atom`, model, exists, schema) whenever a model is created,
+// redefined or dropped; for a persistent database it rewrites the catalog file atomically and
+// then answers true, so a model's acknowledgements wait until a restart would reopen it with
+// its schema. It is never on the path
 // of a document operation.
 #pragma once
 

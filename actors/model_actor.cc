@@ -26,6 +26,7 @@ struct ModelState {
   uint64_t committed_seq = 0;       // seq of the last committed event
   bool dirty = false;               // writes applied since the last commit
   bool commit_scheduled = false;
+  int catalog_pending = 0;  // catalog updates not yet on disk: replies wait for them
   struct OpStats {
     uint64_t count = 0;
     double total_us = 0, max_us = 0;
@@ -54,9 +55,12 @@ std::string encode_event(const ChangeEvent& e) {
   return out;
 }
 
-// Sends held replies and, after a commit, the events of the writes they acknowledge.
+// Sends held replies and, after a commit, the events of the writes they acknowledge. Nothing
+// leaves while a catalog update is on its way to disk: a model (or schema) acknowledged but
+// missing from the catalog would not be reopened after a crash.
 void release(Self self) {
   auto& st = self->state;
+  if (st.catalog_pending > 0) return;
   std::vector<Outgoing> out;
   out.reserve(st.events.size() + st.pending.size());
   std::string topic = st.cfg.db + "." + st.cfg.model;
@@ -109,10 +113,21 @@ void hold(Self self, const Route& route, std::string reply, bool wrote) {
   }
 }
 
+// Tells the database actor the model's new catalog entry; held replies wait for its answer,
+// given once the catalog file is durable.
 void notify_catalog(Self self) {
   auto& st = self->state;
   std::string schema = st.cfg.exists ? st.coll->schema().encoded() : std::string();
-  self->send(st.cfg.database, schema_atom::value, st.cfg.model, st.cfg.exists, schema);
+  st.catalog_pending++;
+  self->request(st.cfg.database, caf::infinite, schema_atom::value, st.cfg.model, st.cfg.exists,
+                schema)
+      .then(
+          [=](bool) {
+            if (--self->state.catalog_pending == 0) commit(self);
+          },
+          [=](caf::error&) {
+            if (--self->state.catalog_pending == 0) commit(self);
+          });
 }
 
 std::string define_model(Self self, const Envelope& env) {
