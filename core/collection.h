@@ -13,6 +13,7 @@
 
 #include <absl/container/flat_hash_set.h>
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -112,6 +113,12 @@ class Collection {
   Result<uint64_t> count(MpView filter, QueryStats* stats = nullptr);
   // Distinct values of `field` among matching documents (arrays flattened), in value order.
   Result<std::vector<std::string>> distinct(std::string_view field, MpView filter);
+  // Aggregation source (core/aggregate_source.cc): calls fn(doc) for each document matching
+  // `filter` (through an index when the planner finds one), in `sort` order when a non-multikey
+  // index provides it (then *sorted is set true), else in natural order. fn returns false to
+  // stop. BadValue for a bad filter.
+  Status scan(MpView filter, MpView sort, const std::function<bool(const DocRef&)>& fn,
+              bool* sorted, QueryStats* stats = nullptr) const;
 
   CollectionStats stats() const;
 
