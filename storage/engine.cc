@@ -3,6 +3,7 @@
 #include "storage/file_storage.h"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
+#include "storage/wiredtiger_storage.h"
 
 namespace mg {
 
@@ -32,10 +33,34 @@ StorageKind memory_kind() {
 
 }  // namespace
 
-const std::vector<StorageKind>& storage_kinds() {
-  static const std::vector<StorageKind> kinds = {memory_kind(), file_storage_kind(),
-                                                 sqlite_storage_kind()};
+// The kinds compiled in; register_storage_kind() appends to them.
+static std::vector<StorageKind>& kind_registry() {
+  static std::vector<StorageKind> kinds = {memory_kind(), file_storage_kind(),
+                                           sqlite_storage_kind(), wiredtiger_storage_kind()};
   return kinds;
+}
+
+const std::vector<StorageKind>& storage_kinds() {
+  return kind_registry();
+}
+
+Status register_storage_kind(StorageKind kind) {
+  const std::string& n = kind.name;
+  bool valid = !n.empty() && n.size() <= 64 && !(n[0] >= '0' && n[0] <= '9') && n[0] != '-';
+  for (char c : n)
+    valid = valid && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-');
+  if (!valid)
+    return make_status(
+        ErrorCode::InvalidOptions,
+        "storage kind name '" + n.substr(0, 80) + "' must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
+  if (find_storage_kind(n))
+    return make_status(ErrorCode::InvalidOptions, "storage kind '" + n + "' already exists");
+  if (!kind.normalize || !kind.open)
+    return make_status(ErrorCode::InvalidOptions,
+                       "storage kind '" + n + "' lacks normalize or open");
+  kind_registry().push_back(std::move(kind));
+  return Status::OK();
 }
 
 const StorageKind* find_storage_kind(std::string_view name) {

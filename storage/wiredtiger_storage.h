@@ -1,0 +1,119 @@
+// storage/wiredtiger_storage.h — the `wiredtiger` strategy: one WiredTiger home per model.
+//
+// `<data-dir>/<db>/<Model>/` is a WiredTiger 3.2.1 home (its own connection) holding table
+// `<Model>_docs` (key: the `_id` as wt_key.h encodes it, value: the MessagePack document) and
+// `memgoose_meta` (format, last_seq). The on-disk layout, the configuration given to
+// wiredtiger_open and what a commit guarantees are described at the top of
+// wiredtiger_storage.cc; docs/STORAGE.md has the operator's view (options, `wt` usage).
+//
+// Group commit: the first apply() after a commit begins a transaction on the model's session;
+// every apply() writes through cursors opened once at open(); commit() writes last_seq and
+// commits. A commit returns once its log records are written to the OS (journalSync false: a
+// killed process loses nothing, a power cut up to ~100 ms, the background log sync interval) or
+// fsynced (journalSync true: nothing is lost).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/engine.h"
+#include "storage/storage_strategy.h"
+
+struct __wt_connection;
+struct __wt_session;
+struct __wt_cursor;
+
+namespace mg {
+
+struct WtOptions {
+  std::string cache_size = "500M";  // as normalized ("500M", "1G", ...)
+  std::string compressor = "snappy";
+  bool journal_sync = false;
+};
+
+class WtLogSyncer;  // the background log sync of journalSync false (wiredtiger_storage.cc)
+
+// The `wiredtiger` StorageKind: options cacheSize ("500M" default; a number with a unit K, M,
+// G or T, from 1M to 10T), compressor (snappy default, zstd, lz4, zlib, none: those in
+// wt_compressors()), journalSync (false default). Anything else is InvalidOptions. Its engine
+// locks the database directory (dir_lock.h: a second process fails with StorageError naming
+// the directory) and makes a WiredTigerStorage over `<dir>/<Model>/` per model.
+StorageKind wiredtiger_storage_kind();
+
+// "500M" -> 524288000; InvalidOptions for anything but <digits><K|M|G|T>[B] (any case) within
+// WiredTiger's 1 MB .. 10 TB.
+Result<uint64_t> parse_wt_cache_size(std::string_view text);
+
+class WiredTigerStorage final : public StorageStrategy {
+ public:
+  // Does not touch the disk: open() does. `home` is the model's WiredTiger home, `table` the
+  // table's name (<Model>_docs). `syncer` (may be null) flushes the log in the background.
+  WiredTigerStorage(std::string home, std::string table, WtOptions opts,
+                    std::shared_ptr<WtLogSyncer> syncer = nullptr);
+  // Commits what is pending and closes (as close()).
+  ~WiredTigerStorage() override;
+  WiredTigerStorage(const WiredTigerStorage&) = delete;
+  WiredTigerStorage& operator=(const WiredTigerStorage&) = delete;
+
+  // StorageStrategy (contracts in storage_strategy.h). Specifics:
+  // - open: creates the home and the tables when absent, runs WiredTiger's recovery, streams
+  //   the documents in key order. StorageError naming the home and WiredTiger's message when
+  //   it cannot be opened; "in use by another process" when its WiredTiger.lock is held.
+  // - apply: DuplicateKey when an Insert finds its key taken; StorageError with WiredTiger's
+  //   message otherwise. Nothing of the failing call stays: the transaction is rolled back and
+  //   the calls before it since the last commit are replayed (as SqliteStorage does).
+  // - commit: writes last_seq into the transaction and commits it (see the top of the .cc).
+  // - flush: commits, then WT_SESSION::log_flush("sync=on").
+  // - close: commits, stops the background sync, closes the connection (a final checkpoint).
+  Status open(const std::function<Status(std::string_view doc)>& sink) override;
+  uint64_t last_seq() const override { return last_seq_; }
+  Status apply(std::span<const Change> changes) override;
+  Status commit() override;
+  Status flush() override;
+  void close() override;
+  Status destroy() override;
+  StorageStats stats() const override;
+
+  const std::string& home() const { return home_; }
+  // The open connection (null before open() and after close()), for tests on the owning thread.
+  __wt_connection* connection() const { return conn_; }
+
+  // The wiredtiger_open configuration string for `opts` (built once per open, logged in docs).
+  static std::string open_config(const WtOptions& opts, uint64_t cache_bytes);
+
+ private:
+  struct Events;
+  // StorageError "wiredtiger <home>: <what>: <WiredTiger's message> (<strerror>)".
+  Status error(const std::string& what, int ret) const;
+  Status open_tables();
+  Status load(const std::function<Status(std::string_view doc)>& sink);
+  Status begin_if_needed();
+  int put(const Change& ch);
+  int apply_logged(size_t from);
+  Status undo(Status why, size_t mark, size_t text_mark);
+  void close_connection();
+
+  // A change of the open transaction, as offsets into log_text_ (key, then document).
+  struct Logged {
+    Change::Op op;
+    size_t key_off, key_len, doc_off, doc_len;
+  };
+
+  std::string home_, table_uri_;
+  WtOptions opts_;
+  std::shared_ptr<WtLogSyncer> syncer_;
+  std::unique_ptr<Events> events_;
+  __wt_connection* conn_ = nullptr;
+  __wt_session* session_ = nullptr;
+  __wt_cursor* insert_ = nullptr;  // overwrite=false: an existing key is WT_DUPLICATE_KEY
+  __wt_cursor* write_ = nullptr;   // overwrite=true: replace (insert or update) and remove
+  __wt_cursor* meta_ = nullptr;    // memgoose_meta
+  std::vector<Logged> log_;        // the open transaction's changes, to replay after an undo
+  std::string log_text_;
+  bool in_txn_ = false;
+  Status broken_;  // set when a rolled-back transaction could not be rebuilt
+  uint64_t last_seq_ = 0, committed_seq_ = 0, commits_ = 0;
+};
+
+}  // namespace mg
