@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <map>
 
 #include "actors/messages.h"
 
@@ -12,6 +13,7 @@ namespace {
 struct DatabaseState {
   DatabaseConfig cfg;
   Catalog catalog;
+  std::map<std::string, caf::actor, std::less<>> models;  // announced by the model actors
   static inline const char* name = "database";
 };
 
@@ -43,6 +45,21 @@ caf::actor spawn_database_actor(caf::actor_system& sys, DatabaseConfig cfg, Cata
         [=](schema_atom, const std::string& model, bool exists, const std::string& schema) {
           update(self->state, model, exists, schema);
           return true;
+        },
+        [=](model_atom, const std::string& model, const caf::actor& actor) {
+          self->state.models[model] = actor;
+        },
+        // $lookup: the documents of `model` matching `filter`, asked of its actor (never read
+        // here); a model without an actor has none.
+        [=](lookup_atom, const std::string& model,
+            const std::string& filter) -> caf::result<LookupDocs> {
+          auto it = self->state.models.find(model);
+          if (it == self->state.models.end()) return LookupDocs{};
+          auto rp = self->make_response_promise<LookupDocs>();
+          self->request(it->second, caf::infinite, lookup_atom::value, filter)
+              .then([=](LookupDocs& d) mutable { rp.deliver(std::move(d)); },
+                    [=](caf::error&) mutable { rp.deliver(LookupDocs{}); });
+          return rp;
         },
         // dropDatabase: the registry has already moved the directory aside to `trash` (so a
         // new database of the same name starts clean); remove it.

@@ -5,7 +5,9 @@
 // redefined or dropped; for a persistent database it rewrites the catalog file atomically and
 // then answers true, so a model's acknowledgements wait until a restart would reopen it with
 // its schema. It is never on the path
-// of a document operation.
+// of a document operation, except to route a $lookup: model actors announce themselves
+// (`model_atom`) and it forwards (`lookup_atom`) a model's query to another model's actor,
+// so no actor ever touches another's documents.
 #pragma once
 
 #include <caf/all.hpp>

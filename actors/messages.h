@@ -7,8 +7,10 @@
 #include <caf/all.hpp>
 
 #include <string>
+#include <vector>
 
 #include "actors/reply_sink.h"
+#include "core/document.h"
 
 namespace mg {
 
@@ -25,7 +27,18 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;
 using schema_atom = caf::atom_constant<caf::atom("schema")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
+// A model actor tells its database actor its handle (`model_atom`, name, actor) when it starts;
+// `lookup_atom` asks for the documents of another model of the database for a $lookup:
+// (lookup_atom, model, filter) to the database actor, which forwards (lookup_atom, filter) to
+// that model's actor. The answer is LookupDocs (empty for a model that does not exist).
+using model_atom = caf::atom_constant<caf::atom("model")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+
+struct LookupDocs {
+  std::vector<DocRef> docs;
+};
 
 }  // namespace mg
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::ClientRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::LookupDocs)

@@ -7,6 +7,7 @@
 
 #include "actors/args.h"
 #include "actors/model_ops.h"
+#include "core/aggregate.h"
 #include "core/change_log.h"
 #include "core/collection.h"
 #include "core/ejson.h"
@@ -224,6 +225,71 @@ std::string changes(Self self, const Envelope& env) {
   return r.take();
 }
 
+// aggregate: runs the pipeline until it finishes or stops before a $lookup of another model;
+// then asks the database actor for that model's documents (its actor answers, this one never
+// reads another model's state) and goes on in the response handler. The mailbox keeps flowing
+// meanwhile (`then`, not `await`), so two models looking each other up cannot deadlock; the
+// pipeline holds its documents by reference, so later writes do not change what it reads.
+struct AggregateRun {
+  std::unique_ptr<Aggregation> agg;
+  std::string id;
+  Route route;
+  std::chrono::steady_clock::time_point t0;
+};
+
+void drive(Self self, std::shared_ptr<AggregateRun> run) {
+  auto& st = self->state;
+  Result<bool> done = run->agg->run(*st.coll);
+  if (!done.ok() || done.value()) {
+    record(st, "aggregate", run->t0);
+    std::string reply =
+        done.ok() ? aggregate_reply(run->id, *run->agg) : error_reply(run->id, done.status());
+    return hold(self, run->route, std::move(reply), false);
+  }
+  const LookupQuery& q = run->agg->lookup();
+  if (!st.cfg.database) {  // no database to ask (a model actor spawned alone, in tests)
+    run->agg->provide({});
+    return drive(self, std::move(run));
+  }
+  self->request(st.cfg.database, caf::infinite, lookup_atom::value, q.from, q.filter)
+      .then(
+          [=](LookupDocs& d) {
+            run->agg->provide(std::move(d.docs));
+            drive(self, run);
+          },
+          [=](caf::error&) {
+            run->agg->provide({});
+            drive(self, run);
+          });
+}
+
+void aggregate(Self self, const ClientRequest& req, const Envelope& env,
+               std::chrono::steady_clock::time_point t0) {
+  std::string id(env.id);
+  Result<std::unique_ptr<Aggregation>> agg = guard([&]() -> Result<std::unique_ptr<Aggregation>> {
+    return Aggregation::compile(args::array(env, "pipeline", true));
+  });
+  if (!agg.ok()) return hold(self, req.route, error_reply(id, agg.status()), false);
+  auto run = std::make_shared<AggregateRun>();
+  run->agg = std::move(agg.value());
+  run->id = std::move(id);
+  run->route = req.route;
+  run->t0 = t0;
+  drive(self, std::move(run));
+}
+
+// $lookup from another model: the documents matching `filter`. Writes applied but not yet
+// committed are committed first, so no client sees a write before it is durable.
+LookupDocs lookup_docs(Self self, const std::string& filter) {
+  auto& st = self->state;
+  if (!st.open_status.ok() || !st.cfg.exists) return {};
+  if (st.dirty) commit(self);
+  FindSpec spec;
+  spec.filter = MpView(filter);
+  auto docs = st.coll->find(spec);
+  return docs.ok() ? LookupDocs{std::move(docs.value())} : LookupDocs{};
+}
+
 void handle(Self self, const ClientRequest& req) {
   auto& st = self->state;
   auto t0 = std::chrono::steady_clock::now();
@@ -231,6 +297,7 @@ void handle(Self self, const ClientRequest& req) {
   read_checked_envelope(req.body, env);  // the front door validated it
   if (!st.open_status.ok())
     return hold(self, req.route, error_reply(env.id, st.open_status), false);
+  if (env.op == "aggregate") return aggregate(self, req, env, t0);
   bool wrote = false;
   std::string reply;
   try {
@@ -288,6 +355,8 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
         "model " + st.cfg.db + "." + st.cfg.model + " cannot be opened: " + st.open_status.message;
   }
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+  if (st.cfg.database)
+    self->send(st.cfg.database, model_atom::value, st.cfg.model, caf::actor_cast<caf::actor>(self));
   return {
       [=](const ClientRequest& req) { handle(self, req); },
       [=](commit_atom) { commit(self); },
@@ -309,6 +378,7 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
         return out;
       },
       [=](stats_atom) -> std::string { return model_stats(self); },
+      [=](lookup_atom, const std::string& filter) { return lookup_docs(self, filter); },
       // "" once the storage opened, else why not (start-up checks every model).
       [=](opened_atom) -> std::string { return self->state.open_status.message; },
       [=](drop_atom) -> bool {  // the database is being dropped

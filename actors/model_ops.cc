@@ -185,6 +185,15 @@ std::string op_find_one_and_delete(Collection& c, const Envelope& env, Events& e
   return doc_reply(env, d, args::map(env, "projection"));
 }
 
+// aggregate without a model actor's help (a model that does not exist): its collection is
+// empty, and a $lookup of another model (reachable only after $facet) finds nothing. Model
+// actors run aggregate themselves (model_actor.cc), asking other models for $lookup.
+std::string op_aggregate(Collection& c, const Envelope& env, Events&, bool&) {
+  auto a = unwrap(Aggregation::compile(args::array(env, "pipeline", true)));
+  while (!unwrap(a->run(c))) a->provide({});
+  return aggregate_reply(env.id, *a);
+}
+
 using Handler = std::string (*)(Collection&, const Envelope&, Events&, bool&);
 struct OpEntry {
   Handler fn;
@@ -200,6 +209,7 @@ const std::unordered_map<std::string_view, OpEntry>& ops() {
       {"findById", {op_find_by_id, OpKind::Read}},
       {"count", {op_count, OpKind::Read}},
       {"distinct", {op_distinct, OpKind::Read}},
+      {"aggregate", {op_aggregate, OpKind::Read}},
       {"updateOne", {op_update_one, OpKind::Write}},
       {"updateMany", {op_update_many, OpKind::Write}},
       {"replaceOne", {op_replace_one, OpKind::Write}},
@@ -229,6 +239,14 @@ std::string run_document_op(Collection& c, const Envelope& env, Events& events, 
   } catch (...) {
     return error_reply(env.id, status_of_current_exception());
   }
+}
+
+std::string aggregate_reply(std::string_view id, const Aggregation& a) {
+  ReplyWriter r(id, 1, a.result_bytes() + 8);
+  MpWriter& w = r.key("docs");
+  w.array_header(uint32_t(a.result_count()));
+  a.write_results(w);
+  return r.take();
 }
 
 std::string empty_read_reply(const Envelope& env) {

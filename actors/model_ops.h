@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/aggregate.h"
 #include "core/collection.h"
 #include "protocol/envelope.h"
 
@@ -16,7 +17,7 @@ namespace mg {
 
 enum class OpKind : uint8_t { Unknown, Read, Write };
 
-// Read for find/findOne/findById/count/distinct, Write for inserts, updates, replaces,
+// Read for find/findOne/findById/count/distinct/aggregate, Write for inserts, updates, replaces,
 // deletes and findOneAndX; Unknown for everything else (including defineModel/dropModel,
 // which the model actor handles itself).
 OpKind document_op_kind(std::string_view op);
@@ -25,6 +26,9 @@ OpKind document_op_kind(std::string_view op);
 // then commits before replying).
 std::string run_document_op(Collection& c, const Envelope& env, std::vector<ChangeEvent>& events,
                             bool& wrote);
+
+// The reply of a finished aggregate: {docs}.
+std::string aggregate_reply(std::string_view id, const Aggregation& a);
 
 // The reply of a read on a model that does not exist: an empty result of the op's shape
 // (arguments are still type-checked).

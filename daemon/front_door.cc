@@ -292,10 +292,6 @@ void FrontDoor::server_op(const Route& route, const Envelope& env) {
                         });
     }
     if (op == "stats") return stats(route, env);
-    if (op == "aggregate")
-      return answer(route, error_reply(env.id, make_status(ErrorCode::CommandNotFound,
-                                                           "'" + std::string(op) +
-                                                               "' is not implemented yet")));
     answer(route, error_reply(env.id, make_status(ErrorCode::CommandNotFound,
                                                   "unknown operation '" + std::string(op) + "'")));
   } catch (...) {

@@ -489,14 +489,7 @@ def test_sort_order_across_types(dealer, model):
     assert got == ["date", "true", "false", "bin", "map", "str", "float", "int", "nil"]
 
 
-def require_aggregate(dealer):
-    r = dealer.call("aggregate", model="Nothing", pipeline=[])
-    if not r.get("ok") and r["error"]["code"] == 59:
-        pytest.xfail("aggregate is not implemented yet (issue 11)")
-
-
 def test_aggregate_basic(dealer, people):
-    require_aggregate(dealer)
     r = ok(dealer.call("aggregate", model=people, pipeline=[
         {"$match": {"age": {"$exists": True}}},
         {"$group": {"_id": "$age", "n": {"$sum": 1}}},
@@ -507,9 +500,38 @@ def test_aggregate_basic(dealer, people):
 
 
 def test_aggregate_unsupported_stage_is_bad_value(dealer, people):
-    require_aggregate(dealer)
     e = err(dealer.call("aggregate", model=people, pipeline=[{"$frobnicate": {}}]), 2)
     assert "$frobnicate" in e["message"], e
+
+
+def test_aggregate_unknown_operator_is_bad_value(dealer, people):
+    e = err(dealer.call("aggregate", model=people,
+                        pipeline=[{"$project": {"x": {"$frobnicate": 1}}}]), 2)
+    assert "$frobnicate" in e["message"], e
+
+
+def test_aggregate_of_unknown_model_is_empty(dealer):
+    r = ok(dealer.call("aggregate", model="NeverWritten", pipeline=[{"$match": {}}]))
+    assert r["docs"] == []
+
+
+def test_aggregate_lookup_across_models(dealer, model):
+    orders, users = model + "Orders", model + "Users"
+    ok(dealer.call("insertMany", model=users, docs=[{"_id": 1, "name": "ada"},
+                                                     {"_id": 2, "name": "bob"}]))
+    ok(dealer.call("insertMany", model=orders, docs=[{"_id": 10, "user": 1},
+                                                      {"_id": 11, "user": 3},
+                                                      {"_id": 12, "user": 1}]))
+    r = ok(dealer.call("aggregate", model=users, pipeline=[
+        {"$lookup": {"from": orders, "localField": "_id", "foreignField": "user", "as": "orders"}},
+        {"$project": {"name": 1, "n": {"$size": "$orders"}}},
+        {"$sort": {"_id": 1}},
+    ]))
+    assert r["docs"] == [{"_id": 1, "name": "ada", "n": 2}, {"_id": 2, "name": "bob", "n": 0}]
+    r = ok(dealer.call("aggregate", model=users, pipeline=[
+        {"$lookup": {"from": "NoSuchModel", "localField": "_id", "foreignField": "x", "as": "o"}},
+    ]))
+    assert [d["o"] for d in r["docs"]] == [[], []]
 
 
 def test_stats(dealer, model):
