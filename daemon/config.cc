@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
+#include <filesystem>
 
 #include "core/msgpack.h"
 
@@ -33,8 +34,8 @@ void toml_to_mp(const toml::node& n, MpWriter& w) {
   }
 }
 
-void load_file(const std::string& path, DaemonConfig& c) {
-  toml::table t = toml::parse_file(path);
+void load_file(const std::string& file, DaemonConfig& c) {
+  toml::table t = toml::parse_file(file);
   if (auto b = t["bind"]; b.is_array()) {
     c.bind.clear();
     for (auto& e : *b.as_array()) c.bind.push_back(e.value<std::string>().value_or(""));
@@ -63,6 +64,19 @@ void load_file(const std::string& path, DaemonConfig& c) {
       c.databases.push_back(std::move(d));
     }
   }
+  if (auto plugins = t["plugins"]; plugins) {
+    auto* list = plugins.as_array();
+    if (!list) throw std::runtime_error("'plugins' must be an array of tables ([[plugins]])");
+    for (auto& e : *list) {
+      auto* tbl = e.as_table();
+      auto p = tbl ? (*tbl)["path"].value<std::string>() : std::nullopt;
+      if (!p || p->empty())
+        throw std::runtime_error("each [[plugins]] entry needs a path = \"...so\"");
+      std::filesystem::path path(*p);
+      if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
+      c.plugins.push_back(path.lexically_normal().string());
+    }
+  }
 }
 
 }  // namespace
@@ -87,6 +101,9 @@ ParseOutcome parse_config(int argc, char** argv) {
   app.add_option("--repair", repair,
                  "repair the file-storage database DB (truncate each model file at its first "
                  "bad record, keeping a copy) and exit; run it while no daemon uses the data dir");
+  std::vector<std::string> plugins;
+  app.add_option("--plugin", plugins,
+                 "load a custom storage strategy from this shared object (repeatable)");
   app.add_option("--change-log-size", change_log,
                  "change events retained per model for `changes` (default 100000)");
   try {
@@ -114,6 +131,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   if (max_request > 0) c.max_request_bytes = max_request;
   if (max_inflight > 0) c.max_inflight_per_model = max_inflight;
   if (change_log >= 0) c.change_log_size = change_log;
+  c.plugins.insert(c.plugins.end(), plugins.begin(), plugins.end());
   c.repair = repair;
   if (c.bind.empty() || c.pub.empty()) {
     out.exit_code = 2;

@@ -6,6 +6,9 @@
 //   [limits] max_request_bytes = 67108864  max_inflight_per_model = 1024
 //   change_log_size = 100000
 //   [[databases]] name = "app"  storage = "memory"  options = { }
+//   [[plugins]] path = "/usr/lib/memgoose/redis_storage.so"   (or --plugin PATH, repeatable)
+// A relative plugin path in the file is taken from the file's directory; from a flag, from the
+// working directory.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +32,8 @@ struct DaemonConfig {
   int64_t max_inflight_per_model = 1024;
   int64_t change_log_size = 100000;  // events retained per model for `changes`
   std::vector<PredefinedDatabase> databases;
-  std::string repair;  // --repair DB: repair that file-storage database and exit
+  std::vector<std::string> plugins;  // storage plugins (storage/plugin.h), file's then flags'
+  std::string repair;                // --repair DB: repair that file-storage database and exit
 };
 
 // Parses argv (and the --config file). On --help prints usage and returns exit code 0 in

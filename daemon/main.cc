@@ -14,6 +14,7 @@
 #include "protocol/envelope.h"
 #include "storage/catalog.h"
 #include "storage/file_storage.h"
+#include "storage/plugin.h"
 
 namespace {
 
@@ -77,6 +78,12 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   if (!cfg.repair.empty()) return repair(cfg);
+  for (const std::string& path : cfg.plugins) {  // before any database opens
+    std::string kind;
+    mg::Status s = mg::load_storage_plugin(path, &kind);
+    if (!s.ok()) return die(s.message);
+    spdlog::info("storage plugin {} loaded from {}", kind, path);
+  }
   if (std::string err = prepare_data_dir(cfg.data_dir); !err.empty()) return die(err);
 
   int rc = 0;

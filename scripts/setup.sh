@@ -10,7 +10,7 @@ PACKAGES=(
   libboost-test-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libre2-dev libabsl-dev
   rapidjson-dev libsystemd-dev
   python3 python3-zmq python3-msgpack python3-pytest
-  redis-server redis-tools gnuplot-nox
+  redis-server redis-tools libhiredis-dev gnuplot-nox
 )
 
 missing=()

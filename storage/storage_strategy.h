@@ -7,8 +7,11 @@
 // needs locks. It is built for group commit (decision 4): `apply` is called once per operation
 // (each call atomic), `commit` once per batch of operations, before any of them is answered.
 //
-// Writing a new backend: implement the methods below keeping their contracts; nothing else in
-// the engine changes. docs/STORAGE.md explains the bundled ones.
+// Writing a new backend: implement the methods below keeping their contracts, and a
+// StorageKind (engine.h) that makes the strategy; nothing else in the engine changes. It is
+// compiled in, or built as a shared object the daemon loads at start (storage/plugin.h). This
+// header, engine.h and plugin.h are the public plugin API; docs/STORAGE.md explains the
+// bundled backends and "Custom storage strategies", examples/redis-storage is a plugin.
 #pragma once
 
 #include <cstdint>
