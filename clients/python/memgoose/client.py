@@ -14,8 +14,10 @@ publish endpoint.
 Thread-safety: a :class:`Client` (and the :class:`Database` and :class:`~memgoose.Model`
 objects made from it) may be shared by any number of threads: each thread gets its own DEALER
 socket, created on its first request, because a ZeroMQ socket must not be used by two threads.
-A :class:`~memgoose.ChangeStream` belongs to the thread that iterates it. Call
-:meth:`Client.close` once no thread uses the client any more (or use it as a context manager).
+A :class:`~memgoose.ChangeStream` belongs to the thread that iterates it. Each thread's
+socket lives until :meth:`Client.close`, so prefer a pool of long-lived threads to one thread
+per request. Call :meth:`Client.close` once no thread uses the client any more (or use it as a
+context manager).
 """
 
 import itertools
