@@ -97,20 +97,35 @@ class Accumulators {
     ctx.budget.charge(specs_.size() * sizeof(AccState) + 64);
   }
 
+  // The top-level field accumulator i reads when its argument is a one-part field path
+  // ("$score"), else nullptr; `constant` says it reads nothing ($count, {$sum: 1}).
+  const std::string* top_field(size_t i, bool& constant) const {
+    const AccSpec& a = specs_[i];
+    constant = a.kind == Acc::Count || a.const_num;
+    if (constant) return nullptr;
+    const FieldPath* p = a.arg->field_path();
+    return p && p->size() == 1 ? &p->parts[0] : nullptr;
+  }
+
+  // accumulate() with the arguments already read: vals[i] is accumulator i's value.
+  void accumulate_values(uint32_t g, const MpView* vals, StageCtx& ctx) {
+    AccState* st = &states_[size_t(g) * specs_.size()];
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      const AccSpec& a = specs_[i];
+      if (a.kind == Acc::Count || a.const_num)
+        add_constant(a, st[i]);
+      else
+        add(a.kind, st[i], vals[i], ctx);
+    }
+  }
+
   void accumulate(uint32_t g, ExprVars& vars, StageCtx& ctx) {
     AccState* st = &states_[size_t(g) * specs_.size()];
     for (size_t i = 0; i < specs_.size(); ++i) {
       const AccSpec& a = specs_[i];
       AccState& s = st[i];
       if (a.kind == Acc::Count || a.const_num) {
-        int64_t r;
-        int64_t inc = a.kind == Acc::Count ? 1 : a.const_int;
-        if (!s.is_double && !__builtin_add_overflow(s.isum, inc, &r)) {
-          s.isum = r;
-          continue;
-        }
-        if (!s.is_double) s.dsum = double(s.isum), s.is_double = true;
-        s.dsum += double(inc);
+        add_constant(a, s);
         continue;
       }
       MpView v = a.arg->eval(vars, buf_);
@@ -151,6 +166,13 @@ class Accumulators {
   }
 
  private:
+  static void add_constant(const AccSpec& a, AccState& s) {
+    int64_t r, inc = a.kind == Acc::Count ? 1 : a.const_int;
+    if (!s.is_double && !__builtin_add_overflow(s.isum, inc, &r)) return void(s.isum = r);
+    if (!s.is_double) s.dsum = double(s.isum), s.is_double = true;
+    s.dsum += double(inc);
+  }
+
   void add(Acc kind, AccState& s, MpView v, StageCtx& ctx) {
     switch (kind) {
       case Acc::Sum:
@@ -215,15 +237,47 @@ class Group final : public Stage {
     MpView v;
     while (it.next(k, v))
       if (k != "_id") accs_.add_spec("$group", k, v);
+    plan_fast_path();
   }
   // For $sortByCount: {_id: expr, count: {$sum: 1}}.
-  Group(ExprPtr id, Accumulators accs) : id_(std::move(id)), accs_(std::move(accs)) {}
+  Group(ExprPtr id, Accumulators accs) : id_(std::move(id)), accs_(std::move(accs)) {
+    plan_fast_path();
+  }
 
   bool streams() const override { return true; }
 
   void consume(MpView doc, StageCtx& ctx) override {
+    if (fast_) return consume_fast(doc, ctx);
     vars_.root = doc;
     MpView k = id_->eval(vars_, kbuf_);
+    uint32_t g = group_of(k, ctx);
+    accs_.accumulate(g, vars_, ctx);
+  }
+
+  // The hot path: key and arguments are top-level fields, read in one pass over the document.
+  void consume_fast(MpView doc, StageCtx& ctx) {
+    MpView found[kMaxFast + 1];
+    size_t want = names_.size(), got = 0;
+    MapIter it(doc);
+    std::string_view k;
+    MpView v;
+    while (got < want && it.next(k, v)) {
+      for (size_t j = 0; j < want; ++j) {
+        if (!found[j].valid() && names_[j] == k) {
+          found[j] = v;
+          ++got;
+          break;
+        }
+      }
+    }
+    MpView vals[kMaxFast];
+    for (size_t i = 0; i < acc_slot_.size(); ++i)
+      vals[i] = acc_slot_[i] < 0 ? MpView() : found[size_t(acc_slot_[i])];
+    MpView key = key_slot_ < 0 ? MpView(key_const_) : found[size_t(key_slot_)];
+    accs_.accumulate_values(group_of(key, ctx), vals, ctx);
+  }
+
+  uint32_t group_of(MpView k, StageCtx& ctx) {
     if (!k.valid()) k = MpView(reinterpret_cast<const uint8_t*>("\xc0"));  // missing: null
     std::string_view ck = canonical_key_view(k, kscratch_);
     auto it = index_.find(absl::string_view(ck.data(), ck.size()));
@@ -237,7 +291,7 @@ class Group final : public Stage {
       ctx.budget.charge(ck.size() + k.byte_size() + 64);
       accs_.add_group(ctx);
     }
-    accs_.accumulate(g, vars_, ctx);
+    return g;
   }
 
   void finish(Batch& out, StageCtx& ctx) override {
@@ -261,8 +315,44 @@ class Group final : public Stage {
   }
 
  private:
+  // Enables consume_fast when the key is a constant or a top-level field and so is every
+  // accumulator's argument (or it reads nothing), at most kMaxFast of them.
+  void plan_fast_path() {
+    static constexpr uint8_t kNil[] = {0xc0};
+    if (accs_.size() > kMaxFast) return;
+    auto slot = [&](const std::string& name) {
+      for (size_t j = 0; j < names_.size(); ++j)
+        if (names_[j] == name) return int(j);
+      names_.push_back(name);
+      return int(names_.size() - 1);
+    };
+    if (const FieldPath* p = id_->field_path(); p && p->size() == 1) {
+      key_slot_ = slot(p->parts[0]);
+    } else if (id_->is_constant()) {
+      std::string unused;
+      ExprVars none;
+      none.root = MpView(kNil);
+      key_const_ = std::string(id_->eval(none, unused).bytes());
+    } else {
+      return;
+    }
+    for (size_t i = 0; i < accs_.size(); ++i) {
+      bool constant = false;
+      const std::string* f = accs_.top_field(i, constant);
+      if (!f && !constant) return;
+      acc_slot_.push_back(f ? slot(*f) : -1);
+    }
+    fast_ = names_.size() <= kMaxFast;
+  }
+
+  static constexpr size_t kMaxFast = 8;
   ExprPtr id_;
   Accumulators accs_;
+  bool fast_ = false;
+  std::vector<std::string> names_;  // the top-level fields the fast path reads
+  int key_slot_ = -1;               // position in names_, or -1: the constant key_const_
+  std::string key_const_;
+  std::vector<int> acc_slot_;  // per accumulator: position in names_, or -1 (constant)
   absl::flat_hash_map<std::string, uint32_t> index_;
   std::vector<std::string> keys_;
   ExprVars vars_;
