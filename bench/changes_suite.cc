@@ -44,8 +44,6 @@ namespace mg::bench {
 
 namespace {
 
-using Metrics = std::map<std::string, double>;
-
 // CPU time (user + system) of process `pid` so far, in seconds (0 when unreadable).
 double process_cpu_s(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -66,51 +64,12 @@ double thread_cpu_s() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-// A memgoosed on free loopback ports, stopped (SIGTERM, exit 0 expected) by stop().
-struct ChangesDaemon {
-  TempDir dir{"memgoose-bench-changes-"};
-  std::optional<Child> child;
-  std::string req, pub;
-
-  explicit ChangesDaemon(const std::string& binary) {
-    for (int attempt = 0; attempt < 3 && !child; ++attempt) {
-      req = "tcp://127.0.0.1:" + std::to_string(pick_port(28377));
-      pub = "tcp://127.0.0.1:" + std::to_string(pick_port(28378));
-      child.emplace(std::vector<std::string>{binary, "--bind", req, "--pub", pub, "--data-dir",
-                                             dir.path() + "/data", "--log-level", "warn"},
-                    dir.path() + "/memgoosed.log");
-      if (answers_ping()) return;
-      std::string tail = child->log_tail();
-      child->stop(1);
-      child.reset();
-      if (attempt == 2) throw std::runtime_error("memgoosed did not start:" + tail);
-    }
-  }
-  bool answers_ping() {
-    double deadline = now_s() + 15;
-    while (child->running() && now_s() < deadline) {
-      try {
-        client::ClientOptions o;
-        o.timeout_ms = 200;
-        client::Client(req, o).ping();
-        return true;
-      } catch (const client::Error&) {
-      }
-    }
-    return false;
-  }
-  void stop() {
-    std::string st = child->stop();
-    if (st != "exit 0")
-      throw std::runtime_error("memgoosed did not stop cleanly (" + st + "):" + child->log_tail());
-  }
-};
-
 // One Watcher in its own thread, from seq 0, checking order and content as it consumes.
 class Consumer {
  public:
-  Consumer(const ChangesDaemon& d, const std::string& model)
-      : thread_([this, req = d.req, pub = d.pub, model] { run(req, pub, model); }) {}
+  Consumer(const Daemon& d, const std::string& model)
+      : thread_(
+            [this, req = d.endpoint(), pub = d.pub_endpoint(), model] { run(req, pub, model); }) {}
   ~Consumer() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
@@ -182,28 +141,28 @@ uint64_t wait_until_published(Client& c, const std::string& model, const Consume
   throw std::runtime_error("the subscriber received no live event in 10 s");
 }
 
-void load_without_subscriber(ChangesDaemon& d, const std::vector<std::vector<std::string>>& b,
+void load_without_subscriber(Daemon& d, const std::vector<std::vector<std::string>>& b,
                              const std::string& model, uint64_t n, Metrics& m) {
-  Client loader(d.req, client_options(4, nullptr));
+  Client loader(d.endpoint(), client_options(4, nullptr));
   loader.define_model("", model, bench_schema());
-  double cpu0 = process_cpu_s(d.child->pid());
+  double cpu0 = process_cpu_s(d.pid());
   m["changes_ingest_no_subscriber_docs_per_s"] = load_docs(loader, model, b);
   m["changes_daemon_cpu_us_per_doc_no_subscriber"] =
-      (process_cpu_s(d.child->pid()) - cpu0) * 1e6 / double(n);
+      (process_cpu_s(d.pid()) - cpu0) * 1e6 / double(n);
 }
 
-void load_with_subscriber(ChangesDaemon& d, const std::vector<std::vector<std::string>>& b,
+void load_with_subscriber(Daemon& d, const std::vector<std::vector<std::string>>& b,
                           const std::string& model, uint64_t n, Metrics& m) {
-  Client loader(d.req, client_options(4, nullptr));
+  Client loader(d.endpoint(), client_options(4, nullptr));
   loader.define_model("", model, bench_schema());
   Consumer sub(d, model);
   uint64_t probes = wait_until_published(loader, model, sub, n);
-  double t0 = now_s(), cpu0 = process_cpu_s(d.child->pid());
+  double t0 = now_s(), cpu0 = process_cpu_s(d.pid());
   m["changes_ingest_with_subscriber_docs_per_s"] = load_docs(loader, model, b);
   double t1 = now_s(), done_at = 0;
   bool all = sub.finish(probes + n, 60, done_at);
   m["changes_daemon_cpu_us_per_doc_with_subscriber"] =
-      (process_cpu_s(d.child->pid()) - cpu0) * 1e6 / double(n);
+      (process_cpu_s(d.pid()) - cpu0) * 1e6 / double(n);
   m["changes_subscriber_cpu_us_per_event"] = sub.cpu_s() * 1e6 / double(n);
   m["changes_subscriber_received_all"] = all ? 1 : 0;
   m["changes_subscriber_fetched_events"] = double(sub.fetched());
@@ -214,13 +173,13 @@ void load_with_subscriber(ChangesDaemon& d, const std::vector<std::vector<std::s
 
 Metrics one_run(const SuiteOptions& opts, const std::vector<std::vector<std::string>>& batches,
                 int run) {
-  ChangesDaemon d(opts.memgoosed);
+  Daemon d(opts.memgoosed);
   Metrics m;
   std::string base = "ChgBase" + std::to_string(run), sub = "ChgSub" + std::to_string(run);
   {  // the first load into a fresh daemon pays for its memory: not one of the two measured
     Metrics warm_up;
     load_without_subscriber(d, batches, "ChgWarm", opts.docs, warm_up);
-    Client(d.req, client_options(1, nullptr)).drop_model("", "ChgWarm");
+    Client(d.endpoint(), client_options(1, nullptr)).drop_model("", "ChgWarm");
   }
   if (run % 2 == 0) {
     load_without_subscriber(d, batches, base, opts.docs, m);

@@ -37,3 +37,37 @@ set title "ratios to the baselines, and the targets of issue 3"
 set ylabel "ratio"
 plot dir."/ratios.dat" using 2:xtic(1) title "measured" lc rgb blue, \
      "" using 3 title "target" lc rgb amber
+
+# ---- per backend (backends suite) and compression (compression suite) ----
+backends = "memory file_debounced file_immediate sqlite wiredtiger"
+bcolor(i) = word("#2a6fbb #e0a030 #c04040 #50a050 #8060b0", i)
+rows(f) = int(system("grep -vc '^#' ".f." 2>/dev/null || true"))
+
+if (rows(dir."/backends.dat") > 0) {
+  set output dir."/backends.svg"
+  set title "writes per backend through memgoosed, same run (higher is better; log scale)"
+  set ylabel "documents or operations per second"
+  set logscale y
+  set yrange [*:*]
+  set format y "%.0s%c"
+  plot for [i=2:6] dir."/backends.dat" using i:xtic(1) title word(backends, i-1) lc rgb bcolor(i-1)
+  unset logscale y
+  set yrange [0:*]
+}
+
+if (rows(dir."/backend_latency.dat") > 0) {
+  set output dir."/backend_latency.svg"
+  set title "findOne by a unique indexed field, 1 of 100k, one in flight (lower is better)"
+  set ylabel "microseconds"
+  set format y "%g"
+  plot for [i=2:6] dir."/backend_latency.dat" using i:xtic(1) title word(backends, i-1) \
+       lc rgb bcolor(i-1)
+}
+
+if (rows(dir."/compression.dat") > 0) {
+  set output dir."/compression.svg"
+  set title "WiredTiger table file (<Model>_docs.wt, no log) per compressor, 100k lorem documents"
+  set ylabel "MB"
+  set format y "%g"
+  plot dir."/compression.dat" using 2:xtic(1) title "table file" lc rgb blue
+}

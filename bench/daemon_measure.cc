@@ -1,4 +1,4 @@
-// bench/daemon_measure.cc — the measurements of the daemon suite (see daemon_measure.h).
+// bench/daemon_measure.cc — the measurements over a running daemon (see daemon_measure.h).
 //
 // Requests are built inside the timed loops (building them is part of what a client pays);
 // their arguments (documents, filters) are encoded before the clock starts.
@@ -19,8 +19,6 @@ namespace mg::bench {
 
 namespace {
 
-const char* kDb = "";  // the database "default" (memory)
-
 // Throws unless `r` is ok and carries a found document.
 void expect_doc(const client::Reply& r) {
   if (!r.ok()) throw std::runtime_error("findOne failed: " + std::string(r.error().what()));
@@ -28,38 +26,13 @@ void expect_doc(const client::Reply& r) {
   if (!d.valid() || d.type() != MpType::Map) throw std::runtime_error("findOne found nothing");
 }
 
-// Counts callbacks whose reply is wrong, and keeps the first error, so that a pipelined run
-// can throw after draining.
-struct Failures {
-  uint64_t n = 0;
-  std::string first;
-  void add(const std::string& why) {
-    if (n++ == 0) first = why;
+// Files into `f` a findOne reply without a document.
+void expect_doc_into(const client::Reply& r, Failures& f) {
+  try {
+    expect_doc(r);
+  } catch (const std::exception& e) {
+    f.add(e.what());
   }
-  void check(const char* what) const {
-    if (n)
-      throw std::runtime_error(std::string(what) + ": " + std::to_string(n) +
-                               " bad replies, first: " + first);
-  }
-};
-
-// A callback that files into `f` a findOne reply without a document.
-client::Client::Callback expect_doc_into(Failures& f) {
-  return [&f](client::Reply r) {
-    try {
-      expect_doc(r);
-    } catch (const std::exception& e) {
-      f.add(e.what());
-    }
-  };
-}
-
-// A field of a reply that must be the integer `want`.
-void expect_int(const client::Reply& r, const char* key, int64_t want, Failures& f) {
-  if (!r.ok()) return f.add(r.error().what());
-  MpView v = r.get(key);
-  if (!v.valid() || v.type() != MpType::Int || v.as_int() != want)
-    f.add(std::string(key) + " is not " + std::to_string(want));
 }
 
 std::string set_score_update() {
@@ -71,59 +44,43 @@ std::string set_score_update() {
 
 }  // namespace
 
-client::Request find_one_request(const std::string& model, const std::string& filter) {
-  client::Request r("findOne", kDb, model);
-  r.arg("filter", filter);
-  return r;
+void Failures::check(const char* what) const {
+  if (n)
+    throw std::runtime_error(std::string(what) + ": " + std::to_string(n) +
+                             " bad replies, first: " + first);
 }
 
-double load_docs(Client& c, const std::string& model,
-                 const std::vector<std::vector<std::string>>& batches) {
+void expect_int(const client::Reply& r, const char* key, int64_t want, Failures& f) {
+  if (!r.ok()) return f.add(r.error().what());
+  MpView v = r.get(key);
+  if (!v.valid() || v.type() != MpType::Int || v.as_int() != want)
+    f.add(std::string(key) + " is not " + std::to_string(want));
+}
+
+Timed pipelined(Client& c, size_t n, const std::function<client::Request(size_t)>& make,
+                const std::function<void(const client::Reply&, size_t, Failures&)>& check,
+                const char* what) {
   Failures f;
-  uint64_t docs = 0;
+  Timed out;
+  out.latencies.resize(n);
   double t0 = now_s();
-  for (auto& b : batches) {
-    docs += b.size();
-    c.insert_many_async(kDb, model, b, [&f, want = int64_t(b.size())](client::Reply r) {
-      expect_int(r, "insertedCount", want, f);
+  for (size_t i = 0; i < n; ++i) {
+    double sent = now_s();
+    c.send_async(make(i), [&, i, sent](client::Reply r) {
+      out.latencies[i] = now_s() - sent;
+      check(r, i, f);
     });
   }
   c.drain();
-  double dt = now_s() - t0;
-  f.check("insertMany");
-  return double(docs) / dt;
+  out.per_s = double(n) / (now_s() - t0);
+  f.check(what);
+  return out;
 }
 
-std::vector<double> find_one_latencies(Client& c, const std::string& model,
-                                       const std::vector<std::string>& filters, size_t begin,
-                                       size_t end) {
-  std::vector<double> lat;
-  lat.reserve(end - begin);
-  for (size_t i = begin; i < end; ++i) {
-    double s = now_s();
-    client::Reply r = c.call(find_one_request(model, filters[i % filters.size()]));
-    lat.push_back(now_s() - s);
-    expect_doc(r);
-  }
-  return lat;
-}
-
-double find_one_pipelined(Client& c, const std::string& model,
-                          const std::vector<std::string>& filters, size_t first, size_t n) {
-  Failures f;
-  double t0 = now_s();
-  for (size_t i = first; i < first + n; ++i) {
-    c.send_async(find_one_request(model, filters[i % filters.size()]), expect_doc_into(f));
-  }
-  c.drain();
-  double dt = now_s() - t0;
-  f.check("findOne");
-  return double(n) / dt;
-}
-
-double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
-                             const std::string& model, const std::vector<std::string>& filters,
-                             int clients, int threads, int per_client) {
+double many_clients(zmq::context_t& ctx, const std::string& endpoint, int clients, int threads,
+                    int per_client, const std::function<client::Request(int, int)>& make,
+                    const std::function<void(const client::Reply&, Failures&)>& check,
+                    const char* what) {
   std::latch start(threads + 1);
   std::mutex mu;
   std::exception_ptr error;
@@ -134,11 +91,11 @@ double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
   };
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      std::vector<std::unique_ptr<Client>> mine;
+      std::vector<std::pair<int, std::unique_ptr<Client>>> mine;
       try {
         for (int k = t; k < clients; k += threads) {
-          mine.push_back(std::make_unique<Client>(endpoint, client_options(1, &ctx)));
-          mine.back()->ping();  // connected before the clock starts
+          mine.emplace_back(k, std::make_unique<Client>(endpoint, client_options(1, &ctx)));
+          mine.back().second->ping();  // connected before the clock starts
         }
       } catch (...) {
         fail();
@@ -147,13 +104,11 @@ double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
       start.arrive_and_wait();
       try {
         Failures f;
-        size_t next = size_t(t) * 7919;
         for (int i = 0; i < per_client && !mine.empty(); ++i)
-          for (auto& c : mine)
-            c->send_async(find_one_request(model, filters[next++ % filters.size()]),
-                          expect_doc_into(f));
-        for (auto& c : mine) c->drain();
-        f.check("findOne (many clients)");
+          for (auto& [k, c] : mine)
+            c->send_async(make(k, i), [&f, &check](client::Reply r) { check(r, f); });
+        for (auto& [k, c] : mine) c->drain();
+        f.check(what);
       } catch (...) {
         fail();
       }
@@ -167,6 +122,66 @@ double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
   return double(clients) * per_client / dt;
 }
 
+client::Request find_one_request(const std::string& db, const std::string& model,
+                                 const std::string& filter) {
+  client::Request r("findOne", db, model);
+  r.arg("filter", filter);
+  return r;
+}
+
+Timed insert_many(Client& c, const std::string& db, const std::string& model,
+                  const std::vector<std::vector<std::string>>& batches) {
+  uint64_t docs = 0;
+  for (auto& b : batches) docs += b.size();
+  Timed t = pipelined(
+      c, batches.size(),
+      [&](size_t i) {
+        return client::Request("insertMany", db, model).arg_array("docs", batches[i]);
+      },
+      [&](const client::Reply& r, size_t i, Failures& f) {
+        expect_int(r, "insertedCount", int64_t(batches[i].size()), f);
+      },
+      "insertMany");
+  t.per_s *= double(docs) / double(std::max<size_t>(batches.size(), 1));
+  return t;
+}
+
+std::vector<double> find_one_latencies(Client& c, const std::string& db, const std::string& model,
+                                       const std::vector<std::string>& filters, size_t begin,
+                                       size_t end) {
+  std::vector<double> lat;
+  lat.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    double s = now_s();
+    client::Reply r = c.call(find_one_request(db, model, filters[i % filters.size()]));
+    lat.push_back(now_s() - s);
+    expect_doc(r);
+  }
+  return lat;
+}
+
+double find_one_pipelined(Client& c, const std::string& model,
+                          const std::vector<std::string>& filters, size_t first, size_t n) {
+  return pipelined(
+             c, n,
+             [&](size_t i) {
+               return find_one_request(model, filters[(first + i) % filters.size()]);
+             },
+             [](const client::Reply& r, size_t, Failures& f) { expect_doc_into(r, f); }, "findOne")
+      .per_s;
+}
+
+double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
+                             const std::string& model, const std::vector<std::string>& filters,
+                             int clients, int threads, int per_client) {
+  return many_clients(
+      ctx, endpoint, clients, threads, per_client,
+      [&](int k, int i) {
+        return find_one_request(model, filters[(size_t(k) * 7919 + size_t(i)) % filters.size()]);
+      },
+      expect_doc_into, "findOne (many clients)");
+}
+
 // Ingests insertMany batches of 1000 fresh documents into `model` until `stop`.
 static void ingest(zmq::context_t& ctx, const std::string& endpoint, const std::string& model,
                    std::atomic<bool>& stop, std::atomic<uint64_t>& acked, Failures& f) {
@@ -175,7 +190,7 @@ static void ingest(zmq::context_t& ctx, const std::string& endpoint, const std::
   for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); i += 1000) {
     batch.clear();
     for (uint64_t k = i; k < i + 1000; ++k) batch.push_back(bench_doc(k));
-    c.insert_many_async(kDb, model, batch, [&](client::Reply r) {
+    c.insert_many_async("", model, batch, [&](client::Reply r) {
       expect_int(r, "insertedCount", 1000, f);
       acked.fetch_add(1000, std::memory_order_relaxed);
     });
@@ -217,45 +232,40 @@ Isolation isolation(Client& c, zmq::context_t& ctx, const std::string& endpoint,
   return out;
 }
 
-double insert_one_pipelined(Client& c, const std::string& model,
-                            const std::vector<std::string>& docs) {
-  Failures f;
-  double t0 = now_s();
-  for (auto& d : docs)
-    c.send_async(client::Request("insertOne", kDb, model).arg("doc", d), [&f](client::Reply r) {
-      if (!r.ok()) f.add(r.error().what());
-    });
-  c.drain();
-  double dt = now_s() - t0;
-  f.check("insertOne");
-  return double(docs.size()) / dt;
+Timed insert_one_pipelined(Client& c, const std::string& db, const std::string& model,
+                           const std::vector<std::string>& docs) {
+  return pipelined(
+      c, docs.size(),
+      [&](size_t i) { return client::Request("insertOne", db, model).arg("doc", docs[i]); },
+      [](const client::Reply& r, size_t, Failures& f) {
+        if (!r.ok()) f.add(r.error().what());
+      },
+      "insertOne");
 }
 
-double update_one_pipelined(Client& c, const std::string& model,
-                            const std::vector<std::string>& email_filters) {
-  Failures f;
+Timed update_one_pipelined(Client& c, const std::string& db, const std::string& model,
+                           const std::vector<std::string>& email_filters) {
   std::string upd = set_score_update();
-  double t0 = now_s();
-  for (auto& flt : email_filters)
-    c.send_async(client::Request("updateOne", kDb, model).arg("filter", flt).arg("update", upd),
-                 [&f](client::Reply r) { expect_int(r, "matchedCount", 1, f); });
-  c.drain();
-  double dt = now_s() - t0;
-  f.check("updateOne");
-  return double(email_filters.size()) / dt;
+  return pipelined(
+      c, email_filters.size(),
+      [&](size_t i) {
+        return client::Request("updateOne", db, model)
+            .arg("filter", email_filters[i])
+            .arg("update", upd);
+      },
+      [](const client::Reply& r, size_t, Failures& f) { expect_int(r, "matchedCount", 1, f); },
+      "updateOne");
 }
 
-double delete_one_pipelined(Client& c, const std::string& model,
-                            const std::vector<std::string>& email_filters) {
-  Failures f;
-  double t0 = now_s();
-  for (auto& flt : email_filters)
-    c.send_async(client::Request("deleteOne", kDb, model).arg("filter", flt),
-                 [&f](client::Reply r) { expect_int(r, "deletedCount", 1, f); });
-  c.drain();
-  double dt = now_s() - t0;
-  f.check("deleteOne");
-  return double(email_filters.size()) / dt;
+Timed delete_one_pipelined(Client& c, const std::string& db, const std::string& model,
+                           const std::vector<std::string>& email_filters) {
+  return pipelined(
+      c, email_filters.size(),
+      [&](size_t i) {
+        return client::Request("deleteOne", db, model).arg("filter", email_filters[i]);
+      },
+      [](const client::Reply& r, size_t, Failures& f) { expect_int(r, "deletedCount", 1, f); },
+      "deleteOne");
 }
 
 }  // namespace mg::bench

@@ -31,8 +31,6 @@ namespace mg::bench {
 
 namespace {
 
-using Metrics = std::map<std::string, double>;
-
 constexpr int kClients = 50, kClientThreads = 5;
 
 struct Sizes {
@@ -161,7 +159,7 @@ void measure_isolation(Rig& rig, Client& mg, const std::string& ep, const std::s
 // f) insertOne, count on the status index, updateOne and deleteOne.
 void measure_crud(Rig& rig, Client& mg, const std::string& model, Metrics& m) {
   auto& d = rig.data;
-  m["insert_one_pipelined_ops_per_s"] = insert_one_pipelined(mg, model, d.new_docs);
+  m["insert_one_pipelined_ops_per_s"] = insert_one_pipelined(mg, "", model, d.new_docs).per_s;
   std::string active = filter_eq("status", "active");
   std::vector<double> lat;
   int64_t matched = 0;
@@ -172,8 +170,8 @@ void measure_crud(Rig& rig, Client& mg, const std::string& model, Metrics& m) {
   }
   m["count_indexed_ms"] = percentile(lat, 50) * 1e3;
   m["count_indexed_matched"] = double(matched);
-  m["update_one_pipelined_ops_per_s"] = update_one_pipelined(mg, model, d.crud_filters);
-  m["delete_one_pipelined_ops_per_s"] = delete_one_pipelined(mg, model, d.crud_filters);
+  m["update_one_pipelined_ops_per_s"] = update_one_pipelined(mg, "", model, d.crud_filters).per_s;
+  m["delete_one_pipelined_ops_per_s"] = delete_one_pipelined(mg, "", model, d.crud_filters).per_s;
 }
 
 Metrics one_run(Rig& rig, int run) {

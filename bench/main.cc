@@ -3,7 +3,11 @@
 //   memgoose-bench core   [--docs N] [--runs R] [--quick] [--json FILE]
 //   memgoose-bench daemon [--docs N] [--runs R] [--quick] [--json FILE]
 //                         [--memgoosed PATH | --endpoint tcp://HOST:PORT]
-//   memgoose-bench all    (core, then daemon; the union of both option sets)
+//   memgoose-bench backends    [--docs N] [--runs R] [--quick] [--json FILE] [--memgoosed PATH]
+//   memgoose-bench scale       (same options; --docs is the large size, default 1M)
+//   memgoose-bench compression (same options; --docs lorem documents, default 100k)
+//   memgoose-bench all    (core, daemon, changes, backends, scale, compression; the union of
+//                          the option sets; --docs applies to every suite)
 //
 // Exits 0 when every expected metric of the suites run was measured, 3 when one is absent,
 // missing or not a finite positive number (speed targets never fail the run), 1 on error.
@@ -13,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "bench/backend_suites.h"
 #include "bench/changes_suite.h"
 #include "bench/suites.h"
 
@@ -36,13 +41,22 @@ std::vector<std::string> finish(const Report& rep, const std::vector<std::string
   return problems;
 }
 
-int run(bool core, bool daemon, const SuiteOptions& opts) {
+// Which suites to run.
+struct Chosen {
+  bool core = false, daemon = false, backends = false, scale = false, compression = false;
+};
+
+int run(const Chosen& s, const SuiteOptions& opts) {
   size_t problems = 0;
-  if (core)
+  if (s.core)
     problems += finish(run_core_suite(with_defaults(opts, 100000, 5)), core_metrics()).size();
-  if (daemon)
+  if (s.core) problems += finish(run_aggregate_suite(opts), aggregate_metrics()).size();
+  if (s.daemon)
     problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)), daemon_metrics()).size();
-  if (daemon) problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
+  if (s.daemon) problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
+  if (s.backends) problems += size_t(run_backend_suite(with_defaults(opts, 100000, 3)));
+  if (s.scale) problems += size_t(run_scale_suite(with_defaults(opts, 1000000, 1)));
+  if (s.compression) problems += size_t(run_compression_suite(with_defaults(opts, 100000, 1)));
   if (problems) {
     std::fprintf(stderr, "memgoose-bench: %zu expected metric(s) not measured\n", problems);
     return 3;
@@ -59,22 +73,28 @@ int main(int argc, char** argv) {
   opts.memgoosed = sibling_daemon(argv[0]);
   auto* core = app.add_subcommand("core", "the engine in-process, memory backend");
   auto* daemon = app.add_subcommand("daemon", "memgoosed over tcp loopback, against baselines");
-  auto* all = app.add_subcommand("all", "core, then daemon");
-  for (auto* sub : {core, daemon, all}) {
-    sub->add_option("--docs", opts.docs, "documents to load (default 100000; quick: 3000)");
+  auto* backends = app.add_subcommand("backends", "every storage backend, raw loader baselines");
+  auto* scale = app.add_subcommand("scale", "memory per document, start-up time over 1M docs");
+  auto* compression = app.add_subcommand("compression", "wiredtiger compressors (issue 6)");
+  auto* all = app.add_subcommand("all", "every suite");
+  for (auto* sub : {core, daemon, backends, scale, compression, all}) {
+    sub->add_option("--docs", opts.docs, "documents (default 100000, scale 1000000; quick: 3000)");
     sub->add_option("--runs", opts.runs,
-                    "repetitions, the median is reported (default: core 5, "
-                    "daemon 3; quick: 1)");
+                    "repetitions, the median is reported (default: core 5, daemon, "
+                    "changes and backends 3, scale and compression 1; quick: 1)");
     sub->add_flag("--quick", opts.quick, "few documents, one run: seconds in total (for CI)");
     sub->add_option("--json", opts.json_path, "append JSON results to this file");
   }
-  for (auto* sub : {daemon, all}) {
+  for (auto* sub : {daemon, backends, scale, compression, all})
     sub->add_option("--memgoosed", opts.memgoosed, "the daemon to start")->capture_default_str();
+  for (auto* sub : {daemon, all})
     sub->add_option("--endpoint", opts.endpoint, "measure this running memgoosed instead");
-  }
   CLI11_PARSE(app, argc, argv);
   try {
-    return run(core->parsed() || all->parsed(), daemon->parsed() || all->parsed(), opts);
+    bool every = all->parsed();
+    Chosen s{core->parsed() || every, daemon->parsed() || every, backends->parsed() || every,
+             scale->parsed() || every, compression->parsed() || every};
+    return run(s, opts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "memgoose-bench: %s\n", e.what());
     return 1;

@@ -156,41 +156,68 @@ TempDir::~TempDir() {
 
 // ---- Daemon ----
 
-Daemon::Daemon(const std::string& binary) : dir_("memgoose-bench-") {
+Daemon::Daemon(const std::string& binary, const std::string& data_dir, double ready_s)
+    : binary_(binary) {
   if (!executable(binary))
     throw std::runtime_error("memgoosed not found at " + binary + " (use --memgoosed PATH)");
+  std::string log_dir;
+  if (data_dir.empty()) {
+    dir_.emplace("memgoose-bench-");
+    data_dir_ = dir_->path() + "/data", log_dir = dir_->path();
+  } else {
+    data_dir_ = data_dir, log_dir = std::filesystem::path(data_dir).parent_path().string();
+  }
+  log_path_ = log_dir + "/memgoosed.log";
+  start(ready_s);
+}
+
+double Daemon::start(double ready_s) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     int req = pick_port(27377), pub = pick_port(27378);
     endpoint_ = "tcp://127.0.0.1:" + std::to_string(req);
-    child_.emplace(std::vector<std::string>{binary, "--bind", endpoint_, "--pub",
-                                            "tcp://127.0.0.1:" + std::to_string(pub), "--data-dir",
-                                            dir_.path() + "/data", "--log-level", "warn"},
-                   dir_.path() + "/memgoosed.log");
-    double deadline = now_s() + 15;
-    while (child_->running() && now_s() < deadline) {
-      try {
-        client::ClientOptions o;
-        o.timeout_ms = 200;
-        client::Client c(endpoint_, o);
-        c.ping();
-        return;
-      } catch (const client::Error&) {
-      }
-    }
-    std::string why = child_->running() ? "no ping reply within 15 s" : "it exited";
+    pub_ = "tcp://127.0.0.1:" + std::to_string(pub);
+    double t0 = now_s();
+    child_.emplace(std::vector<std::string>{binary_, "--bind", endpoint_, "--pub", pub_,
+                                            "--data-dir", data_dir_, "--log-level", "warn"},
+                   log_path_);
+    if (answers_ping(ready_s)) return now_s() - t0;
+    std::string why = child_->running() ? "no ping reply in time" : "it exited";
     std::string tail = child_->log_tail();
     child_->stop(1);
+    child_.reset();
     if (why != "it exited" || attempt == 2)
       throw std::runtime_error("memgoosed did not start (" + why + "):" + tail);
   }
+  return 0;
+}
+
+// Pings through one client (reconnecting every 5 ms, so the first reply comes within a few
+// ms of the daemon binding) until a reply, the child's exit, or `ready_s`.
+bool Daemon::answers_ping(double ready_s) {
+  client::ClientOptions o;
+  o.timeout_ms = 50;
+  o.configure_socket = [](zmq::socket_t& s) {
+    s.set(zmq::sockopt::reconnect_ivl, 5);
+    s.set(zmq::sockopt::linger, 0);
+  };
+  client::Client c(endpoint_, o);
+  double deadline = now_s() + ready_s;
+  while (child_->running() && now_s() < deadline) {
+    try {
+      c.ping();
+      return true;
+    } catch (const client::Error&) {
+    }
+  }
+  return false;
 }
 
 void Daemon::stop() {
   if (!child_) return;
-  std::string st = child_->stop();
+  std::string st = child_->stop(120), tail = child_->log_tail();
+  child_.reset();
   if (st != "exit 0")
-    throw std::runtime_error("memgoosed did not stop cleanly on SIGTERM (" + st +
-                             "):" + child_->log_tail());
+    throw std::runtime_error("memgoosed did not stop cleanly on SIGTERM (" + st + "):" + tail);
 }
 
 size_t rss_of(pid_t pid) {

@@ -1,5 +1,6 @@
-// bench/procs.h — the processes the daemon suite starts: memgoosed and redis-server as
-// children on free loopback ports, and redis-benchmark as the Redis baseline.
+// bench/procs.h — the processes the suites start: memgoosed and redis-server as children on
+// free loopback ports, and redis-benchmark as the Redis baseline. Every suite starts its
+// daemons through `Daemon`, nowhere else.
 //
 // Ports are picked by binding a probe socket on 127.0.0.1 (from a base port upwards, never
 // one this process handed out before); a child that still loses the race exits, and the
@@ -54,20 +55,33 @@ class TempDir {
   std::string path_;
 };
 
-// A memgoosed started by the bench: its own data dir, request and pub ports, log level warn.
-// Throws std::runtime_error (with the log's tail) when it does not answer a ping within 15 s.
+// A memgoosed started by the bench: its own request and pub ports (tcp loopback), log level
+// warn, and a data dir: a temporary one it owns (removed with it), or `data_dir` when given
+// (left in place). The constructor starts it; stop() and start() stop it gracefully and start
+// it again on the same data dir, which is how start-up (recovery) time is measured. Starting
+// throws std::runtime_error (with the log's tail) when it does not answer a ping within
+// `ready_s` seconds.
 class Daemon {
  public:
-  explicit Daemon(const std::string& binary);
+  explicit Daemon(const std::string& binary, const std::string& data_dir = "", double ready_s = 15);
   const std::string& endpoint() const { return endpoint_; }
+  const std::string& pub_endpoint() const { return pub_; }
+  const std::string& data_dir() const { return data_dir_; }
   pid_t pid() const { return child_ ? child_->pid() : -1; }
   // SIGTERM and wait; throws when it does not exit 0.
   void stop();
+  // Starts it (after stop(): again, on the same data dir, on new ports). Returns the seconds
+  // from fork to the first ping reply.
+  double start(double ready_s = 15);
 
  private:
-  TempDir dir_;
+  bool answers_ping(double ready_s);
+
+  std::string binary_;
+  std::optional<TempDir> dir_;
+  std::string data_dir_, log_path_;
   std::optional<Child> child_;
-  std::string endpoint_;
+  std::string endpoint_, pub_;
 };
 
 // Resident set size of process `pid` in bytes (0 if unknown).

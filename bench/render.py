@@ -9,7 +9,14 @@ Writes into OUT_DIR:
   throughput.dat  label, memgoosed ops/s, baseline ops/s      (for bench/charts.gp)
   writes.dat      label, memgoosed ops/s, the engine in-process (core suite; 0 when none)
   latency.dat     label, memgoosed us, baseline us
-  ratios.dat      label, measured ratio, target
+  ratios.dat      label, measured ratio, target (every suite's rows that carry a target)
+  backends.dat    operation, then docs or ops/s per backend (memory, file_debounced,
+                  file_immediate, sqlite, wiredtiger; NaN when not measured)
+  backend_latency.dat  operation, then p50 in microseconds per backend
+  compression.dat compressor, table MB, insert docs/s, scan docs/s (when measured)
+and, in tables.md, for the backends suite a table per operation and backend with memgoose's
+published figures (the seed's storage guide) beside ours, and for the scale and compression
+suites their own pivots.
 Only the Python standard library is used. A missing metric (Redis not installed, ...) is
 shown as "missing: <reason>" in the table and as 0 in the chart data.
 """
@@ -85,6 +92,11 @@ RATIO_LABELS = {
     "find_one_pipelined_vs_echo": "64 in flight / echo\\n(target >= 0.6)",
     "find_one_50_clients_vs_redis": "50 clients / Redis GET\\n(target >= 1)",
     "isolation_p99_loaded_vs_idle": "p99 during ingest / idle\\n(target <= 3)",
+    "changes_ingest_with_subscriber_vs_none": "ingest with watcher / without\\n(target >= 0.8)",
+    "file_debounced_insert_many_vs_memory": "file debounced / memory\\ninsertMany (>= 0.5)",
+    "file_immediate_16_vs_1_writers": "file immediate 16 / 1\\nwriters (>= 8)",
+    "sqlite_insert_many_vs_raw": "sqlite / raw SQLite\\ninsertMany (>= 0.7)",
+    "wiredtiger_insert_many_vs_raw": "wiredtiger / raw WT\\ninsertMany (>= 0.7)",
 }
 
 
@@ -114,11 +126,137 @@ def chart_data(rows, out_dir):
         ("findOne p99 during ingest\\n(vs idle p99)", m("isolation_p99_loaded_us"),
          m("isolation_p99_idle_us")),
     ])
-    ratios = [r for r in rows
-              if r["suite"] == "daemon" and "target" in r and "_vs_" in r["metric"]]
+    ratios = [r for r in rows if "target" in r and "_vs_" in r["metric"]]
     write_dat(out_dir / "ratios.dat", "label measured target",
               [(RATIO_LABELS.get(r["metric"], r["metric"]), r["median"] or 0, r["target_value"])
                for r in ratios])
+
+
+BACKENDS = ["memory", "file_debounced", "file_immediate", "sqlite", "wiredtiger"]
+COMPRESSORS = ["none", "snappy", "zlib", "zstd", "lz4"]
+
+# memgoose 2.3.0's published figures (the seed's memgoose-storage-guide.md, Apple M4 Max;
+# issues 4 and 5 for the file and SQLite insert rates), per operation and backend, as text.
+SEED = {
+    "insert_one": {"memory": "10k in 28 ms (357k/s)", "file_debounced": "10k in 454 ms (22k/s); "
+                   "7.2k docs/s (issue 4)", "sqlite": "10k in 87 ms (115k/s); 35.5k docs/s "
+                   "(issue 5)", "wiredtiger": "10k in 66 ms (152k/s)"},
+    "insert_many": {"memory": "100k in 256 ms (391k/s)", "sqlite": "100k in 759 ms (132k/s)",
+                    "wiredtiger": "100k in 501 ms (200k/s); ~1.5 s in its own section"},
+    "find_one_indexed": {"memory": "0.07 ms", "file_debounced": "0.16 ms", "sqlite": "0.23 ms",
+                         "wiredtiger": "0.16 ms"},
+    "update_one": {"memory": "< 1 ms (100k docs)", "file_debounced": "~50 ms for 10k",
+                   "sqlite": "~30 ms for 10k", "wiredtiger": "~20 ms for 10k"},
+    "delete_one": {"memory": "< 1 ms (100k docs)", "file_debounced": "~10 ms for 10k",
+                   "sqlite": "~10 ms for 10k", "wiredtiger": "< 1 ms for 10k"},
+}
+
+OPERATIONS = [  # (label, metric suffix, unit text, p50 suffix, p99 suffix)
+    ("insertOne ×10k, 64 in flight", "insert_one_docs_per_s", "docs/s", "insert_one_p50_us",
+     "insert_one_p99_us"),
+    ("insertMany ×1000, 100k docs, 4 in flight", "insert_many_docs_per_s", "docs/s",
+     "insert_many_batch_p50_ms", "insert_many_batch_p99_ms"),
+    ("findOne by unique email, 1 of 100k", "find_one_indexed_p50_us", "µs p50", None,
+     "find_one_indexed_p99_us"),
+    ("findOne by name (no index)", "find_one_unindexed_p50_ms", "ms p50", None,
+     "find_one_unindexed_p99_ms"),
+    ("count by status (index, 1/3 of docs)", "count_indexed_p50_ms", "ms p50", None,
+     "count_indexed_p99_ms"),
+    ("updateOne ×10k by email, 64 in flight", "update_one_ops_per_s", "ops/s",
+     "update_one_p50_us", "update_one_p99_us"),
+    ("deleteOne ×10k by email, 64 in flight", "delete_one_ops_per_s", "ops/s",
+     "delete_one_p50_us", "delete_one_p99_us"),
+]
+
+
+def cell(by, name):
+    r = by.get(name)
+    if not r:
+        return "–"
+    if "missing" in r:
+        return "skipped" if r.get("missing", "").startswith("memgoosed's hello") else "missing"
+    return fmt(r["median"])
+
+
+def backends_pivot(rows):
+    by = {r["metric"]: r for r in rows}
+    head = "| operation | " + " | ".join(BACKENDS) + " |"
+    out = [head, "| --- |" + " ---: |" * len(BACKENDS)]
+    for label, rate, unit, p50, p99 in OPERATIONS:
+        cells = []
+        for b in BACKENDS:
+            c = cell(by, f"{b}_{rate}")
+            extra = [x for x in (p50, p99) if x]
+            if c not in ("–", "skipped", "missing") and extra:
+                lat = " / ".join(cell(by, f"{b}_{x}") for x in extra)
+                unit_lat = "ms" if extra[-1].endswith("_ms") else "µs"
+                names = "p50/p99" if len(extra) == 2 else "p99"
+                c += f" ({names} {lat} {unit_lat})"
+            cells.append(c)
+        out.append(f"| {label}, {unit} | " + " | ".join(cells) + " |")
+    seed = ["| operation (memgoose 2.3.0, published) | " + " | ".join(BACKENDS) + " |",
+            "| --- |" + " --- |" * len(BACKENDS)]
+    for op, figures in SEED.items():
+        seed.append(f"| {op} | " + " | ".join(figures.get(b, "") for b in BACKENDS) + " |")
+    return "\n".join(out) + "\n\n" + "\n".join(seed)
+
+
+def scale_pivot(rows):
+    by = {r["metric"]: r for r in rows}
+    cols = [("RSS B/doc at 100k", "rss_bytes_per_doc_at_100k"),
+            ("RSS B/doc at 1M", "rss_bytes_per_doc_at_1m"),
+            ("encoded B/doc", "encoded_bytes_per_doc"), ("disk B/doc", "disk_bytes_per_doc"),
+            ("load docs/s", "load_docs_per_s"), ("start-up s", "startup_s"),
+            ("start-up docs/s", "startup_docs_per_s")]
+    out = ["| backend | " + " | ".join(c for c, _ in cols) + " |",
+           "| --- |" + " ---: |" * len(cols)]
+    for b in [b for b in BACKENDS if b != "file_immediate"]:
+        out.append(f"| {b} | " + " | ".join(cell(by, f"{b}_{m}") for _, m in cols) + " |")
+    return "\n".join(out)
+
+
+def compression_pivot(rows):
+    by = {r["metric"]: r for r in rows}
+    cols = [("table file bytes", "table_bytes"), ("whole dir bytes", "dir_bytes"),
+            ("none / this", "vs_none"), ("encoded / table", "ratio_to_encoded"),
+            ("insert docs/s", "insert_docs_per_s"), ("scan docs/s", "scan_docs_per_s"),
+            ("start-up docs/s", "startup_docs_per_s")]
+    out = ["| compressor | " + " | ".join(c for c, _ in cols) + " |",
+           "| --- |" + " ---: |" * len(cols)]
+    for c in COMPRESSORS:
+        out.append(f"| {c} | " + " | ".join(cell(by, f"compression_{c}_{m}") for _, m in cols)
+                   + " |")
+    return "\n".join(out)
+
+
+PIVOTS = {"backends": backends_pivot, "scale": scale_pivot, "compression": compression_pivot}
+
+
+def backend_chart_data(rows, out_dir):
+    by = {r["metric"]: r for r in rows if r["suite"] == "backends"}
+
+    def v(name):
+        r = by.get(name)
+        return r["median"] if r and r.get("median") is not None else float("nan")
+
+    ops = [("insertOne\\n(64 in flight)", "insert_one_docs_per_s"),
+           ("insertMany x1000\\n(4 in flight)", "insert_many_docs_per_s"),
+           ("updateOne\\n(64 in flight)", "update_one_ops_per_s"),
+           ("deleteOne\\n(64 in flight)", "delete_one_ops_per_s")]
+    write_dat(out_dir / "backends.dat", "operation " + " ".join(BACKENDS),
+              [(label, *[v(f"{b}_{m}") for b in BACKENDS]) for label, m in ops])
+    lat = [("findOne indexed p50", "find_one_indexed_p50_us"),
+           ("findOne indexed p99", "find_one_indexed_p99_us")]
+    write_dat(out_dir / "backend_latency.dat", "operation " + " ".join(BACKENDS),
+              [(label, *[v(f"{b}_{m}") for b in BACKENDS]) for label, m in lat])
+    cby = {r["metric"]: r for r in rows if r["suite"] == "compression"}
+    comp = []
+    for c in COMPRESSORS:
+        r = cby.get(f"compression_{c}_table_bytes")
+        if r and r.get("median"):
+            g = lambda m: (cby.get(f"compression_{c}_{m}") or {}).get("median") or float("nan")
+            comp.append((c, r["median"] / 1e6, g("insert_docs_per_s"), g("scan_docs_per_s")))
+    write_dat(out_dir / "compression.dat", "compressor table_MB insert_docs_s scan_docs_s", comp)
 
 
 def main():
@@ -130,9 +268,14 @@ def main():
     parts = []
     for suite in dict.fromkeys(r["suite"] for r in rows):
         mine = [r for r in rows if r["suite"] == suite]
+        pivot = PIVOTS.get(suite)
+        if pivot:
+            parts.append(f"### {suite} ({mine[0]['docs']:,} documents): by backend\n\n"
+                         f"{pivot(mine)}\n")
         parts.append(f"### {suite} ({mine[0]['docs']:,} documents)\n\n{suite_table(mine)}\n")
     (out_dir / "tables.md").write_text("\n".join(parts))
     chart_data(rows, out_dir)
+    backend_chart_data(rows, out_dir)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@
 //    "met":true}
 //   {"suite":"daemon","metric":"redis_get_50_clients_rps",...,"median":null,"runs":[],
 //    "missing":"/usr/bin/redis-server is not installed"}
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
+#include "bench/stats.h"
 #include "bench/suites.h"
 
 namespace mg::bench {
@@ -124,6 +126,30 @@ std::vector<std::string> Report::problems(const std::vector<std::string>& expect
     }
   }
   return out;
+}
+
+void Report::add_runs(const std::vector<std::string>& expected,
+                      const std::map<std::string, std::vector<double>>& runs,
+                      const std::map<std::string, std::string>& skipped) {
+  for (auto& name : expected) {
+    if (auto it = runs.find(name); it != runs.end()) {
+      add(name, median(it->second), it->second);
+    } else if (auto sk = skipped.find(name); sk != skipped.end()) {
+      add_missing(name, sk->second, true);
+    } else {
+      add_missing(name, "not measured", false);
+    }
+  }
+  for (auto& [name, values] : runs)
+    if (std::find(expected.begin(), expected.end(), name) == expected.end())
+      add(name, median(values), values);
+}
+
+int Report::finish(const std::vector<std::string>& expected) const {
+  print();
+  auto found = problems(expected);
+  for (auto& p : found) std::fprintf(stderr, "memgoose-bench: %s\n", p.c_str());
+  return int(found.size());
 }
 
 }  // namespace mg::bench

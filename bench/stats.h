@@ -1,9 +1,11 @@
-// bench/stats.h — timing helpers: a monotonic clock, percentiles, medians, process RSS.
+// bench/stats.h — timing helpers: a monotonic clock, percentiles, medians, process RSS, and
+// the per-run metrics map every suite fills (name -> value; the suite reports medians).
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,23 @@ inline double percentile(std::vector<double>& v, double q) {
 
 inline double median(std::vector<double> v) {
   return percentile(v, 50);
+}
+
+// One run's figures of a suite, by metric name.
+using Metrics = std::map<std::string, double>;
+
+// The value of `name` in `m`, 0 when absent (without adding it, as operator[] would).
+inline double value_of(const Metrics& m, const std::string& name) {
+  auto it = m.find(name);
+  return it == m.end() ? 0 : it->second;
+}
+
+// Sets `<name>_p50_<unit>` and `<name>_p99_<unit>` from latencies in seconds, times `scale`
+// (1e6 for "us", 1e3 for "ms").
+inline void put_percentiles(Metrics& m, const std::string& name, std::vector<double> seconds,
+                            double scale, const std::string& unit) {
+  m[name + "_p50_" + unit] = percentile(seconds, 50) * scale;
+  m[name + "_p99_" + unit] = percentile(seconds, 99) * scale;
 }
 
 // Resident set size of this process in bytes.

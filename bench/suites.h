@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +62,16 @@ class Report {
   // One line per expected metric that is absent, missing (unless skippable), not finite or
   // not > 0; empty when every expected metric was measured.
   std::vector<std::string> problems(const std::vector<std::string>& expected) const;
+
+  // Adds every metric of `expected`, in that order, from `runs` (the median of its values and
+  // the values); one absent from `runs` is added as missing: skippable with the reason in
+  // `skipped` when it is there, else "not measured". Then adds the other metrics of `runs`
+  // (information rows) in name order.
+  void add_runs(const std::vector<std::string>& expected,
+                const std::map<std::string, std::vector<double>>& runs,
+                const std::map<std::string, std::string>& skipped);
+  // Prints the report, names each problem of `expected` on stderr, and returns their number.
+  int finish(const std::vector<std::string>& expected) const;
 
  private:
   void write_json() const;

@@ -2,14 +2,32 @@
 # Builds memgoosed (Release, build/), runs every benchmark suite and renders the results:
 #   docs/bench/results.json   one JSON object per metric (memgoose-bench --json)
 #   docs/bench/results.txt    the tables memgoose-bench printed
-#   docs/bench/machine.txt    CPU, cores, RAM, kernel, date, load before and after
+#   docs/bench/machine.txt    CPU, cores, RAM, kernel, date, command, load before and after
 #   docs/bench/tables.md      Markdown tables for docs/BENCHMARKS.md (bench/render.py)
 #   docs/bench/*.svg          charts (bench/charts.gp, gnuplot-nox from scripts/setup.sh)
-# RUNS (default 5) is passed to --runs. Speed targets never fail this script; a metric that
-# could not be measured does (memgoose-bench exits 3), after the files above are written.
+#
+# Usage: scripts/bench.sh [--runs N] [--quick] [SUITE]
+#   --runs N   repetitions per suite; each metric is the median over them (default: RUNS or 5)
+#   --quick    small sizes, one run (what ctest bench.quick runs), into docs/bench as well
+#   SUITE      all (default), core, daemon, backends, scale or compression
+# `all` at the default sizes takes a long while: the scale suite loads 1M documents into every
+# persistent backend and restarts it, once per run; the compression suite writes 100k 3.8 KB
+# documents per compressor. Speed targets never fail this script; a metric that could not be
+# measured does (memgoose-bench exits 3), after the files above are written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
+QUICK=()
+SUITE=all
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2 ;;
+    --runs=*) RUNS=${1#--runs=}; shift ;;
+    --quick) QUICK=(--quick); shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) SUITE=$1; shift ;;
+  esac
+done
 OUT=docs/bench
 mkdir -p "$OUT"
 
@@ -21,21 +39,22 @@ machine() {
   echo "cores: $(nproc)"
   echo "ram: $(free -h | awk '/^Mem:/ {print $2}')"
   echo "kernel: $(uname -r)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 }
+CMD=(build/bin/memgoose-bench "$SUITE" --runs "$RUNS" "${QUICK[@]}" --json "$OUT/results.json")
 {
   machine
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "command: build/bin/memgoose-bench all --runs $RUNS --json $OUT/results.json"
+  echo "command: ${CMD[*]}"
 } > "$OUT/machine.txt"
 
 rm -f "$OUT/results.json"
 status=0
-build/bin/memgoose-bench all --runs "$RUNS" --json "$OUT/results.json" | tee "$OUT/results.txt" ||
-  status=$?
+"${CMD[@]}" | tee "$OUT/results.txt" || status=$?
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 
 if [ -s "$OUT/results.json" ]; then
-  python3 bench/render.py "$OUT/results.json" "$OUT"
+  /usr/bin/python3 bench/render.py "$OUT/results.json" "$OUT"
   if command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/charts.gp
   else

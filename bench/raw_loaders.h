@@ -1,0 +1,64 @@
+// bench/raw_loaders.h — the storage baselines of issues 5 and 6: the bench itself writes the
+// same documents straight into SQLite and into WiredTiger, the way memgoosed's backends store
+// them, with no daemon, no socket and no in-memory collection in between. The daemon's
+// insertMany ×1000 into that backend, measured in the same run, is reported as a ratio to it.
+//
+// Both loaders take batches of documents without `_id` (what a client sends), and inside the
+// timed loop do what the daemon must also do per document: generate an ObjectId `_id` and put
+// it first (shape.h with_id), encode as the backend encodes, and write one transaction per
+// batch (the suites pass batches of 1000, the transaction size of issue 5 and 6).
+//
+//  - SQLite: `<dir>/Raw.db`, the sqlite backend's layout (storage/sqlite_storage.cc): table
+//    documents(id TEXT PRIMARY KEY, data TEXT NOT NULL), id and data as Extended JSON text by
+//    the backend's own encoder (core/ejson.h msgpack_to_ejson), the expression indexes of
+//    bench_schema created before the load (UNIQUE ix_email_1, ix_status_1, ix_city_1_age_1 on
+//    json_extract(data, '$.<field>')), the backend's pragmas (journal_mode=WAL,
+//    synchronous=NORMAL, temp_store=MEMORY), one reused prepared INSERT, BEGIN IMMEDIATE ..
+//    COMMIT per batch. It leaves out what only the daemon needs (the meta table's last_seq,
+//    savepoints): it is the limit, not a copy.
+//  - WiredTiger: `<dir>/Raw` is a WiredTiger home, table `Raw_docs`, key_format=u and
+//    value_format=u, keys and values and the connection's configuration as the wiredtiger
+//    backend's (RawWiredTigerOptions), one transaction per batch. It leaves out the backend's
+//    memgoose_meta last_seq write per commit and its background log sync thread.
+//
+// Each throws std::runtime_error naming the call and the library's message on any error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mg::bench {
+
+struct RawLoad {
+  double docs_per_s = 0;     // documents / time from the first BEGIN to the last COMMIT
+  double close_s = 0;        // closing afterwards (WiredTiger: its final checkpoint)
+  uint64_t table_bytes = 0;  // Raw.db (+ -wal) / Raw_docs.wt after closing
+};
+
+RawLoad raw_sqlite_load(const std::string& dir,
+                        const std::vector<std::vector<std::string>>& batches);
+
+// The WiredTiger configuration: by default the wiredtiger backend's for its default options
+// (storage/wiredtiger_storage.cc, open_config: cacheSize 500M, compressor snappy, journalSync
+// false): the log on with 32MB files, archived, not preallocated; a checkpoint every 60 s;
+// transaction_sync=(enabled=true,method=none), so each commit returns once its log record is
+// written to the OS (method=fsync with sync_commits, as journalSync true). Keep them in step
+// with the backend's. The key is the backend's key of a string `_id` (storage/wt_key.h: 'S'
+// then the string's bytes), the value the document with its `_id`, MessagePack.
+struct RawWiredTigerOptions {
+  std::string cache_size = "500M";
+  std::string compressor = "snappy";  // snappy, zlib (Debian's extensions) or none
+  std::string log = "enabled=true,archive=true,file_max=32MB,prealloc=false";
+  bool sync_commits = false;
+};
+
+// False when the bench was built without wiredtiger.h / libwiredtiger (then the loader
+// throws, and the suites report its rows as skipped with that reason).
+bool raw_wiredtiger_available();
+
+RawLoad raw_wiredtiger_load(const std::string& dir,
+                            const std::vector<std::vector<std::string>>& batches,
+                            const RawWiredTigerOptions& opts = {});
+
+}  // namespace mg::bench
