@@ -27,6 +27,14 @@ std::vector<std::string> Registry::storages() {
   return out;
 }
 
+std::vector<std::string> Registry::compressors() {
+  std::vector<std::string> out;
+  for (auto& k : storage_kinds())
+    for (auto& c : k.compressors)
+      if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  return out;
+}
+
 Result<bool> Registry::create_database(std::string_view name, std::string_view storage,
                                        MpView options) {
   return open_database(name, storage, options, nullptr);
@@ -70,13 +78,15 @@ Result<bool> Registry::open_database(std::string_view name, std::string_view sto
     if (ec)
       return make_status(ErrorCode::StorageError,
                          "cannot create " + db.cfg.dir + ": " + ec.message());
-    if (!found) {
-      Status s = write_catalog(db.cfg.dir, catalog);
-      if (!s.ok()) return s;
-    }
   }
+  // The engine first: it may find the directory held by another process (wiredtiger), and
+  // then the catalog there is that process's and must not be overwritten.
   auto engine = kind->open(db.cfg.dir, MpView(db.cfg.options));
   if (!engine.ok()) return engine.status();
+  if (kind->persistent && !found) {
+    Status s = write_catalog(db.cfg.dir, catalog);
+    if (!s.ok()) return s;
+  }
   db.engine = engine.value();
   db.actor = spawn_database_actor(sys_, db.cfg, catalog);
   Database& stored = dbs_.emplace(std::string(name), std::move(db)).first->second;

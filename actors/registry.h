@@ -34,6 +34,8 @@ class Registry {
 
   // The storages this build offers ("memory", ...), for `hello`.
   static std::vector<std::string> storages();
+  // The compressors that really work in this build, over every storage (`hello`).
+  static std::vector<std::string> compressors();
 
   // Reopens every persistent database found under the data dir (those with a catalog), with
   // their models and schemas, and waits until every model has loaded. Returns the first

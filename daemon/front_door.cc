@@ -231,7 +231,10 @@ std::string FrontDoor::hello(const Envelope& env) {
   MpWriter& w = r.key("storages");
   w.array_header(uint32_t(storages.size()));
   for (auto& s : storages) w.str(s);
-  r.key("compressors").array_header(0);
+  auto compressors = Registry::compressors();
+  MpWriter& cw = r.key("compressors");
+  cw.array_header(uint32_t(compressors.size()));
+  for (auto& c : compressors) cw.str(c);
   return r.take();
 }
 

@@ -47,6 +47,8 @@
 // log write (and one fsync) covers the whole batch.
 #include "storage/wiredtiger_storage.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <wiredtiger.h>
 
 #include <algorithm>
@@ -54,6 +56,7 @@
 #include <cctype>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -181,8 +184,9 @@ struct WiredTigerStorage::Events {
 // ---- the strategy ---------------------------------------------------------------------------
 
 WiredTigerStorage::WiredTigerStorage(std::string home, std::string table, WtOptions opts,
-                                     std::shared_ptr<WtLogSyncer> syncer)
+                                     std::shared_ptr<WtLogSyncer> syncer, std::string path)
     : home_(std::move(home)),
+      path_(path.empty() ? home_ : std::move(path)),
       table_uri_("table:" + table),
       opts_(std::move(opts)),
       syncer_(std::move(syncer)) {}
@@ -210,19 +214,23 @@ Status WiredTigerStorage::open(const std::function<Status(std::string_view doc)>
   auto cache = parse_wt_cache_size(opts_.cache_size);
   if (!cache.ok()) return cache.status();
   std::error_code ec;
-  std::filesystem::create_directories(home_, ec);
+  std::filesystem::create_directories(path_, ec);
   if (ec)
     return make_status(ErrorCode::StorageError,
                        "wiredtiger: cannot create " + home_ + ": " + ec.message());
   events_ = std::make_unique<Events>(home_);
   std::string config = open_config(opts_, cache.value());
-  int ret = wiredtiger_open(home_.c_str(), &events_->handler.h, config.c_str(), &conn_);
+  int ret = wiredtiger_open(path_.c_str(), &events_->handler.h, config.c_str(), &conn_);
   if (ret != 0) {
     conn_ = nullptr;
+    std::string detail = events_->last();
     if (ret == EBUSY)
-      return make_status(ErrorCode::StorageError,
-                         "wiredtiger " + home_ + " is in use by another process: " +
-                             wiredtiger_strerror(ret) + " (" + events_->last() + ")");
+      return make_status(
+          ErrorCode::StorageError,
+          "wiredtiger " + home_ + " is in use by another " +
+              (detail.find("in this process") != std::string::npos ? "connection in this process: "
+                                                                   : "process: ") +
+              wiredtiger_strerror(ret) + " (" + detail + ")");
     return error("cannot open", ret);
   }
   Status s = open_tables();
@@ -472,7 +480,7 @@ void WiredTigerStorage::close_connection() {
   }
   if (conn_) {
     int ret = conn_->close(conn_, nullptr);
-    if (ret != 0)
+    if (ret != 0 && !(events_ && events_->quiet))
       std::fprintf(stderr, "wiredtiger %s: close failed: %s\n", home_.c_str(),
                    wiredtiger_strerror(ret));
   }
@@ -483,10 +491,12 @@ void WiredTigerStorage::close_connection() {
 }
 
 Status WiredTigerStorage::destroy() {
-  if (events_) events_->quiet = true;  // the directory may already be gone (dropDatabase)
+  // dropDatabase moves the directory aside and removes it while the models close: the final
+  // checkpoint may fail (even with WT_PANIC) for files already gone, which is fine here.
+  if (events_) events_->quiet = true;
   close();
   std::error_code ec;
-  std::filesystem::remove_all(home_, ec);
+  std::filesystem::remove_all(path_, ec);
   if (ec)
     return make_status(ErrorCode::StorageError,
                        "wiredtiger: cannot remove " + home_ + ": " + ec.message());
@@ -496,7 +506,7 @@ Status WiredTigerStorage::destroy() {
 StorageStats WiredTigerStorage::stats() const {
   StorageStats s;
   std::error_code ec;
-  for (auto& e : std::filesystem::directory_iterator(home_, ec)) {
+  for (auto& e : std::filesystem::directory_iterator(path_, ec)) {
     std::error_code fec;
     auto n = e.is_regular_file(fec) ? e.file_size(fec) : 0;
     if (!fec) s.bytes_on_disk += n;
@@ -548,20 +558,30 @@ Result<uint64_t> parse_wt_cache_size(std::string_view text) {
 
 namespace {
 
-// The engine of one database: its directory lock, options and background log sync.
+// The engine of one database: its directory lock, options and background log sync, and the
+// directory itself, held open: models open their homes through it (/proc/self/fd/<fd>/<Model>).
+// WiredTiger refuses a second connection to a home *name* already open in the process, and
+// after dropDatabase moved the directory aside the old models may still be closing under the
+// old name while a new database of that name opens its models; through the descriptor each
+// engine's homes have names of their own, and the old ones finish in the moved directory.
 class WtEngine final : public StorageEngine {
  public:
-  WtEngine(std::string dir, WtOptions opts, std::unique_ptr<DirLock> lock)
+  WtEngine(std::string dir, int dir_fd, WtOptions opts, std::unique_ptr<DirLock> lock)
       : dir_(std::move(dir)),
+        dir_fd_(dir_fd),
         opts_(std::move(opts)),
         lock_(std::move(lock)),
         syncer_(opts_.journal_sync ? nullptr : std::make_shared<WtLogSyncer>()) {}
+  ~WtEngine() override { ::close(dir_fd_); }
   std::unique_ptr<StorageStrategy> make_model(const std::string& name) override {
-    return std::make_unique<WiredTigerStorage>(dir_ + "/" + name, name + "_docs", opts_, syncer_);
+    return std::make_unique<WiredTigerStorage>(
+        dir_ + "/" + name, name + "_docs", opts_, syncer_,
+        "/proc/self/fd/" + std::to_string(dir_fd_) + "/" + name);
   }
 
  private:
   const std::string dir_;
+  const int dir_fd_;
   const WtOptions opts_;
   std::unique_ptr<DirLock> lock_;
   std::shared_ptr<WtLogSyncer> syncer_;
@@ -633,8 +653,12 @@ StorageKind wiredtiger_storage_kind() {
     if (!o.ok()) return o.status();
     auto lock = DirLock::acquire(dir);
     if (!lock.ok()) return lock.status();
+    int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return make_status(ErrorCode::StorageError,
+                         "wiredtiger: cannot open " + dir + ": " + std::strerror(errno));
     return std::shared_ptr<StorageEngine>(
-        std::make_shared<WtEngine>(dir, o.value(), std::move(lock.value())));
+        std::make_shared<WtEngine>(dir, fd, o.value(), std::move(lock.value())));
   };
   return k;
 }

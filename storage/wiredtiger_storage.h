@@ -49,8 +49,10 @@ class WiredTigerStorage final : public StorageStrategy {
  public:
   // Does not touch the disk: open() does. `home` is the model's WiredTiger home, `table` the
   // table's name (<Model>_docs). `syncer` (may be null) flushes the log in the background.
+  // `path`, when given, is the name WiredTiger and the filesystem calls use for the home (the
+  // engine's /proc/self/fd/<dir>/<Model>); `home` is then only the name in messages.
   WiredTigerStorage(std::string home, std::string table, WtOptions opts,
-                    std::shared_ptr<WtLogSyncer> syncer = nullptr);
+                    std::shared_ptr<WtLogSyncer> syncer = nullptr, std::string path = {});
   // Commits what is pending and closes (as close()).
   ~WiredTigerStorage() override;
   WiredTigerStorage(const WiredTigerStorage&) = delete;
@@ -100,7 +102,7 @@ class WiredTigerStorage final : public StorageStrategy {
     size_t key_off, key_len, doc_off, doc_len;
   };
 
-  std::string home_, table_uri_;
+  std::string home_, path_, table_uri_;
   WtOptions opts_;
   std::shared_ptr<WtLogSyncer> syncer_;
   std::unique_ptr<Events> events_;
