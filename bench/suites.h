@@ -84,9 +84,11 @@ class Report {
 // The metrics each suite must report (what `problems` checks).
 const std::vector<std::string>& core_metrics();
 const std::vector<std::string>& daemon_metrics();
+const std::vector<std::string>& aggregate_metrics();  // bench/aggregate_suite.cc
 
 // Each suite measures and returns its report (not yet printed).
 Report run_core_suite(const SuiteOptions& opts);
 Report run_daemon_suite(const SuiteOptions& opts);
+Report run_aggregate_suite(const SuiteOptions& opts);
 
 }  // namespace mg::bench
