@@ -83,6 +83,7 @@ int run_server_op(const Connection& conn, std::string_view op);  // ping, hello,
 int run_insert(const Connection& conn, const std::string& ns, const std::string& json);
 int run_find(const Connection& conn, const FindOptions& opts);
 int run_count(const Connection& conn, const std::string& ns, const std::string& filter);
+int run_aggregate(const Connection& conn, const std::string& ns, const std::string& pipeline);
 int run_update(const Connection& conn, const UpdateOptions& opts);
 int run_delete(const Connection& conn, const std::string& ns, const std::string& filter, bool many);
 int run_drop(const Connection& conn, const std::string& target);

@@ -131,6 +131,16 @@ int run_find(const Connection& conn, const FindOptions& o) {
   return 0;
 }
 
+int run_aggregate(const Connection& conn, const std::string& ns, const std::string& pipeline) {
+  Namespace n = parse_namespace(ns);
+  std::string p = json_arg("pipeline", pipeline);
+  if (MpView(p).type() != MpType::Array)
+    throw InputError("BadValue", "pipeline: expected a JSON array of stages");
+  auto c = connect(conn);
+  print_docs(c.command(client::Request("aggregate", n.db, n.model).arg("pipeline", p)));
+  return 0;
+}
+
 int run_count(const Connection& conn, const std::string& ns, const std::string& filter) {
   Namespace n = parse_namespace(ns);
   std::string f = json_object_arg("filter", filter.empty() ? "{}" : filter);

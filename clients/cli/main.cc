@@ -69,6 +69,11 @@ void add_document_ops(CLI::App& app, Args& a, std::vector<Command>& cmds) {
   count->add_option("filter", a.filter, "filter (Extended JSON), default {}");
   cmds.emplace_back(count, [&a] { return run_count(a.conn, a.ns, a.filter); });
 
+  auto* agg = app.add_subcommand("aggregate", "run a pipeline, print its documents as JSON lines");
+  agg->add_option("namespace", a.ns, "db.Model")->required();
+  agg->add_option("pipeline", a.json, "pipeline (Extended JSON array of stages)")->required();
+  cmds.emplace_back(agg, [&a] { return run_aggregate(a.conn, a.ns, a.json); });
+
   auto* update = app.add_subcommand("update", "update the first (or every) matching document");
   update->add_option("namespace", a.update.ns, "db.Model")->required();
   update->add_option("filter", a.update.filter, "filter (Extended JSON)")->required();
