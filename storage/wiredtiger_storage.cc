@@ -19,13 +19,14 @@
 //
 // CONFIGURATION (wiredtiger_open, built once per open by open_config()):
 //   create, cache_size=<cacheSize in bytes>, config_base=false,
-//   log=(enabled=true,archive=true,file_max=32MB,prealloc=false), checkpoint=(wait=60),
+//   log=(enabled=true,archive=true,file_max=16MB,prealloc=false), checkpoint=(wait=60),
 //   transaction_sync=(enabled=true,method=none|fsync),
 //   extensions=[local={entry=memgoose_wt_extension_init}(,"<libdir>/libwiredtiger_snappy.so")]
 // - config_base=false: no WiredTiger.basecfg, which would record `extensions=[local=...]` and
 //   make the `wt` tool look for our entry point in itself; every open passes the full config.
-// - log file_max 32MB and no preallocation: one home per model, so WiredTiger's default (100MB
-//   files, two more preallocated) would cost ~300MB of disk per model. Log files older than the
+// - log file_max 16MB and no preallocation: one home per model, and WiredTiger allocates a log
+//   file in full when it creates it, so its default (100MB files, two more preallocated) would
+//   cost ~300MB of disk per model; this costs 16MB per idle model. Log files older than the
 //   last checkpoint are removed (archive).
 // - checkpoint every 60 s (WiredTiger's checkpoint server) and at close (WT_CONNECTION::close).
 //
@@ -197,7 +198,7 @@ WiredTigerStorage::~WiredTigerStorage() {
 
 std::string WiredTigerStorage::open_config(const WtOptions& opts, uint64_t cache_bytes) {
   return "create,cache_size=" + std::to_string(cache_bytes) +
-         ",config_base=false,log=(enabled=true,archive=true,file_max=32MB,prealloc=false),"
+         ",config_base=false,log=(enabled=true,archive=true,file_max=16MB,prealloc=false),"
          "checkpoint=(wait=60),transaction_sync=(enabled=true,method=" +
          (opts.journal_sync ? "fsync" : "none") + "),extensions=[" +
          wt_extensions_config(opts.compressor) + "]";
