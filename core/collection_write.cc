@@ -126,10 +126,12 @@ void Collection::Impl::check_unique(const Collection& c, std::span<const Pending
     if (!ix->unique()) continue;
     bool id_index = ix.get() == c.indexes_[0].get();
     const Index* index = ix.get();
-    auto less = [index](const uint8_t* a, const uint8_t* b) {
-      return index->compare_keys(a, b) < 0;
+    auto hash = [index](const uint8_t* k) { return index->hash_key(k); };
+    auto eq = [index](const uint8_t* a, const uint8_t* b) {
+      return index->compare_keys(a, b) == 0;
     };
-    absl::btree_set<const uint8_t*, decltype(less)> in_batch(less);
+    absl::flat_hash_set<const uint8_t*, decltype(hash), decltype(eq)> in_batch(batch.size(), hash,
+                                                                               eq);
     std::deque<std::string> keep;  // compound keys must outlive in_batch
     for (size_t i = 0; i < batch.size(); ++i) {
       const PendingWrite& w = batch[i];

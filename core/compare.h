@@ -6,6 +6,10 @@
 // and equals itself, as in MongoDB.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
 #include "core/msgpack.h"
 
 namespace mg {
@@ -13,16 +17,26 @@ namespace mg {
 // Rank of a type in the order above (0 = nil ... 7 = date). Int and Float share a rank.
 int type_rank(MpType t);
 
+// Lexicographic order of two short byte strings, inline (8 bytes per step, no libc call).
+inline int compare_short_bytes(const uint8_t* a, size_t la, const uint8_t* b, size_t lb) {
+  size_t n = la < lb ? la : lb;
+  for (; n >= 8; n -= 8, a += 8, b += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+  }
+  for (; n > 0; --n, ++a, ++b)
+    if (*a != *b) return *a < *b ? -1 : 1;
+  return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
 // <0, 0, >0 as a is less than, equal to, greater than b.
 int compare_values_slow(MpView a, MpView b);
 inline int compare_values(MpView a, MpView b) {
   uint8_t ha = *a.data(), hb = *b.data();
-  if (ha >= 0xa0 && ha <= 0xbf && hb >= 0xa0 && hb <= 0xbf) {  // two short strings: the hot case
-    size_t la = ha & 0x1f, lb = hb & 0x1f;
-    int c = std::memcmp(a.data() + 1, b.data() + 1, la < lb ? la : lb);
-    if (c != 0) return c < 0 ? -1 : 1;
-    return la < lb ? -1 : (la > lb ? 1 : 0);
-  }
+  if (ha >= 0xa0 && ha <= 0xbf && hb >= 0xa0 && hb <= 0xbf)  // two short strings: the hot case
+    return compare_short_bytes(a.data() + 1, ha & 0x1f, b.data() + 1, hb & 0x1f);
   if (ha <= 0x7f && hb <= 0x7f) return ha < hb ? -1 : (ha > hb ? 1 : 0);  // two small ints
   return compare_values_slow(a, b);
 }

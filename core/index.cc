@@ -7,7 +7,10 @@
 // space bounds swap roles there.
 #include "core/index.h"
 
+#include <absl/hash/hash.h>
+
 #include <cstdlib>
+#include <cstring>
 
 #include "core/compare.h"
 #include "core/path.h"
@@ -42,7 +45,8 @@ Index::Index(IndexSpec spec)
     : spec_(std::move(spec)),
       name_(spec_.name()),
       compound_(spec_.fields.size() > 1),
-      set_(Less{this}) {
+      set_(Less{this}),
+      postings_(KeyLess{this}) {
   for (auto& f : spec_.fields) dirs_.push_back(f.second < 0 ? -1 : 1);
   dir0_ = dirs_[0];
 }
@@ -51,12 +55,72 @@ Index::~Index() {
   clear();
 }
 
+// Steps over one scalar whose size is in its first byte (fixstr, small int, nil, bool,
+// float64, timestamp64), or returns null for anything else.
+static inline const uint8_t* skip_simple(const uint8_t* p) {
+  uint8_t t = *p;
+  if (t <= 0x7f || (t >= 0xc0 && t <= 0xc3) || t >= 0xe0) return p + 1;
+  if ((t & 0xe0) == 0xa0) return p + 1 + (t & 0x1f);
+  if (t == 0xcb) return p + 9;
+  if (t == 0xd7) return p + 10;
+  return nullptr;
+}
+
 int Index::compare_compound(const uint8_t* a, const uint8_t* b) const {
+  // Fast path: both keys are fixarrays (compound keys have at most 15 fields here) of simple
+  // scalars, compared in place; anything else takes the generic walk below.
+  if ((*a & 0xf0) == 0x90 && *a == *b) {
+    const uint8_t *pa = a + 1, *pb = b + 1;
+    size_t n = *a & 0x0f, i = 0;
+    for (; i < n; ++i) {
+      const uint8_t *na = skip_simple(pa), *nb = skip_simple(pb);
+      if (!na || !nb) break;
+      if (int c = compare_values(MpView(pa), MpView(pb))) return dirs_[i] * c;
+      pa = na, pb = nb;
+    }
+    if (i == n) return 0;
+  }
   ArrayIter ia{MpView(a)}, ib{MpView(b)};
   MpView ea, eb;
   for (size_t i = 0; ia.next(ea) && ib.next(eb); ++i)
     if (int c = compare_values(ea, eb)) return dirs_[i] * c;
   return 0;
+}
+
+// Hash of one value, consistent with compare_values equality: numbers by value (an integral
+// double as its integer), strings by content, dates by instant; other types by type alone
+// (equality then decides; they are rare as unique keys).
+static size_t hash_value(MpView v) {
+  switch (v.type()) {
+    case MpType::Str:
+      return absl::HashOf(1, v.as_str());
+    case MpType::Int:
+      return absl::HashOf(2, v.as_int());
+    case MpType::Float: {
+      double d = v.as_double();
+      if (d >= -9.2e18 && d <= 9.2e18 && d == double(int64_t(d)))
+        return absl::HashOf(2, int64_t(d));
+      if (d != d) return 3;  // NaN
+      return absl::HashOf(4, d);
+    }
+    case MpType::Date: {
+      Date t = v.as_date();
+      return absl::HashOf(5, t.sec, t.nsec);
+    }
+    case MpType::Bool:
+      return v.as_bool() ? 7 : 6;
+    default:
+      return size_t(type_rank(v.type())) + 8;
+  }
+}
+
+size_t Index::hash_key(const uint8_t* key) const {
+  if (!compound_) return hash_value(MpView(key));
+  size_t h = 0;
+  ArrayIter it{MpView(key)};
+  MpView e;
+  while (it.next(e)) h = absl::HashOf(h, hash_value(e));
+  return h;
 }
 
 static absl::weak_ordering ordering(int c) {
@@ -69,16 +133,15 @@ absl::weak_ordering Index::Less::operator()(const Entry& a, const Entry& b) cons
   return ordering(c != 0 ? c : (a.slot < b.slot ? -1 : (a.slot > b.slot ? 1 : 0)));
 }
 
-// <0 when the entry sorts before the probe.
-static int entry_vs_probe(const Index& ix, const std::vector<int>& dirs, bool compound,
-                          const Index::Entry& e, const Index::Probe& p) {
-  (void)ix;
+// <0 when the key sorts before the probe.
+static int key_vs_probe(const std::vector<int>& dirs, bool compound, const uint8_t* key,
+                        const Index::Probe& p) {
   if (!compound) {
     if (!p.comps.empty())
-      if (int c = dirs[0] * compare_component(MpView(e.key), p.comps[0])) return c;
+      if (int c = dirs[0] * compare_component(MpView(key), p.comps[0])) return c;
     return -p.tie;
   }
-  ArrayIter it{MpView(e.key)};
+  ArrayIter it{MpView(key)};
   MpView v;
   for (size_t i = 0; i < p.comps.size() && it.next(v); ++i)
     if (int c = dirs[i] * compare_component(v, p.comps[i])) return c;
@@ -86,10 +149,20 @@ static int entry_vs_probe(const Index& ix, const std::vector<int>& dirs, bool co
 }
 
 absl::weak_ordering Index::Less::operator()(const Entry& a, const Probe& b) const {
-  return ordering(entry_vs_probe(*ix, ix->dirs_, ix->compound_, a, b));
+  return ordering(key_vs_probe(ix->dirs_, ix->compound_, a.key, b));
 }
 absl::weak_ordering Index::Less::operator()(const Probe& a, const Entry& b) const {
-  return ordering(-entry_vs_probe(*ix, ix->dirs_, ix->compound_, b, a));
+  return ordering(-key_vs_probe(ix->dirs_, ix->compound_, b.key, a));
+}
+
+absl::weak_ordering Index::KeyLess::operator()(const uint8_t* a, const uint8_t* b) const {
+  return ordering(ix->compare_keys(a, b));
+}
+absl::weak_ordering Index::KeyLess::operator()(const uint8_t* a, const Probe& b) const {
+  return ordering(key_vs_probe(ix->dirs_, ix->compound_, a, b));
+}
+absl::weak_ordering Index::KeyLess::operator()(const Probe& a, const uint8_t* b) const {
+  return ordering(-key_vs_probe(ix->dirs_, ix->compound_, b, a));
 }
 
 void Index::add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const {
@@ -191,30 +264,83 @@ std::optional<uint32_t> Index::find_conflict(const IndexKeys& keys, uint32_t sel
   return std::nullopt;
 }
 
+static uint8_t* copy_key(const uint8_t* key, size_t n) {
+  auto* copy = static_cast<uint8_t*>(std::malloc(n));
+  if (!copy) throw std::bad_alloc();
+  std::memcpy(copy, key, n);
+  return copy;
+}
+
 void Index::insert(IndexKeys& keys, uint32_t slot) {
   if (keys.keys.size() > 1) multikey_ = true;
   for (size_t i = 0; i < keys.keys.size(); ++i) {
     const uint8_t* k = keys.keys[i];
-    if (compound_) {
-      const std::string& src = keys.owned[i];
-      auto* copy = static_cast<uint8_t*>(std::malloc(src.size()));
-      if (!copy) throw std::bad_alloc();
-      std::memcpy(copy, src.data(), src.size());
-      k = copy;
+    if (!spec_.unique) {
+      post(k, compound_ ? keys.owned[i].size() : MpView(k).byte_size(), slot);
+      continue;
     }
-    auto [it, inserted] = set_.insert(Entry{k, slot});
-    if (!inserted && compound_) std::free(const_cast<uint8_t*>(k));
+    if (compound_) k = copy_key(k, keys.owned[i].size());
+    // The hint makes ascending keys (generated ObjectIds, timestamps) an O(1) append; a wrong
+    // hint costs one comparison before the normal descent.
+    size_t before = set_.size();
+    set_.insert(set_.end(), Entry{k, slot});
+    if (set_.size() != before)
+      ++entries_;
+    else if (compound_)
+      std::free(const_cast<uint8_t*>(k));
   }
+}
+
+void Index::post(const uint8_t* key, size_t key_bytes, uint32_t slot) {
+  auto it = postings_.lower_bound(key);
+  if (it != postings_.end() && compare_keys(it->first, key) == 0) {
+    Posting& p = it->second;
+    if (!p.many) {
+      if (p.one == slot) return;
+      p.many = new absl::btree_set<uint32_t>{p.one};
+    }
+    size_t before = p.many->size();
+    p.many->insert(p.many->end(), slot);  // slots mostly arrive ascending: O(1)
+    entries_ += p.many->size() - before;
+    return;
+  }
+  postings_.insert(it, {copy_key(key, key_bytes), Posting{slot, nullptr}});
+  ++entries_;
+}
+
+void Index::unpost(const uint8_t* key, uint32_t slot) {
+  auto it = postings_.find(key);
+  if (it == postings_.end()) return;
+  Posting& p = it->second;
+  if (p.many) {
+    entries_ -= p.many->erase(slot);
+    if (p.many->size() == 1) {
+      p.one = *p.many->begin();
+      delete p.many;
+      p.many = nullptr;
+    }
+    return;
+  }
+  if (p.one != slot) return;
+  const uint8_t* stored = it->first;
+  postings_.erase(it);
+  std::free(const_cast<uint8_t*>(stored));
+  --entries_;
 }
 
 void Index::erase(MpView doc, uint32_t slot) {
   thread_local IndexKeys keys;  // scratch, reused across calls
   keys_of(doc, keys);
   for (const uint8_t* k : keys.keys) {
+    if (!spec_.unique) {
+      unpost(k, slot);
+      continue;
+    }
     auto it = set_.find(Entry{k, slot});
     if (it == set_.end()) continue;
     const uint8_t* stored = it->key;
     set_.erase(it);
+    --entries_;
     if (compound_) std::free(const_cast<uint8_t*>(stored));
   }
 }
@@ -223,7 +349,38 @@ void Index::clear() {
   if (compound_)
     for (auto& e : set_) std::free(const_cast<uint8_t*>(e.key));
   set_.clear();
+  for (auto& [key, p] : postings_) {
+    std::free(const_cast<uint8_t*>(key));
+    delete p.many;
+  }
+  postings_.clear();
+  entries_ = 0;
   multikey_ = false;
+}
+
+template <typename Fn>
+uint64_t Index::visit_postings(PostingMap::const_iterator first, PostingMap::const_iterator last,
+                               bool reverse, Fn&& fn) const {
+  uint64_t examined = 0;
+  auto visit = [&](const Posting& p) {
+    if (!p.many) return ++examined, fn(p.one);
+    if (!reverse) {
+      for (uint32_t s : *p.many)
+        if (++examined, !fn(s)) return false;
+    } else {
+      for (auto it = p.many->rbegin(); it != p.many->rend(); ++it)
+        if (++examined, !fn(*it)) return false;
+    }
+    return true;
+  };
+  if (!reverse) {
+    for (auto it = first; it != last; ++it)
+      if (!visit(it->second)) break;
+  } else {
+    for (auto it = last; it != first;)
+      if (!visit((--it)->second)) break;
+  }
+  return examined;
 }
 
 namespace {
@@ -259,12 +416,17 @@ ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs) {
 uint64_t Index::scan(const IndexBounds& b, bool reverse,
                      const std::function<bool(uint32_t)>& fn) const {
   ProbePair pp = make_probes(b, dirs_);
+  if (!spec_.unique) {
+    auto first = pp.start.comps.empty() ? postings_.begin() : postings_.lower_bound(pp.start);
+    auto last = pp.end.comps.empty() ? postings_.end() : postings_.lower_bound(pp.end);
+    return visit_postings(first, last, reverse, fn);
+  }
   uint64_t examined = 0;
   if (!reverse) {
     // One descent to the start; the end is checked per entry (cheap for point lookups).
     auto it = pp.start.comps.empty() ? set_.begin() : set_.lower_bound(pp.start);
     for (; it != set_.end(); ++it) {
-      if (!pp.end.comps.empty() && entry_vs_probe(*this, dirs_, compound_, *it, pp.end) >= 0) break;
+      if (!pp.end.comps.empty() && key_vs_probe(dirs_, compound_, it->key, pp.end) >= 0) break;
       ++examined;
       if (!fn(it->slot)) break;
     }
@@ -282,6 +444,13 @@ uint64_t Index::scan(const IndexBounds& b, bool reverse,
 
 uint64_t Index::count(const IndexBounds& b) const {
   ProbePair pp = make_probes(b, dirs_);
+  if (!spec_.unique) {
+    auto first = pp.start.comps.empty() ? postings_.begin() : postings_.lower_bound(pp.start);
+    auto last = pp.end.comps.empty() ? postings_.end() : postings_.lower_bound(pp.end);
+    uint64_t n = 0;
+    for (auto it = first; it != last; ++it) n += it->second.size();
+    return n;
+  }
   auto first = pp.start.comps.empty() ? set_.begin() : set_.lower_bound(pp.start);
   auto last = pp.end.comps.empty() ? set_.end() : set_.lower_bound(pp.end);
   uint64_t n = 0;
@@ -321,6 +490,11 @@ size_t Index::memory_bytes() const {
   size_t bytes = set_.size() * sizeof(Entry) * 13 / 10;
   if (compound_)
     for (auto& e : set_) bytes += MpView(e.key).byte_size() + 16;
+  bytes += postings_.size() * (sizeof(void*) + sizeof(Posting)) * 13 / 10;
+  for (auto& [key, p] : postings_) {
+    bytes += MpView(key).byte_size() + 16;
+    if (p.many) bytes += p.many->size() * sizeof(uint32_t) * 13 / 10 + 64;
+  }
   return bytes;
 }
 

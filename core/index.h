@@ -1,17 +1,21 @@
 // core/index.h — secondary (and `_id`) indexes over a collection's documents.
 //
-// An index is an ordered set (absl B-tree) of entries {key, slot}. For a single-field index
-// the key is a pointer straight into the document's MessagePack bytes (no copy: documents are
-// immutable and outlive their entries); a missing field points at a static nil. A compound
-// index owns a small encoded array [v1, v2, ...] per entry. An array field makes the index
-// multikey: one entry per element (as in MongoDB). Entries are ordered by MongoDB's value order
-// (compare.h) with each field's direction, then by slot.
+// Two layouts, one ordering. A unique index is an ordered set (absl B-tree) of entries
+// {key, slot}: for a single field the key is a pointer straight into the document's MessagePack
+// bytes (no copy: documents are immutable and outlive their entries; a missing field points at
+// a static nil), a compound index owns a small encoded array [v1, v2, ...] per entry. A
+// non-unique index is a B-tree of distinct keys (owned copies) each with a posting list of
+// slots: an insert finds its key among the distinct values (few, for the usual status/city
+// fields) and appends its slot in O(1), with no per-document key copy. An array field makes the
+// index multikey: one entry per element (as in MongoDB). Entries are ordered by MongoDB's value
+// order (compare.h) with each field's direction, then by slot.
 //
 // Scans take Bounds in value space (equalities on a prefix of the fields, then an optional
 // range on the next field) and are type-bracketed like MongoDB's: {$gt: 5} scans numbers only.
 // Callers always re-check the filter on what a scan returns unless the index fully covers it.
 #pragma once
 
+#include <absl/container/btree_map.h>
 #include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
@@ -66,7 +70,7 @@ class Index {
   bool unique() const { return spec_.unique; }
   // True once any document contributed several keys (an array field).
   bool multikey() const { return multikey_; }
-  size_t entries() const { return set_.size(); }
+  size_t entries() const { return entries_; }
 
   // Computes the keys `doc` contributes (deduplicated).
   void keys_of(MpView doc, IndexKeys& out) const;
@@ -82,6 +86,10 @@ class Index {
     if (!compound_) return dir0_ * compare_values(MpView(a), MpView(b));
     return compare_compound(a, b);
   }
+
+  // A hash of a key consistent with compare_keys: equal keys (1 and 1.0, any string
+  // encoding) hash alike. For duplicate checks inside a batch.
+  size_t hash_key(const uint8_t* key) const;
 
   // Adds / removes the entries of a document. `erase` recomputes the keys from the document,
   // which must be the same bytes that were inserted.
@@ -107,8 +115,14 @@ class Index {
     const uint8_t* key;
     uint32_t slot;
   };
+  // The slots of one distinct key of a non-unique index, ascending: one inline, or a B-tree.
+  struct Posting {
+    uint32_t one = 0;
+    absl::btree_set<uint32_t>* many = nullptr;  // owned; set when there are several slots
+    size_t size() const { return many ? many->size() : 1; }
+  };
   struct Probe;
-  // Three-way comparator: the B-tree then finds a position with one comparison per step.
+  // Three-way comparators: the B-tree then finds a position with one comparison per step.
   struct Less {
     using is_transparent = void;
     const Index* ix;
@@ -116,11 +130,25 @@ class Index {
     absl::weak_ordering operator()(const Entry& a, const Probe& b) const;
     absl::weak_ordering operator()(const Probe& a, const Entry& b) const;
   };
+  struct KeyLess {
+    using is_transparent = void;
+    const Index* ix;
+    absl::weak_ordering operator()(const uint8_t* a, const uint8_t* b) const;
+    absl::weak_ordering operator()(const uint8_t* a, const Probe& b) const;
+    absl::weak_ordering operator()(const Probe& a, const uint8_t* b) const;
+  };
 
  private:
+  using PostingMap = absl::btree_map<const uint8_t*, Posting, KeyLess>;
   void add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const;
   bool compound_fast_path(MpView doc, IndexKeys& out) const;
   int compare_compound(const uint8_t* a, const uint8_t* b) const;
+  void post(const uint8_t* key, size_t key_bytes, uint32_t slot);
+  void unpost(const uint8_t* key, uint32_t slot);
+  // Calls fn(slot) for the slots of postings [first, last), forwards or backwards.
+  template <typename Fn>
+  uint64_t visit_postings(PostingMap::const_iterator first, PostingMap::const_iterator last,
+                          bool reverse, Fn&& fn) const;
 
   IndexSpec spec_;
   std::string name_;
@@ -128,7 +156,9 @@ class Index {
   std::vector<int> dirs_;
   int dir0_ = 1;
   bool multikey_ = false;
-  absl::btree_set<Entry, Less> set_;
+  size_t entries_ = 0;
+  absl::btree_set<Entry, Less> set_;  // unique indexes
+  PostingMap postings_;               // non-unique indexes
 };
 
 }  // namespace mg

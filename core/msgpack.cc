@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace mg {
@@ -133,12 +134,47 @@ size_t MpView::byte_size() const {
   return size_t(p - p_);
 }
 
+// Equality of two byte strings shorter than 32 bytes, inline (no libc call per key).
+static inline bool short_equal(const uint8_t* a, const char* b, size_t n) {
+  for (; n >= 8; n -= 8, a += 8, b += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return false;
+  }
+  for (; n > 0; --n, ++a, ++b)
+    if (*a != uint8_t(*b)) return false;
+  return true;
+}
+
 MpView MpView::get(std::string_view key) const {
-  MapIter it(*this);
-  std::string_view k;
-  MpView v;
-  while (it.next(k, v))
-    if (k == key) return v;
+  // Hot in every index and schema lookup: fixstr keys (nearly all of them) and the common
+  // fixed-size scalar values are stepped over without the generic decoders.
+  const uint8_t* p = first();
+  for (uint32_t n = count(); n > 0; --n) {
+    uint8_t b = *p;
+    const uint8_t* v;
+    if ((b & 0xe0) == 0xa0) {
+      size_t len = b & 0x1f;
+      v = p + 1 + len;
+      if (len == key.size() && short_equal(p + 1, key.data(), len)) return MpView(v);
+    } else {
+      MpView k(p);
+      v = k.end();
+      if (k.as_str() == key) return MpView(v);
+    }
+    uint8_t t = *v;
+    if (t <= 0x7f || (t >= 0xc0 && t <= 0xc3) || t >= 0xe0)
+      p = v + 1;
+    else if ((t & 0xe0) == 0xa0)
+      p = v + 1 + (t & 0x1f);
+    else if (t == 0xcb)
+      p = v + 9;
+    else if (t == 0xd7)
+      p = v + 10;
+    else
+      p = MpView(v).end();
+  }
   return MpView();
 }
 
