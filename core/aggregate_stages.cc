@@ -160,7 +160,7 @@ class Project final : public Stage {
            "$project: cannot mix exclusion with inclusion or computed fields (except _id)");
     std::string spec;
     MpWriter w(spec);
-    if (excluding || (included_.empty() && computed_.empty())) {  // exclusion (maybe only _id)
+    if (excluding || (included_.empty() && computed_.empty() && id_ == 0)) {  // exclusion
       w.map_header(uint32_t(excluded_.size() + (id_ == 0)));
       for (auto& p : excluded_) w.str(p), w.integer(0);
       if (id_ == 0) w.str("_id"), w.integer(0);
