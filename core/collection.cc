@@ -127,6 +127,57 @@ Result<bool> Collection::set_schema(MpView schema) {
   });
 }
 
+bool Collection::Impl::point_lookup(const Collection& c, MpView filter, uint32_t& slot,
+                                    QueryStats* stats) {
+  if (!filter.valid() || filter.type() != MpType::Map || filter.count() != 1) return false;
+  MapIter it(filter);
+  std::string_view field;
+  MpView value;
+  it.next(field, value);
+  if (field.empty() || field[0] == '$' || field.find('.') != std::string_view::npos) return false;
+  switch (value.type()) {
+    case MpType::Str:
+    case MpType::Int:
+    case MpType::Float:
+    case MpType::Bool:
+    case MpType::Date:
+    case MpType::Bin:
+      break;
+    default:
+      return false;  // null, arrays and maps (operators, whole-value equality) need the matcher
+  }
+  const Index* ix = nullptr;
+  for (auto& candidate : c.indexes_) {
+    const IndexSpec& spec = candidate->spec();
+    if (spec.unique && spec.fields.size() == 1 && spec.fields[0].first.dotted == field) {
+      ix = candidate.get();
+      break;
+    }
+  }
+  if (!ix) return false;
+  slot = ix->lookup_unique(value.data());
+  if (slot != UINT32_MAX) {
+    // The index holds the field's value, or each element when it is an array: re-check that
+    // the document has it exactly so (cheap, and keeps the fast path honest).
+    MpView doc = c.docs_[slot].view();
+    MpView f = doc.get(field);
+    bool ok = f.valid() && compare_values(f, value) == 0;
+    if (!ok && f.valid() && f.type() == MpType::Array) {
+      ArrayIter elems(f);
+      MpView e;
+      while (!ok && elems.next(e)) ok = compare_values(e, value) == 0;
+    }
+    if (!ok) slot = UINT32_MAX;
+  }
+  if (slot == UINT32_MAX) slot = PendingWrite::kNoSlot;
+  if (stats) {
+    stats->plan = "IXSCAN " + ix->name();
+    stats->keys_examined += slot != PendingWrite::kNoSlot;
+    stats->docs_examined += slot != PendingWrite::kNoSlot;
+  }
+  return true;
+}
+
 void Collection::Impl::for_each_match(const Collection& c, const Matcher& m, QueryStats* stats,
                                       const std::function<bool(uint32_t, MpView)>& fn) {
   Plan plan = plan_query(m, c.indexes_);
@@ -181,6 +232,13 @@ Result<std::vector<DocRef>> Collection::find(const FindSpec& spec, QueryStats* s
   return guard([&]() -> Result<std::vector<DocRef>> {
     if (spec.skip < 0 || spec.limit < 0)
       fail(ErrorCode::BadValue, "skip and limit must not be negative");
+    uint32_t hit;
+    if (Impl::point_lookup(*this, spec.filter, hit, stats)) {
+      SortSpec::compile(spec.sort);  // a bad sort is still an error; one document needs none
+      std::vector<DocRef> out;
+      if (hit != PendingWrite::kNoSlot && spec.skip == 0) out.push_back(docs_[hit]);
+      return out;
+    }
     auto m = Matcher::compile(spec.filter);
     SortSpec sort = SortSpec::compile(spec.sort);
     auto skip = uint64_t(spec.skip), limit = uint64_t(spec.limit);

@@ -25,6 +25,12 @@ struct Collection::Impl {
   // fits); fn returns false to stop. Fills `stats`.
   static void for_each_match(const Collection& c, const Matcher& m, QueryStats* stats,
                              const std::function<bool(uint32_t, MpView)>& fn);
+  // The point-lookup fast path (MongoDB's IDHACK, for every unique single-field index): when
+  // `filter` is exactly {field: scalar} and `field` has a unique index, sets `slot` to the one
+  // matching document (or PendingWrite::kNoSlot) without compiling a matcher or planning, and
+  // returns true. Returns false when the filter has any other shape.
+  static bool point_lookup(const Collection& c, MpView filter, uint32_t& slot, QueryStats* stats);
+
   // Slots of the matches in `sort` order (all, or the first when !multi).
   static std::vector<uint32_t> select(const Collection& c, const Matcher& m, MpView sort,
                                       bool multi);

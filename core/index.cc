@@ -271,6 +271,12 @@ static uint8_t* copy_key(const uint8_t* key, size_t n) {
   return copy;
 }
 
+uint32_t Index::lookup_unique(const uint8_t* key) const {
+  auto it = set_.lower_bound(Entry{key, 0});
+  if (it == set_.end() || compare_keys(it->key, key) != 0) return UINT32_MAX;
+  return it->slot;
+}
+
 void Index::insert(IndexKeys& keys, uint32_t slot) {
   if (keys.keys.size() > 1) multikey_ = true;
   for (size_t i = 0; i < keys.keys.size(); ++i) {

@@ -91,6 +91,10 @@ class Index {
   // encoding) hash alike. For duplicate checks inside a batch.
   size_t hash_key(const uint8_t* key) const;
 
+  // For a unique index: the slot holding `key` (a single value, or an encoded compound key),
+  // or UINT32_MAX. One descent, no allocation: the point lookups of findOne.
+  uint32_t lookup_unique(const uint8_t* key) const;
+
   // Adds / removes the entries of a document. `erase` recomputes the keys from the document,
   // which must be the same bytes that were inserted.
   void insert(IndexKeys& keys, uint32_t slot);

@@ -163,6 +163,67 @@ BOOST_FIXTURE_TEST_CASE(lookups_use_indexes, Fixture) {
   BOOST_TEST(st.docs_examined == 200u);
 }
 
+// The point-lookup fast path ({field: scalar} on a unique index) keeps MongoDB's semantics:
+// array elements match, numbers compare by value, 1 or 0 documents, skip applies, a bad sort
+// is still refused, and other shapes go through the planner.
+BOOST_FIXTURE_TEST_CASE(point_lookups_on_unique_indexes, Fixture) {
+  std::string loose = J(R"({"fields":{"email":{"unique":true}}})");  // arrays allowed
+  BOOST_REQUIRE(c.set_schema(V(loose)).ok());
+  insert({R"({"_id":1,"email":"a@x"})", R"({"_id":2.5,"email":["b@x","c@x"]})",
+          R"({"_id":"s","email":"d@x"})"});
+  QueryStats st;
+  auto r = find(R"({"email":"c@x"})", "{}", 0, 0, &st);
+  BOOST_REQUIRE(r.size() == 1u);
+  BOOST_TEST(r[0].find(R"("_id":2.5)") != std::string::npos);
+  BOOST_TEST(st.plan == "IXSCAN email_1");
+  BOOST_TEST(st.docs_examined == 1u);
+  BOOST_TEST(find(R"({"_id":1.0})").size() == 1u);  // 1.0 == 1
+  BOOST_TEST(find(R"({"_id":2.5})").size() == 1u);
+  BOOST_TEST(find(R"({"_id":"s"})").size() == 1u);
+  st = {};
+  BOOST_TEST(find(R"({"email":"zz@x"})", "{}", 0, 0, &st).empty());
+  BOOST_TEST(st.docs_examined == 0u);
+  BOOST_TEST(find(R"({"email":"a@x"})", "{}", 1, 0).empty());  // skip 1 of 1
+  std::string f = J(R"({"email":"a@x"})"), bad = J(R"({"email":"up"})");
+  BOOST_TEST((c.find(FindSpec{V(f), V(bad), 0, 1}).status().code == ErrorCode::BadValue));
+  // Not a point lookup: whole-array equality and operators still go through the matcher.
+  BOOST_TEST(find(R"({"email":["b@x","c@x"]})").size() == 1u);
+  BOOST_TEST(find(R"({"email":{"$in":["a@x","d@x"]}})").size() == 2u);
+  // After a delete and an update the old keys find nothing.
+  std::string del = J(R"({"email":"a@x"})");
+  BOOST_REQUIRE(c.remove(V(del), false, &events).ok());
+  BOOST_TEST(find(R"({"email":"a@x"})").empty());
+}
+
+// Non-unique indexes keep one key with a list of slots: scans in both directions, counts
+// after deletes and updates, and keys that disappear when their last document goes.
+BOOST_FIXTURE_TEST_CASE(non_unique_index_postings_follow_writes, Fixture) {
+  for (int i = 0; i < 100; ++i) {
+    std::string d = R"({"_id":)" + std::to_string(i) + R"(,"email":"e)" + std::to_string(i) +
+                    R"(","status":")" + (i % 2 ? "odd" : "even") + R"(","city":"C","age":)" +
+                    std::to_string(i % 3) + "}";
+    insert({d.c_str()});
+  }
+  BOOST_TEST(count(R"({"status":"odd"})") == 50u);
+  auto asc = find(R"({"status":"even"})", R"({"status":1})");
+  auto desc = find(R"({"status":"even"})", R"({"status":-1})");
+  BOOST_REQUIRE(asc.size() == 50u);
+  BOOST_TEST(desc.size() == 50u);
+  std::string f = J(R"({"status":"odd"})"), u = J(R"({"$set":{"status":"even"}})");
+  BOOST_REQUIRE(c.update(V(f), V(u), false, true, &events).ok());
+  BOOST_TEST(count(R"({"status":"odd"})") == 0u);
+  BOOST_TEST(count(R"({"status":"even"})") == 100u);
+  BOOST_TEST(find(R"({"status":"odd"})").empty());
+  QueryStats st;
+  BOOST_TEST(count(R"({"city":"C","age":2})", &st) == 33u);
+  BOOST_TEST(st.plan == "COUNT_SCAN city_1_age_-1");
+  std::string g = J(R"({"age":{"$lt":2}})");
+  BOOST_REQUIRE(c.remove(V(g), true, &events).ok());
+  BOOST_TEST(count(R"({"city":"C","age":1})") == 0u);
+  BOOST_TEST(count(R"({"city":"C","age":2})") == 33u);
+  BOOST_TEST(count(R"({"status":"even"})") == 33u);
+}
+
 BOOST_FIXTURE_TEST_CASE(update_leaves_no_stale_index_entry, Fixture) {
   seed_people();
   std::string f = J(R"({"_id":1})"), u = J(R"({"$set":{"email":"new@x","status":"idle"}})");
