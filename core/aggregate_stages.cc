@@ -368,11 +368,13 @@ class Unwind final : public Stage {
       } else if (v.valid() && v.type() != MpType::Array && v.type() != MpType::Nil) {
         emit(d.view(), v, Value(), out, ctx);  // a non-array is a one-element array
       } else if (preserve_) {
-        if (index_.empty()) {
+        bool empty_array = v.valid() && v.type() == MpType::Array;
+        if (index_.empty() && !empty_array) {
           out.push_back(std::move(d));
-        } else {
+        } else {  // an empty array is removed, as in MongoDB; the index is null
           Value doc = Value::from(d.view());
-          set_value_path(doc, index_path_.parts, 0, Value());
+          if (empty_array) erase_value_path(doc, path_.parts, 0);
+          if (!index_.empty()) set_value_path(doc, index_path_.parts, 0, Value());
           out.push_back(Doc::of(doc.encode()));
           ctx.budget.charge(out.back().bytes());
         }

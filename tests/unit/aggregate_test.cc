@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(unwind) {
   BOOST_TEST(
       f.run(
           R"([{"$unwind":{"path":"$sizes","includeArrayIndex":"i","preserveNullAndEmptyArrays":true}}])") ==
-      R"([{"_id":1,"sizes":"S","i":0},{"_id":1,"sizes":"M","i":1},{"_id":2,"sizes":[],"i":null},)"
+      R"([{"_id":1,"sizes":"S","i":0},{"_id":1,"sizes":"M","i":1},{"_id":2,"i":null},)"
       R"({"_id":3,"sizes":null,"i":null},{"_id":4,"i":null},{"_id":5,"sizes":"L","i":null}])");
   BOOST_TEST(
       f.run(
