@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   sigaddset(&mask, SIGINT);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (RLIMIT_FSIZE, systemd's LimitFSIZE=) must fail the write with EFBIG,
+  // which the storage reports as StorageError, not kill the daemon.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   mg::ParseOutcome parsed = mg::parse_config(argc, argv);
   if (!parsed.config) {

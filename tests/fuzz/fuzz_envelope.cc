@@ -1,0 +1,60 @@
+// Fuzzes the request decoder (protocol/envelope.h) the way the front door uses it: arbitrary
+// bytes as a request body through parse_envelope; when it accepts them, read_checked_envelope
+// must read the same fields, names must obey the names rule, and the replies built for the
+// request (ok and error, echoing its raw `id`) must be valid MessagePack maps that echo the id
+// unchanged. When it refuses them, the error reply must still be a valid map. Crashes, UB,
+// leaks and broken invariants (__builtin_trap) are findings.
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "core/msgpack.h"
+#include "protocol/envelope.h"
+#include "protocol/reply.h"
+
+using namespace mg;
+
+namespace {
+
+void require(bool ok) {
+  if (!ok) __builtin_trap();
+}
+
+// A reply must be one valid map whose `id` is exactly the request's raw id bytes (or absent).
+void check_reply(const std::string& reply, std::string_view id) {
+  require(validate(reply).ok());
+  MpView r(reply);
+  require(r.type() == MpType::Map);
+  MpView got = r.get("id");
+  if (id.empty())
+    require(!got.valid());
+  else
+    require(got.valid() && got.bytes() == id);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  Envelope env;
+  Status s = parse_envelope(bytes, env);
+  if (!s.ok()) {
+    check_reply(error_reply(env.id, s), env.id);
+    return 0;
+  }
+  require(!env.op.empty() || env.body.get("op").valid());
+  require(valid_name(env.db));
+  require(env.model.empty() || valid_name(env.model));
+  Envelope again;
+  read_checked_envelope(bytes, again);
+  require(again.id == env.id && again.op == env.op && again.db == env.db &&
+          again.model == env.model);
+  check_reply(ok_reply(env.id), env.id);
+  check_reply(error_reply(env.id, make_status(ErrorCode::BadValue, std::string(env.op))), env.id);
+  // Every argument is readable as a value of the body.
+  MapIter it(env.body);
+  std::string_view key;
+  MpView value;
+  while (it.next(key, value)) require(value.end() <= env.body.end());
+  return 0;
+}

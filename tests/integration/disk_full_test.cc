@@ -1,0 +1,284 @@
+// tests/integration/disk_full_test.cc — a full disk under the real daemon, for every persistent
+// backend/mode (CONTRACT.md §6 StorageError; issue 5 item 6, issue 9 item 2). The unit tests
+// (file_storage_test, sqlite_storage_test) check each strategy on its own; here the whole path
+// is checked end to end: memgoosed runs on a data dir that fills up, and
+//   - a write that needs space is refused with StorageError (1001) and nothing of it is applied
+//     (an insertOne, an insertMany, an update: the document keeps its old value);
+//   - reads go on answering, with exactly the acknowledged data;
+//   - the daemon stays up, and writes succeed again once there is space;
+//   - after SIGKILL and restart, and after a clean stop and restart, the data is exactly every
+//     acknowledged write (the partial writes left behind by the failures corrupt nothing).
+// Two ways to fill the disk:
+//   - tmpfs: the data dir is a small tmpfs (needs CAP_SYS_ADMIN; the test process first moves
+//     into a private mount namespace so that no mount outlives it), filled by a filler file
+//     until ENOSPC; space returns when the filler is removed.
+//   - fsize: RLIMIT_FSIZE set on the running daemon with prlimit (works unprivileged; writes
+//     past the limit fail with EFBIG, and SIGXFSZ must not kill the daemon); space returns when
+//     the limit is lifted.
+// wiredtiger: its cases run when `hello` lists it (crash::persistent_modes), with no change here.
+#define BOOST_TEST_MODULE integration_disk_full
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "tests/crash/crash_run.h"
+#include "tests/integration/harness.h"
+
+using namespace mg::it;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kStorageError = 1001;
+
+// Before any thread exists: a private mount namespace, so that the tmpfs mounts of this
+// process vanish with it even if it crashes. Without the privilege, mounts are not tried.
+bool g_can_mount = false;
+struct MountNamespace {
+  MountNamespace() {
+    if (::unshare(CLONE_NEWNS) != 0) return;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return;
+    g_can_mount = true;
+  }
+};
+BOOST_TEST_GLOBAL_FIXTURE(MountNamespace);
+
+// How the disk is made full and given space again.
+class Squeeze {
+ public:
+  virtual ~Squeeze() = default;
+  virtual void before_start(DaemonProcess&) {}
+  virtual void fill(DaemonProcess&) = 0;
+  virtual void release(DaemonProcess&) = 0;
+  virtual void after_stop(DaemonProcess&) {}
+};
+
+class TmpfsSqueeze : public Squeeze {
+ public:
+  void before_start(DaemonProcess& d) override {
+    fs::create_directories(d.data_dir());
+    BOOST_REQUIRE_MESSAGE(
+        ::mount("tmpfs", d.data_dir().c_str(), "tmpfs", 0, "size=16m,mode=0755") == 0,
+        "mount tmpfs: " << std::strerror(errno));
+    mounted_ = d.data_dir();
+  }
+  void fill(DaemonProcess& d) override {
+    filler_ = d.data_dir() + "/filler";
+    int fd = ::open(filler_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    BOOST_REQUIRE(fd >= 0);
+    std::string chunk(1 << 16, 'f');
+    ssize_t w = 0;
+    for (size_t n : {chunk.size(), size_t(4096), size_t(1)}) {
+      do {
+        w = ::write(fd, chunk.data(), n);
+      } while (w > 0);
+    }
+    BOOST_REQUIRE_MESSAGE(w < 0 && errno == ENOSPC, "filling the tmpfs: " << std::strerror(errno));
+    ::close(fd);
+  }
+  void release(DaemonProcess&) override { BOOST_REQUIRE(::unlink(filler_.c_str()) == 0); }
+  void after_stop(DaemonProcess&) override {
+    if (!mounted_.empty()) ::umount2(mounted_.c_str(), MNT_DETACH);
+  }
+  ~TmpfsSqueeze() override {
+    if (!mounted_.empty()) ::umount2(mounted_.c_str(), MNT_DETACH);
+  }
+
+ private:
+  std::string mounted_, filler_;
+};
+
+class FsizeSqueeze : public Squeeze {
+ public:
+  void fill(DaemonProcess& d) override {
+    // No file may grow past the biggest one there is now.
+    uintmax_t biggest = 0;
+    for (auto& e : fs::recursive_directory_iterator(d.data_dir()))
+      if (e.is_regular_file()) biggest = std::max(biggest, e.file_size());
+    set(d, rlim_t(biggest));
+  }
+  void release(DaemonProcess& d) override { set(d, RLIM_INFINITY); }
+
+ private:
+  static void set(DaemonProcess& d, rlim_t cur) {
+    struct rlimit lim {
+      cur, RLIM_INFINITY
+    };
+    BOOST_REQUIRE_MESSAGE(::prlimit(d.pid(), RLIMIT_FSIZE, &lim, nullptr) == 0,
+                          "prlimit: " << std::strerror(errno));
+  }
+};
+
+std::string doc(int64_t id, int64_t v, size_t pad) {
+  return J(R"({"_id":)" + std::to_string(id) + R"(,"v":)" + std::to_string(v) + R"(,"pad":")" +
+           std::string(pad, 'p') + R"("})");
+}
+
+using State = std::map<int64_t, int64_t>;  // _id -> v
+
+State read_state(Client& c, const std::string& db) {
+  State s;
+  for (auto& d : c.find(db, "M")) {
+    MpView v(d);
+    s[v.get("_id").as_int()] = v.get("v").as_int();
+  }
+  return s;
+}
+
+void expect_refused(const Reply& r, const char* what, DaemonProcess& d) {
+  BOOST_TEST(!r.ok(), what << " was accepted on a full disk");
+  if (!r.ok())
+    BOOST_TEST(r.error().code() == kStorageError, what << ": " << js(r) << "\n" << d.log());
+}
+
+void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squeeze);
+
+void disk_full(const std::string& mode_name, Squeeze& squeeze) {
+  DaemonOptions o;
+  o.start = false;
+  DaemonProcess d(o);
+  squeeze.before_start(d);
+  try {
+    disk_full_on(d, mode_name, squeeze);
+  } catch (const std::exception& e) {  // a client timeout: show what the daemon said
+    BOOST_ERROR(e.what() << "\ndaemon " << (d.running() ? "running" : "exited") << ", log:\n"
+                         << d.log());
+  }
+  if (d.running()) d.kill();
+  squeeze.after_stop(d);
+}
+
+void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squeeze) {
+  d.start();
+  Client c(d.req_endpoint(), client_options(5000));  // a daemon that died shows up sooner
+  mg::crash::Mode mode = mg::crash::find_mode(c, mode_name);
+  std::string db = "full";
+  c.create_database(db, mode.storage, J(mode.options));
+  State expect;
+  for (int64_t id = 1; id <= 20; ++id) {
+    c.insert_one(db, "M", doc(id, 0, 1000));
+    expect[id] = 0;
+  }
+  c.flush(db);
+
+  squeeze.fill(d);
+  // Write until the disk says no: some writes may still fit (pages, a reused WAL).
+  const size_t big = 32 << 10;
+  int64_t refused = 0;
+  for (int64_t id = 1000; id < 3000 && !refused; ++id) {
+    Reply r = c.call(std::move(Request("insertOne", db, "M").arg("doc", doc(id, 1, big))));
+    if (r.ok())
+      expect[id] = 1;
+    else if (r.error().code() == kStorageError)
+      refused = id;
+    else
+      BOOST_FAIL("insertOne: " << js(r));
+  }
+  BOOST_REQUIRE_MESSAGE(refused, "2000 inserts of 32 KiB never filled the disk");
+  BOOST_TEST(!c.find_by_id(db, "M", J(std::to_string(refused))), "the refused insert is there");
+  std::vector<std::string> batch = {doc(5000, 2, big), doc(5001, 2, big), doc(5002, 2, big)};
+  expect_refused(c.call(std::move(Request("insertMany", db, "M").arg_array("docs", batch))),
+                 "insertMany", d);
+  expect_refused(c.call(std::move(Request("updateOne", db, "M")
+                                      .arg("filter", J(R"({"_id":1})"))
+                                      .arg("update", J(R"({"$set":{"v":3,"pad":")" +
+                                                       std::string(big, 'q') + "\"}}")))),
+                 "updateOne", d);
+  // Reads go on, with exactly what was acknowledged.
+  BOOST_TEST((read_state(c, db) == expect), "reads on a full disk");
+  BOOST_TEST(c.count(db, "M") == int64_t(expect.size()));
+  BOOST_TEST(d.running(), "the daemon died on a full disk\n" << d.log());
+
+  // Space returns: the same writes now succeed.
+  squeeze.release(d);
+  c.insert_one(db, "M", doc(refused, 1, big));
+  expect[refused] = 1;
+  c.insert_many(db, "M", batch);
+  for (int64_t id : {5000, 5001, 5002}) expect[id] = 2;
+  BOOST_TEST(c.update_one(db, "M", J(R"({"_id":1})"), J(R"({"$set":{"v":3}})")).modified == 1);
+  expect[1] = 3;
+  BOOST_TEST((read_state(c, db) == expect), "after space returned");
+
+  // Nothing corrupt on disk: a SIGKILL restart and a clean restart both recover it exactly.
+  d.kill();
+  d.start();
+  {
+    Client c2(d.req_endpoint(), client_options());
+    BOOST_TEST((read_state(c2, db) == expect), "after SIGKILL and restart\n" << d.log());
+  }
+  BOOST_TEST(d.stop() == 0, d.log());
+  d.start();
+  {
+    Client c2(d.req_endpoint(), client_options());
+    BOOST_TEST((read_state(c2, db) == expect), "after a clean restart\n" << d.log());
+  }
+  BOOST_TEST(d.stop() == 0, d.log());
+}
+
+bool offers(const std::string& mode) {
+  DaemonProcess d;
+  Client c(d.req_endpoint(), client_options());
+  for (auto& m : mg::crash::persistent_modes(c))
+    if (m.name == mode) return true;
+  return false;
+}
+
+boost::test_tools::assertion_result can_mount() {
+  boost::test_tools::assertion_result r(g_can_mount);
+  if (!r) r.message() << "no private mount namespace (needs CAP_SYS_ADMIN): tmpfs cases skipped";
+  return r;
+}
+
+boost::test_tools::assertion_result has_mode(const std::string& mode, bool mount) {
+  if (mount && !g_can_mount) return can_mount();
+  boost::test_tools::assertion_result r(offers(mode));
+  if (!r) r.message() << "memgoosed offers no " << mode << " storage";
+  return r;
+}
+
+void run(const std::string& mode, bool tmpfs) {
+  if (tmpfs) {
+    TmpfsSqueeze s;
+    disk_full(mode, s);
+  } else {
+    FsizeSqueeze s;
+    disk_full(mode, s);
+  }
+}
+
+}  // namespace
+
+// One case per backend/mode and way of filling the disk; wiredtiger's run when it is built.
+//
+// KNOWN GAP (sqlite): SQLite writes its pages at COMMIT, and the model actor treats a failed
+// commit as fatal (actors/model_actor.cc commit(): abort rather than acknowledge writes that
+// are applied in memory but not durable). So on a full disk memgoosed stops instead of
+// answering StorageError. Safe for durability (nothing acknowledged is lost, the restart
+// recovers), but reads stop and writes do not resume. The sqlite cases are therefore marked
+// with exactly the one failure this causes; when the actor learns to roll the batch back and
+// answer StorageError, they pass and Boost reports fewer failures than expected: drop the 1.
+#define DISK_FULL_CASE(name, mode, tmpfs, known_failures)                          \
+  BOOST_AUTO_TEST_CASE(name, *boost::unit_test::precondition([](auto) {            \
+                         return has_mode(mode, tmpfs);                             \
+                       }) * boost::unit_test::expected_failures(known_failures)) { \
+    run(mode, tmpfs);                                                              \
+  }
+
+DISK_FULL_CASE(enospc_file_immediate, "file-immediate", true, 0)
+DISK_FULL_CASE(enospc_file_debounced, "file-debounced", true, 0)
+DISK_FULL_CASE(enospc_sqlite_normal, "sqlite-normal", true, 1)
+DISK_FULL_CASE(enospc_sqlite_full, "sqlite-full", true, 1)
+DISK_FULL_CASE(enospc_wiredtiger, "wiredtiger-sync", true, 0)
+DISK_FULL_CASE(fsize_limit_file_immediate, "file-immediate", false, 0)
+DISK_FULL_CASE(fsize_limit_file_debounced, "file-debounced", false, 0)
+DISK_FULL_CASE(fsize_limit_sqlite_normal, "sqlite-normal", false, 1)
+DISK_FULL_CASE(fsize_limit_sqlite_full, "sqlite-full", false, 1)
+DISK_FULL_CASE(fsize_limit_wiredtiger, "wiredtiger-sync", false, 0)
