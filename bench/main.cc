@@ -51,7 +51,6 @@ int run(const Chosen& s, const SuiteOptions& opts) {
   if (s.core)
     problems += finish(run_core_suite(with_defaults(opts, 100000, 5)), core_metrics()).size();
   if (s.core) problems += finish(run_aggregate_suite(opts), aggregate_metrics()).size();
-  if (s.core) problems += finish(run_aggregate_suite(opts), aggregate_metrics()).size();
   if (s.daemon)
     problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)), daemon_metrics()).size();
   if (s.daemon) problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));

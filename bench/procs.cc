@@ -17,6 +17,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -225,6 +226,19 @@ size_t rss_of(pid_t pid) {
   long pages = 0, resident = 0;
   if (!(in >> pages >> resident)) return 0;
   return size_t(resident) * size_t(sysconf(_SC_PAGESIZE));
+}
+
+double process_cpu_s(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');  // the command name may contain spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  return ticks / double(sysconf(_SC_CLK_TCK));
 }
 
 // ---- Redis ----

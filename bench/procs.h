@@ -87,6 +87,9 @@ class Daemon {
 // Resident set size of process `pid` in bytes (0 if unknown).
 size_t rss_of(pid_t pid);
 
+// CPU time (user + system, all threads) of process `pid` so far, in seconds (0 if unknown).
+double process_cpu_s(pid_t pid);
+
 // The Redis baseline: redis-server on a free port, then redis-benchmark GET with 50 clients
 // and 200-byte values. Returns GET requests/s, or nullopt with `why` set when Redis is not
 // installed (then `skippable`) or the benchmark failed.

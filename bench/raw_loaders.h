@@ -17,8 +17,8 @@
 //    COMMIT per batch. It leaves out what only the daemon needs (the meta table's last_seq,
 //    savepoints): it is the limit, not a copy.
 //  - WiredTiger: `<dir>/Raw` is a WiredTiger home, table `Raw_docs`, key_format=u and
-//    value_format=u, keys and values and the connection's configuration as the wiredtiger
-//    backend's (RawWiredTigerOptions), one transaction per batch. It leaves out the backend's
+//    value_format=u, keys, values and the connection's configuration those of the wiredtiger
+//    backend (RawWiredTigerOptions), one transaction per batch. It leaves out the backend's
 //    memgoose_meta last_seq write per commit and its background log sync thread.
 //
 // Each throws std::runtime_error naming the call and the library's message on any error.
@@ -39,23 +39,17 @@ struct RawLoad {
 RawLoad raw_sqlite_load(const std::string& dir,
                         const std::vector<std::vector<std::string>>& batches);
 
-// The WiredTiger configuration: by default the wiredtiger backend's for its default options
-// (storage/wiredtiger_storage.cc, open_config: cacheSize 500M, compressor snappy, journalSync
-// false): the log on with 32MB files, archived, not preallocated; a checkpoint every 60 s;
-// transaction_sync=(enabled=true,method=none), so each commit returns once its log record is
-// written to the OS (method=fsync with sync_commits, as journalSync true). Keep them in step
-// with the backend's. The key is the backend's key of a string `_id` (storage/wt_key.h: 'S'
-// then the string's bytes), the value the document with its `_id`, MessagePack.
+// The WiredTiger options: those of `createDatabase {storage: wiredtiger}` (defaults: cacheSize
+// 500M, compressor snappy, journalSync false). The connection is opened with the backend's own
+// configuration string for them (WiredTigerStorage::open_config: the log on, 16MB files,
+// archived, not preallocated; a checkpoint every 60 s; each commit returns once its log record
+// is written to the OS, or fsynced with journalSync), the table with block_compressor=<it>,
+// and keys are the backend's (storage/wt_key.h wt_key_of the `_id`).
 struct RawWiredTigerOptions {
   std::string cache_size = "500M";
-  std::string compressor = "snappy";  // snappy, zlib (Debian's extensions) or none
-  std::string log = "enabled=true,archive=true,file_max=32MB,prealloc=false";
-  bool sync_commits = false;
+  std::string compressor = "snappy";  // any of wt_compressors()
+  bool sync_commits = false;          // journalSync
 };
-
-// False when the bench was built without wiredtiger.h / libwiredtiger (then the loader
-// throws, and the suites report its rows as skipped with that reason).
-bool raw_wiredtiger_available();
 
 RawLoad raw_wiredtiger_load(const std::string& dir,
                             const std::vector<std::vector<std::string>>& batches,

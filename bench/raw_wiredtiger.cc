@@ -1,51 +1,22 @@
-// bench/raw_wiredtiger.cc — the raw WiredTiger loader (see raw_loaders.h). Compiled against
-// wiredtiger.h when CMake found libwiredtiger (MG_BENCH_WIREDTIGER), a stub otherwise.
+// bench/raw_wiredtiger.cc — the raw WiredTiger loader (see raw_loaders.h).
+#include <wiredtiger.h>
+
 #include <filesystem>
 #include <stdexcept>
 
 #include "bench/raw_loaders.h"
-
-#ifdef MG_BENCH_WIREDTIGER
-#include <wiredtiger.h>
-
 #include "bench/shape.h"
 #include "bench/stats.h"
 #include "core/objectid.h"
-#endif
+#include "storage/wiredtiger_storage.h"
+#include "storage/wt_key.h"
 
 namespace mg::bench {
 
-#ifndef MG_BENCH_WIREDTIGER
-
-bool raw_wiredtiger_available() {
-  return false;
-}
-
-RawLoad raw_wiredtiger_load(const std::string&, const std::vector<std::vector<std::string>>&,
-                            const RawWiredTigerOptions&) {
-  throw std::runtime_error("built without libwiredtiger-dev (wiredtiger.h not found by CMake)");
-}
-
-#else
-
 namespace {
-
-constexpr const char* kExtensionDir = "/usr/lib/x86_64-linux-gnu/";
 
 void check(int rc, const std::string& what) {
   if (rc != 0) throw std::runtime_error("raw wiredtiger: " + what + ": " + wiredtiger_strerror(rc));
-}
-
-std::string connection_config(const RawWiredTigerOptions& o) {
-  std::string cfg = "create,cache_size=" + o.cache_size + ",config_base=false,log=(" + o.log +
-                    "),checkpoint=(wait=60),transaction_sync=(enabled=true,method=" +
-                    (o.sync_commits ? "fsync" : "none") + ")";
-  if (o.compressor == "snappy" || o.compressor == "zlib")
-    cfg += std::string(",extensions=[") + kExtensionDir + "libwiredtiger_" + o.compressor + ".so]";
-  else if (o.compressor != "none")
-    throw std::runtime_error("raw wiredtiger: compressor " + o.compressor +
-                             " is not one of Debian's extensions (snappy, zlib) or none");
-  return cfg;
 }
 
 // Closes the connection (and so checkpoints) when the load throws.
@@ -58,22 +29,21 @@ struct Conn {
 
 }  // namespace
 
-bool raw_wiredtiger_available() {
-  return true;
-}
-
 RawLoad raw_wiredtiger_load(const std::string& dir,
                             const std::vector<std::vector<std::string>>& batches,
                             const RawWiredTigerOptions& opts) {
   std::string home = dir + "/Raw";
   std::filesystem::create_directories(home);
+  auto cache = parse_wt_cache_size(opts.cache_size);
+  if (!cache.ok()) throw std::runtime_error("raw wiredtiger: " + cache.status().message);
+  WtOptions wt{opts.cache_size, opts.compressor, opts.sync_commits};
   Conn conn;
-  check(wiredtiger_open(home.c_str(), nullptr, connection_config(opts).c_str(), &conn.c),
+  check(wiredtiger_open(home.c_str(), nullptr, WiredTigerStorage::open_config(wt, *cache).c_str(),
+                        &conn.c),
         "wiredtiger_open " + home);
   WT_SESSION* s = nullptr;
   check(conn.c->open_session(conn.c, nullptr, nullptr, &s), "open_session");
-  std::string table_cfg = "key_format=u,value_format=u,block_compressor=" +
-                          (opts.compressor == "none" ? std::string() : opts.compressor);
+  std::string table_cfg = "key_format=u,value_format=u,block_compressor=" + opts.compressor;
   check(s->create(s, "table:Raw_docs", table_cfg.c_str()), "create table:Raw_docs");
   WT_CURSOR* cur = nullptr;
   check(s->open_cursor(s, "table:Raw_docs", nullptr, nullptr, &cur), "open_cursor");
@@ -84,9 +54,10 @@ RawLoad raw_wiredtiger_load(const std::string& dir,
   for (auto& batch : batches) {
     check(s->begin_transaction(s, nullptr), "begin_transaction");
     for (auto& doc : batch) {
-      id = new_object_id();
-      key.assign(1, 'S').append(id);  // wt_key.h: a string _id is 'S' + its bytes
-      std::string value = with_id(doc, id);
+      id.clear(), key.clear();
+      MpWriter(id).str(new_object_id());
+      wt_key_of(MpView(id), key);
+      std::string value = with_id(doc, MpView(id).as_str());
       WT_ITEM k{}, v{};
       k.data = key.data(), k.size = key.size();
       v.data = value.data(), v.size = value.size();
@@ -109,7 +80,5 @@ RawLoad raw_wiredtiger_load(const std::string& dir,
   out.table_bytes = ec ? 0 : uint64_t(n);
   return out;
 }
-
-#endif
 
 }  // namespace mg::bench
