@@ -359,15 +359,24 @@ struct Validator {
 
 }  // namespace
 
-Status check_structure(std::string_view bytes) {
+Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items) {
   auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const uint8_t* end = p + bytes.size();
   auto bad = [](const char* why) {
     return make_status(ErrorCode::FailedToParse, std::string("malformed MessagePack: ") + why);
   };
+  if (top_items) top_items->clear();
   uint64_t pending = 1;  // values still to pass over
+  // Items of the root container not yet reached: `pending` equals it exactly when the walk
+  // stands at the start of one of them (nested values add to `pending` until they end).
+  uint64_t top_left = 0;
+  bool root = true;
   while (pending > 0) {
     if (p >= end) return bad("truncated value");
+    if (top_items && !root && pending == top_left) {
+      top_items->push_back(p);
+      --top_left;
+    }
     uint8_t b = *p;
     if (b == 0xc1) return bad("byte 0xc1");
     --pending;
@@ -380,7 +389,9 @@ Status check_structure(std::string_view bytes) {
       uint64_t n = MpView(p).count();
       pending += ((b & 0xf0) == 0x80 || b == 0xde || b == 0xdf) ? 2 * n : n;
       if (pending > uint64_t(end - p)) return bad("truncated container");  // >= 1 byte each
+      if (root) top_left = pending;
     }
+    root = false;
     size_t size = mp_head_size(p);
     if (size_t(end - p) < size) return bad("truncated value");
     p += size;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -139,7 +140,10 @@ Status validate(std::string_view bytes, const ValidateOptions& opts = {});
 
 // Checks only that [data, data+size) is exactly one well-formed value, however deeply nested
 // (iterative, no recursion): any extension type, any integer. FailedToParse otherwise.
-Status check_structure(std::string_view bytes);
+// When `top_items` is given and the value is a container, it receives the start of each of
+// its direct items (for a map: key, value, key, value, ...) found on the way: callers then
+// walk the top level without skipping over large values a second time.
+Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items = nullptr);
 
 // Checks a single field name against CONTRACT.md §4. Returns the reason or empty.
 std::string_view field_name_problem(std::string_view name);

@@ -1,6 +1,7 @@
 #include "protocol/envelope.h"
 
 #include <string>
+#include <vector>
 
 namespace mg {
 
@@ -20,56 +21,67 @@ static Status check_name(std::string_view what, std::string_view name) {
                                               "': names must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
 }
 
-// Strict check of every top-level value but `id` (which is echoed as given, whatever it is).
-static Status check_arguments(MpView body) {
+Status parse_envelope(std::string_view bytes, Envelope& out) {
+  out = Envelope();
+  if (bytes.empty() || MpView(bytes).type() != MpType::Map)
+    return make_status(ErrorCode::FailedToParse, "the request body must be a MessagePack map");
+  // First the structure only, to find `id` so that every later error can echo it. The walk
+  // also hands back where each top-level key and value starts: one pass over the body, however
+  // large its documents.
+  thread_local std::vector<const uint8_t*> items;
+  if (Status s = check_structure(bytes, &items); !s.ok()) return s;
+  out.body = MpView(bytes);
+  auto* body_end = reinterpret_cast<const uint8_t*>(bytes.data() + bytes.size());
+  auto value_at = [&](size_t i) {
+    const uint8_t* start = items[2 * i + 1];
+    const uint8_t* stop = 2 * i + 2 < items.size() ? items[2 * i + 2] : body_end;
+    return std::string_view(reinterpret_cast<const char*>(start), size_t(stop - start));
+  };
+  size_t n = items.size() / 2;
+  bool keys_ok = true;
+  MpView op, db, model;
+  for (size_t i = 0; i < n; ++i) {  // the first occurrence of a key counts, as in MpView::get
+    MpView k(items[2 * i]);
+    if (k.type() != MpType::Str) {
+      keys_ok = false;
+      continue;
+    }
+    std::string_view key = k.as_str();
+    MpView v(items[2 * i + 1]);
+    if (key == "id" && out.id.empty()) out.id = value_at(i);
+    if (key == "op" && !op.valid()) op = v;
+    if (key == "db" && !db.valid()) db = v;
+    if (key == "model" && !model.valid()) model = v;
+  }
+  if (!keys_ok) return make_status(ErrorCode::BadValue, "the request map's keys must be strings");
+  // Strict check of every top-level value but `id` (which is echoed as given, whatever it is).
+  // The documents of an insertMany are left to the engine, which validates each of them as
+  // strictly (CONTRACT §4, per document) before anything is written: checking them here too
+  // would walk the largest bodies twice on the front door's single thread.
+  bool insert_many = op.valid() && op.type() == MpType::Str && op.as_str() == "insertMany";
   ValidateOptions strict;
   strict.max_depth = kMaxRequestDepth - 1;
   strict.require_map = false;
   strict.max_bytes = 0;
-  MapIter it(body);
-  std::string_view key;
-  MpView value;
-  while (it.next(key, value)) {
-    if (key == "id") continue;
-    Status s = validate(value.bytes(), strict);
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view key = MpView(items[2 * i]).as_str();
+    if (key == "id" || (insert_many && key == "docs")) continue;
+    Status s = validate(value_at(i), strict);
     if (!s.ok()) {
       s.message += " (in '" + std::string(key.substr(0, 64)) + "')";
       return s;
     }
   }
-  return Status::OK();
-}
-
-Status parse_envelope(std::string_view bytes, Envelope& out) {
-  out = Envelope();
-  if (bytes.empty() || MpView(bytes).type() != MpType::Map)
-    return make_status(ErrorCode::FailedToParse, "the request body must be a MessagePack map");
-  // First the structure only, to find `id` so that every later error can echo it.
-  if (Status s = check_structure(bytes); !s.ok()) return s;
-  out.body = MpView(bytes);
-  MpView id = out.body.get("id");  // safe once well-formed: a non-string key reads as ""
-  if (id.valid()) out.id = id.bytes();
-  const uint8_t* q = out.body.first();
-  for (uint32_t i = 0; i < out.body.count(); ++i) {
-    MpView k(q);
-    if (k.type() != MpType::Str)
-      return make_status(ErrorCode::BadValue, "the request map's keys must be strings");
-    q = MpView(k.end()).end();
-  }
-  if (Status a = check_arguments(out.body); !a.ok()) return a;
-  MpView op = out.body.get("op");
   if (!op.valid()) return make_status(ErrorCode::BadValue, "the request has no 'op'");
   if (op.type() != MpType::Str)
     return make_status(ErrorCode::TypeMismatch, "'op' must be a string");
   out.op = op.as_str();
-  MpView db = out.body.get("db");
   if (db.valid() && db.type() != MpType::Nil) {
     if (db.type() != MpType::Str)
       return make_status(ErrorCode::TypeMismatch, "'db' must be a string");
     out.db = db.as_str();
   }
   if (Status n = check_name("database", out.db); !n.ok()) return n;
-  MpView model = out.body.get("model");
   if (model.valid() && model.type() != MpType::Nil) {
     if (model.type() != MpType::Str)
       return make_status(ErrorCode::TypeMismatch, "'model' must be a string");
