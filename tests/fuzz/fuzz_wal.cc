@@ -34,15 +34,19 @@ void require(bool ok) {
   if (!ok) __builtin_trap();
 }
 
+// Never destroyed: the atexit cleanup runs after static destructors would have.
 const std::string& work_dir() {
-  static const std::string dir = [] {
+  static const std::string* const dir = [] {
     std::string base = fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
-    std::string tmpl = base + "/mg_fuzz_wal_XXXXXX";
-    require(::mkdtemp(tmpl.data()) != nullptr);
-    std::atexit([] { fs::remove_all(work_dir()); });
-    return tmpl;
+    auto* path = new std::string(base + "/mg_fuzz_wal_XXXXXX");
+    require(::mkdtemp(path->data()) != nullptr);
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(work_dir(), ec);
+    });
+    return path;
   }();
-  return dir;
+  return *dir;
 }
 
 void write_file(const std::string& path, std::string_view text) {
@@ -53,7 +57,9 @@ void write_file(const std::string& path, std::string_view text) {
 // Opens model M; on success fills `docs` with the Extended JSON of every document handed over.
 Status open_model(const std::string& dir, std::vector<std::string>& docs) {
   docs.clear();
-  auto st = make_file_storage(dir, "M", FileOptions{});
+  FileOptions opts;
+  opts.immediate = true;  // no syncer thread to start and stop per input
+  auto st = make_file_storage(dir, "M", opts);
   if (!st.ok()) return st.status();
   Status s = st.value()->open([&](std::string_view doc) {
     require(validate(doc).ok());
