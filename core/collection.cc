@@ -67,16 +67,22 @@ Status Collection::open(MpView schema) {
       MpView id = doc.view().get("_id");
       if (id.type() == MpType::Str && may_collide_with_generated(id.as_str()))
         id_collision_possible_ = true;
-      IndexKeys keys;
-      for (auto& ix : indexes_) {
-        ix->keys_of(doc.view(), keys);
-        if (ix->find_conflict(keys, PendingWrite::kNoSlot))
-          return make_status(ErrorCode::DuplicateKey, "model '" + name_ +
-                                                          "': stored documents violate unique "
-                                                          "index " +
-                                                          ix->name());
+      // The stored documents were checked against the unique indexes when they were written:
+      // each is indexed with one descent per key, which still reports a duplicate (a corrupt
+      // or hand-edited file) instead of a separate probe first.
+      thread_local IndexKeys keys;  // scratch, reused across documents
+      uint32_t slot = Impl::alloc_slot(*this);
+      for (size_t i = 0; i < indexes_.size(); ++i) {
+        indexes_[i]->keys_of(doc.view(), keys);
+        if (!indexes_[i]->insert_checked(keys, slot)) continue;
+        for (size_t j = 0; j < i; ++j) indexes_[j]->erase(doc.view(), slot);
+        free_slots_.push_back(slot);
+        return make_status(ErrorCode::DuplicateKey,
+                           "model '" + name_ + "': stored documents violate unique index " +
+                               indexes_[i]->name() + ": duplicate key " +
+                               json_from_mp(indexes_[i]->key_value(doc.view())));
       }
-      Impl::insert_slot(*this, Impl::alloc_slot(*this), std::move(doc));
+      Impl::store_slot(*this, slot, std::move(doc));
       return Status::OK();
     });
     if (!s.ok()) return s;

@@ -52,6 +52,8 @@ struct Collection::Impl {
                      std::vector<ChangeEvent>* events);
 
   static void insert_slot(Collection& c, uint32_t slot, DocRef doc);
+  // insert_slot's bookkeeping once `doc` is indexed at `slot`: the slot owns it, counted.
+  static void store_slot(Collection& c, uint32_t slot, DocRef doc);
   static uint32_t alloc_slot(Collection& c);
   static void erase_slot(Collection& c, uint32_t slot);
 

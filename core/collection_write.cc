@@ -167,6 +167,10 @@ void Collection::Impl::insert_slot(Collection& c, uint32_t slot, DocRef doc) {
     ix->keys_of(doc.view(), keys);
     ix->insert(keys, slot);
   }
+  store_slot(c, slot, std::move(doc));
+}
+
+void Collection::Impl::store_slot(Collection& c, uint32_t slot, DocRef doc) {
   c.doc_bytes_ += doc.size();
   c.docs_[slot] = std::move(doc);
   ++c.count_;

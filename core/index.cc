@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #include "core/compare.h"
 #include "core/path.h"
@@ -295,6 +296,41 @@ void Index::insert(IndexKeys& keys, uint32_t slot) {
     else if (compound_)
       std::free(const_cast<uint8_t*>(k));
   }
+}
+
+std::optional<uint32_t> Index::insert_checked(IndexKeys& keys, uint32_t slot) {
+  if (!spec_.unique) {
+    insert(keys, slot);
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < keys.keys.size(); ++i) {
+    const uint8_t* k = compound_ ? copy_key(keys.keys[i], keys.owned[i].size()) : keys.keys[i];
+    size_t before = set_.size();
+    auto it = set_.insert(set_.end(), Entry{k, slot});
+    if (set_.size() == before) {  // this document's own entry already (keys are distinct)
+      if (compound_) std::free(const_cast<uint8_t*>(k));
+      continue;
+    }
+    ++entries_;
+    // Entries order by key, then slot: another slot with this key is a neighbour.
+    std::optional<uint32_t> other;
+    if (it != set_.begin() && compare_keys(std::prev(it)->key, k) == 0)
+      other = std::prev(it)->slot;
+    else if (auto next = std::next(it); next != set_.end() && compare_keys(next->key, k) == 0)
+      other = next->slot;
+    if (!other) continue;
+    for (size_t j = 0; j <= i; ++j) {  // undo this call's entries
+      auto e = set_.find(Entry{keys.keys[j], slot});
+      if (e == set_.end()) continue;
+      const uint8_t* stored = e->key;
+      set_.erase(e);
+      --entries_;
+      if (compound_) std::free(const_cast<uint8_t*>(stored));
+    }
+    return other;
+  }
+  if (keys.keys.size() > 1) multikey_ = true;
+  return std::nullopt;
 }
 
 void Index::post(const uint8_t* key, size_t key_bytes, uint32_t slot) {

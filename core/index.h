@@ -98,6 +98,13 @@ class Index {
   // Adds / removes the entries of a document. `erase` recomputes the keys from the document,
   // which must be the same bytes that were inserted.
   void insert(IndexKeys& keys, uint32_t slot);
+  // insert() that also reports a broken uniqueness: for a unique index, when another slot
+  // already holds one of `keys`, returns that slot and leaves the index as it was; otherwise
+  // inserts and returns nullopt (a non-unique index always inserts). The check is the insert's
+  // own descent (an equal key sits next to the new entry), not a separate probe: for rebuilding
+  // from data checked when it was written (Collection::open), where a conflict means a
+  // corrupt file.
+  std::optional<uint32_t> insert_checked(IndexKeys& keys, uint32_t slot);
   void erase(MpView doc, uint32_t slot);
   void clear();
 
