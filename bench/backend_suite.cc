@@ -194,7 +194,7 @@ Metrics one_run(Rig& rig, Hello& hello) {
   std::string ep = daemon.endpoint();
   Metrics m;
   Client c(ep, client_options(64, &rig.ctx));
-  hello = hello_of(c);
+  hello = selected(hello_of(c), rig.opts.storages);
   {  // warm-up: not measured
     c.create_database("bench_warmup", "memory");
     Client loader(ep, client_options(4, &rig.ctx));
@@ -245,7 +245,8 @@ std::vector<std::string> expected_metrics(const Hello& hello,
   auto absent = [&](const std::string& label) -> std::string {
     if (labels.count(label)) return "";
     return "memgoosed's hello does not list the storage '" +
-           (label.rfind("file", 0) == 0 ? std::string("file") : label) + "'";
+           (label.rfind("file", 0) == 0 ? std::string("file") : label) +
+           "' (or --storage left it out)";
   };
   for (auto& b : all)
     for (auto& name : per_backend()) expect(b.label + "_" + name, absent(b.label));

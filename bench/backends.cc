@@ -55,6 +55,14 @@ Hello hello_of(client::Client& c) {
   return Hello{strings_of(r.get("storages")), strings_of(r.get("compressors"))};
 }
 
+Hello selected(Hello h, const std::vector<std::string>& only) {
+  if (!only.empty())
+    std::erase_if(h.storages, [&](const std::string& s) {
+      return std::find(only.begin(), only.end(), s) == only.end();
+    });
+  return h;
+}
+
 std::vector<Backend> backends_listed(const Hello& h) {
   std::vector<Backend> out;
   for (auto& b : known_backends())

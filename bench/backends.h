@@ -34,6 +34,9 @@ struct Hello {
   bool has_compressor(const std::string& c) const;
 };
 Hello hello_of(client::Client& c);
+// `h` with its storages narrowed to `only` (--storage; empty: unchanged): the suites then
+// report the others as not measured, as for a storage the daemon lacks.
+Hello selected(Hello h, const std::vector<std::string>& only);
 
 // The configurations to measure: the known ones whose storage `hello` lists, then one per
 // other listed storage (defaults, label = the storage's name, persistent unless "memory").

@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   }
   for (auto* sub : {daemon, backends, scale, compression, all})
     sub->add_option("--memgoosed", opts.memgoosed, "the daemon to start")->capture_default_str();
+  for (auto* sub : {backends, scale})
+    sub->add_option("--storage", opts.storages,
+                    "measure only these storages (repeatable: memory, file, sqlite, wiredtiger)");
   for (auto* sub : {daemon, all})
     sub->add_option("--endpoint", opts.endpoint, "measure this running memgoosed instead");
   CLI11_PARSE(app, argc, argv);

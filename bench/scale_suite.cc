@@ -12,6 +12,9 @@
 // then, for a persistent one, a graceful stop (SIGTERM, exit 0) and a start on the same data
 // dir, timed from fork until a `count` on the model answers with every document:
 //   <label>_startup_s, <label>_startup_docs_per_s   (issue 4's file target: >= 500k docs/s)
+//   <label>_startup_cpu_s, <label>_startup_docs_per_cpu_s   the daemon's CPU time (user +
+//                       system, every thread) over that start: on a loaded machine the wall
+//                       time is mostly waiting for a core
 // (The names say 100k and 1m; --quick and --docs scale both sizes down, the JSON has `docs`.)
 #include <cstdio>
 #include <thread>
@@ -35,9 +38,14 @@ void load_range(Client& loader, const std::string& db, uint64_t first, uint64_t 
                 doc_batches(i, std::min(kChunk, first + n - i), 1000, bench_doc));
 }
 
+struct Restart {
+  double wall_s, cpu_s;
+};
+
 // Stops `d` gracefully, starts it again, and returns the seconds from the start to the model
-// answering a count of `want` (the whole recovery: exec, open, load, first reply).
-double restart_until_loaded(Daemon& d, const std::string& db, int64_t want) {
+// answering a count of `want` (the whole recovery: exec, open, load, first reply), and the
+// daemon's CPU seconds by then.
+Restart restart_until_loaded(Daemon& d, const std::string& db, int64_t want) {
   d.stop();
   double t0 = now_s();
   d.start(600);
@@ -48,7 +56,7 @@ double restart_until_loaded(Daemon& d, const std::string& db, int64_t want) {
   while (now_s() - t0 < 600) {
     try {
       int64_t n = c.count(db, "Scale");
-      if (n == want) return now_s() - t0;
+      if (n == want) return {now_s() - t0, process_cpu_s(d.pid())};
       last = std::to_string(n) + " documents";  // still loading, or lost documents
     } catch (const client::Error& e) {
       last = e.what();
@@ -80,9 +88,11 @@ void measure(const SuiteOptions& opts, const Backend& b, Metrics& m) {
     if (b.persistent) m[p + "disk_bytes_per_doc"] = double(st.storage_bytes) / double(st.count);
   }
   if (b.persistent) {
-    double s = restart_until_loaded(d, db, int64_t(large));
-    m[p + "startup_s"] = s;
-    m[p + "startup_docs_per_s"] = double(large) / s;
+    Restart r = restart_until_loaded(d, db, int64_t(large));
+    m[p + "startup_s"] = r.wall_s;
+    m[p + "startup_docs_per_s"] = double(large) / r.wall_s;
+    m[p + "startup_cpu_s"] = r.cpu_s;
+    m[p + "startup_docs_per_cpu_s"] = double(large) / r.cpu_s;
   }
   d.stop();
 }
@@ -105,7 +115,7 @@ int run_scale_suite(const SuiteOptions& opts) {
   {
     Daemon d(opts.memgoosed);
     Client c(d.endpoint());
-    hello = hello_of(c);
+    hello = selected(hello_of(c), opts.storages);
     d.stop();
   }
   std::map<std::string, std::vector<double>> all;
@@ -130,12 +140,14 @@ int run_scale_suite(const SuiteOptions& opts) {
     if (!here) listed.push_back(k);
     std::vector<std::string> names = {"rss_bytes_per_doc_at_100k", "rss_bytes_per_doc_at_1m",
                                       "encoded_bytes_per_doc"};
-    if (k.persistent) names.insert(names.end(), {"startup_s", "startup_docs_per_s"});
+    if (k.persistent)
+      names.insert(names.end(),
+                   {"startup_s", "startup_docs_per_s", "startup_cpu_s", "startup_docs_per_cpu_s"});
     for (auto& n : names) {
       expected.push_back(k.label + "_" + n);
       if (!here)
-        skipped[expected.back()] =
-            "memgoosed's hello does not list the storage '" + k.storage + "'";
+        skipped[expected.back()] = "memgoosed's hello does not list the storage '" + k.storage +
+                                   "' (or --storage left it out)";
     }
   }
   Report rep("scale", opts);

@@ -23,6 +23,7 @@ struct SuiteOptions {
   std::string json_path;  // append results here when set
   std::string memgoosed;  // the daemon binary the daemon suite starts
   std::string endpoint;   // a running memgoosed to measure instead of starting one
+  std::vector<std::string> storages;  // backends and scale: only these storages (empty: all)
 };
 
 // `opts` with the suite's defaults filled in for docs and runs.
