@@ -2,7 +2,8 @@
 # Builds memgoosed and its tests under a sanitizer in a build dir of its own and runs ctest there
 # (docs/RELIABILITY.md):
 #   scripts/sanitize.sh asan   ASan + UBSan (MG_SANITIZE) into build-asan/: the whole ctest suite
-#                              except bench.quick (timings, and the slowest entry under ASan)
+#                              except bench.quick (timings, and the slowest entry under ASan;
+#                              memgoose-bench is not even built)
 #   scripts/sanitize.sh tsan   ThreadSanitizer (MG_TSAN) into build-tsan/: the tests that run
 #                              the actors and the front door (the daemon's threads): the
 #                              integration tests, the crash matrix, the load test and pytest
@@ -33,6 +34,7 @@ case "$kind" in
     ;;
 esac
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" >/dev/null
-cmake --build "$dir" -j"$(nproc)"
+# Everything ctest runs (the daemon, the CLI, every test program); not memgoose-bench.
+cmake --build "$dir" -j"$(nproc)" --target memgoosed memgoose tests/all
 cd "$dir"
 ctest --output-on-failure -j"$(nproc)" --timeout 600 "${select[@]}" "$@"
