@@ -353,6 +353,10 @@ ExprPtr make_regex(std::string_view pattern, std::string_view options, const std
   std::string pat = extended ? strip_extended(pattern) : std::string(pattern);
   if (multiline) pat.insert(0, "(?m)");
   auto re = std::make_unique<RE2>(pat, o);
+  if (re->error_code() == RE2::ErrorPatternTooLarge)
+    fail(ErrorCode::BadValue, "$regex for '" + path +
+                                  "' is too complex: its compiled program exceeds the 8 MiB "
+                                  "regex memory limit (RE2 max_mem); simplify the pattern");
   if (!re->ok()) fail(ErrorCode::BadValue, "invalid $regex for '" + path + "': " + re->error());
   return std::make_unique<RegexLeaf>(std::move(re));
 }

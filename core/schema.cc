@@ -324,9 +324,16 @@ void parse_match(FieldRule& r, MpView v) {
   if (v.type() != MpType::Str)
     field_fail(ErrorCode::TypeMismatch, path, "match must be a string (an RE2 pattern)");
   std::string_view pat = v.as_str();
+  if (pat.size() > (32u << 10))  // the same limits as a filter's $regex
+    field_fail(ErrorCode::BadValue, path, "match pattern is longer than 32 KiB");
   RE2::Options opts;
   opts.set_log_errors(false);
+  opts.set_max_mem(8 << 20);
   auto re = std::make_unique<RE2>(re2::StringPiece(pat.data(), pat.size()), opts);
+  if (re->error_code() == RE2::ErrorPatternTooLarge)
+    field_fail(ErrorCode::BadValue, path,
+               "match pattern is too complex: its compiled program exceeds the 8 MiB regex "
+               "memory limit (RE2 max_mem)");
   if (!re->ok())
     field_fail(ErrorCode::BadValue, path,
                "bad match pattern /" + std::string(pat) + "/: " + re->error());

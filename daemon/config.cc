@@ -34,6 +34,19 @@ void toml_to_mp(const toml::node& n, MpWriter& w) {
   }
 }
 
+// "0660" -> 0660; throws for anything but an octal mode of at most 0777.
+int parse_mode(const std::string& text) {
+  size_t used = 0;
+  int mode = -1;
+  try {
+    mode = std::stoi(text, &used, 8);
+  } catch (const std::exception&) {
+  }
+  if (text.empty() || used != text.size() || mode < 0 || mode > 0777)
+    throw std::runtime_error("ipc_mode '" + text + "' is not an octal file mode such as 0660");
+  return mode;
+}
+
 void load_file(const std::string& file, DaemonConfig& c) {
   toml::table t = toml::parse_file(file);
   if (auto b = t["bind"]; b.is_array()) {
@@ -48,7 +61,25 @@ void load_file(const std::string& file, DaemonConfig& c) {
   if (auto v = t["limits"]["max_request_bytes"].value<int64_t>()) c.max_request_bytes = *v;
   if (auto v = t["limits"]["max_inflight_per_model"].value<int64_t>())
     c.max_inflight_per_model = *v;
+  if (auto v = t["limits"]["max_batch_docs"].value<int64_t>()) c.max_batch_docs = *v;
+  if (auto v = t["limits"]["max_databases"].value<int64_t>()) c.max_databases = *v;
+  if (auto v = t["limits"]["max_models"].value<int64_t>()) c.max_models = *v;
   if (auto v = t["change_log_size"].value<int64_t>()) c.change_log_size = *v;
+  auto relative_to_file = [&](const std::string& p) {
+    std::filesystem::path path(p);
+    if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
+    return path.lexically_normal().string();
+  };
+  if (auto s = t["security"]["curve_secret_key"].value<std::string>())
+    c.curve_secret_key = relative_to_file(*s);
+  if (auto s = t["security"]["curve_allow"].value<std::string>())
+    c.curve_allow = relative_to_file(*s);
+  if (auto s = t["security"]["ipc_mode"].value<std::string>()) {
+    c.ipc_mode = parse_mode(*s);
+  } else if (auto m = t["security"]["ipc_mode"].value<int64_t>()) {  // ipc_mode = 0o660
+    if (*m < 0 || *m > 0777) throw std::runtime_error("ipc_mode must be a file mode such as 0o660");
+    c.ipc_mode = int(*m);
+  }
   if (auto dbs = t["databases"].as_array()) {
     for (auto& e : *dbs) {
       auto* tbl = e.as_table();
@@ -106,6 +137,18 @@ ParseOutcome parse_config(int argc, char** argv) {
                  "load a custom storage strategy from this shared object (repeatable)");
   app.add_option("--change-log-size", change_log,
                  "change events retained per model for `changes` (default 100000)");
+  int64_t max_batch = 0, max_dbs = 0, max_models = 0;
+  app.add_option("--max-batch-docs", max_batch, "documents in one insertMany (default 100000)");
+  app.add_option("--max-databases", max_dbs, "databases, `default` included (default 1000)");
+  app.add_option("--max-models", max_models,
+                 "models over every database, each with a thread (default 1024)");
+  std::string curve_secret, curve_allow, ipc_mode;
+  app.add_option("--curve-secret-key", curve_secret,
+                 "turn CURVE on: the server's secret key file (mode 0600; memgoose keygen)");
+  app.add_option("--curve-allow", curve_allow,
+                 "client public keys admitted under CURVE: a file of Z85 keys or a directory "
+                 "of *.pub files");
+  app.add_option("--ipc-mode", ipc_mode, "permissions of ipc:// socket files (default 0660)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -131,6 +174,30 @@ ParseOutcome parse_config(int argc, char** argv) {
   if (max_request > 0) c.max_request_bytes = max_request;
   if (max_inflight > 0) c.max_inflight_per_model = max_inflight;
   if (change_log >= 0) c.change_log_size = change_log;
+  if (max_batch > 0) c.max_batch_docs = max_batch;
+  if (max_dbs > 0) c.max_databases = max_dbs;
+  if (max_models > 0) c.max_models = max_models;
+  if (!curve_secret.empty()) c.curve_secret_key = curve_secret;
+  if (!curve_allow.empty()) c.curve_allow = curve_allow;
+  try {
+    if (!ipc_mode.empty()) c.ipc_mode = parse_mode(ipc_mode);
+  } catch (const std::exception& e) {
+    out.exit_code = 2;
+    out.error = std::string("--ipc-mode: ") + e.what();
+    return out;
+  }
+  if (c.curve_secret_key.empty() != c.curve_allow.empty()) {
+    out.exit_code = 2;
+    out.error = c.curve_allow.empty()
+                    ? "--curve-secret-key needs --curve-allow (the client keys to admit)"
+                    : "--curve-allow needs --curve-secret-key (the server's secret key)";
+    return out;
+  }
+  if (c.max_batch_docs < 1 || c.max_databases < 1 || c.max_models < 1) {
+    out.exit_code = 2;
+    out.error = "limits max_batch_docs, max_databases and max_models must be at least 1";
+    return out;
+  }
   c.plugins.insert(c.plugins.end(), plugins.begin(), plugins.end());
   c.repair = repair;
   if (c.bind.empty() || c.pub.empty()) {

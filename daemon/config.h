@@ -4,7 +4,13 @@
 //   bind = ["tcp://127.0.0.1:7377"]   pub = "tcp://127.0.0.1:7378"   data_dir = "./data"
 //   log_level = "info"
 //   [limits] max_request_bytes = 67108864  max_inflight_per_model = 1024
+//            max_batch_docs = 100000  max_databases = 1000  max_models = 1024
 //   change_log_size = 100000
+//   [security] curve_secret_key = "/etc/memgoose/server.key"   (--curve-secret-key FILE)
+//              curve_allow = "/etc/memgoose/clients"          (--curve-allow FILE|DIR)
+//              ipc_mode = "0660"                              (--ipc-mode MODE)
+// CURVE is on when both curve keys are given (one without the other is a config error); see
+// docs/SECURITY.md and protocol/curve_keys.h for the key formats.
 //   [[databases]] name = "app"  storage = "memory"  options = { }
 //   [[plugins]] path = "/usr/lib/memgoose/redis_storage.so"   (or --plugin PATH, repeatable)
 // A relative plugin path in the file is taken from the file's directory; from a flag, from the
@@ -31,6 +37,12 @@ struct DaemonConfig {
   int64_t max_request_bytes = 64ll << 20;
   int64_t max_inflight_per_model = 1024;
   int64_t change_log_size = 100000;  // events retained per model for `changes`
+  int64_t max_batch_docs = 100000;   // documents in one insertMany
+  int64_t max_databases = 1000;      // databases, `default` included
+  int64_t max_models = 1024;         // models over every database (each has a thread)
+  std::string curve_secret_key;      // server's secret key file; empty: CURVE off
+  std::string curve_allow;           // allow-list of client public keys (file or directory)
+  int ipc_mode = 0660;               // permissions of ipc:// socket files
   std::vector<PredefinedDatabase> databases;
   std::vector<std::string> plugins;  // storage plugins (storage/plugin.h), file's then flags'
   std::string repair;                // --repair DB: repair that file-storage database and exit

@@ -14,6 +14,7 @@
 #include "actors/fan_out.h"
 #include "actors/messages.h"
 #include "actors/model_ops.h"
+#include "daemon/security.h"
 #include "protocol/reply.h"
 
 namespace mg {
@@ -62,9 +63,12 @@ Status FrontDoor::bind() {
     router_.set(zmq::sockopt::rcvhwm, 100000);
     pub_.set(zmq::sockopt::linger, 0);
     pub_.set(zmq::sockopt::sndhwm, 100000);
-    for (auto& ep : cfg_.bind) router_.bind(ep);
-    pub_.bind(cfg_.pub);
-  } catch (const zmq::error_t& e) {
+    auto zap = secure_sockets(ctx_, cfg_, {&router_, &pub_});
+    if (!zap.ok()) return zap.status();
+    zap_ = std::move(zap.value());
+    for (auto& ep : cfg_.bind) bind_endpoint(router_, ep, cfg_.ipc_mode);
+    bind_endpoint(pub_, cfg_.pub, cfg_.ipc_mode);
+  } catch (const std::exception& e) {
     return make_status(ErrorCode::BadValue, std::string("cannot bind: ") + e.what());
   }
   registry_ = std::make_unique<Registry>(sys_, shared_from_this(), cfg_.data_dir,
@@ -180,7 +184,37 @@ void FrontDoor::on_request(zmq::message_t& identity, bool delimiter, zmq::messag
   if (stopping_)
     return answer(route, error_reply(env.id, make_status(ErrorCode::ShutdownInProgress,
                                                          "memgoosed is shutting down")));
+  if (Status limit = check_limits(env); !limit.ok())
+    return answer(route, error_reply(env.id, limit));
   dispatch(route, std::move(bytes), env);
+}
+
+Status FrontDoor::check_limits(const Envelope& env) {
+  auto over = [](std::string what, int64_t limit, const char* key) {
+    return make_status(ErrorCode::BadValue, what + " (the limit is " + std::to_string(limit) +
+                                                ", limits." + key + " in the config)");
+  };
+  if (env.op == "insertMany") {
+    MpView docs = env.arg("docs");
+    if (docs.valid() && docs.type() == MpType::Array && int64_t(docs.count()) > cfg_.max_batch_docs)
+      return over("insertMany got " + std::to_string(docs.count()) +
+                      " documents, more than one batch may hold: split it",
+                  cfg_.max_batch_docs, "max_batch_docs");
+  } else if (env.op == "createDatabase") {
+    if (!registry_->has_database(env.db) &&
+        int64_t(registry_->all_models().size()) >= cfg_.max_databases)
+      return over("cannot create database '" + std::string(env.db) +
+                      "': the daemon holds as many databases as it may; drop one first",
+                  cfg_.max_databases, "max_databases");
+  }
+  bool creates_model = document_op_kind(env.op) == OpKind::Write || env.op == "defineModel";
+  if (creates_model && !env.model.empty() && registry_->has_database(env.db) &&
+      !registry_->model(env.db, env.model, false) &&
+      int64_t(registry_->model_actors("").size()) >= cfg_.max_models)
+    return over("cannot create model '" + std::string(env.db) + "." + std::string(env.model) +
+                    "': the daemon holds as many models as it may; drop one first",
+                cfg_.max_models, "max_models");
+  return Status::OK();
 }
 
 void FrontDoor::dispatch(const Route& route, std::string body, const Envelope& env) {
@@ -259,6 +293,7 @@ void FrontDoor::server_op(const Route& route, const Envelope& env) {
   try {
     if (op == "ping") return answer(route, ok_reply(env.id));
     if (op == "hello") return answer(route, hello(env));
+    if (op == "createDatabase" && env.arg("fromBackup").valid()) return restore(route, env);
     if (op == "createDatabase") {
       std::string_view storage = args::string(env, "storage", false, "memory");
       auto r = registry_->create_database(env.db, storage, args::map(env, "options"));
@@ -295,6 +330,8 @@ void FrontDoor::server_op(const Route& route, const Envelope& env) {
                         });
     }
     if (op == "stats") return stats(route, env);
+    if (op == "migrate") return migrate(route, env);
+    if (op == "backup") return backup(route, env);
     answer(route, error_reply(env.id, make_status(ErrorCode::CommandNotFound,
                                                   "unknown operation '" + std::string(op) + "'")));
   } catch (...) {

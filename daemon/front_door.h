@@ -30,6 +30,7 @@
 #include "actors/registry.h"
 #include "actors/reply_sink.h"
 #include "daemon/config.h"
+#include "daemon/zap_handler.h"
 #include "protocol/envelope.h"
 
 namespace mg {
@@ -58,6 +59,13 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void server_op(const Route& route, const Envelope& env);
   void model_op(const Route& route, std::string body, const Envelope& env);
   void stats(const Route& route, const Envelope& env);
+  // front_door_data.cc: migrate, backup, createDatabase {fromBackup}.
+  void migrate(const Route& route, const Envelope& env);
+  void backup(const Route& route, const Envelope& env);
+  void restore(const Route& route, const Envelope& env);
+  // The limits of docs/PROTOCOL.md "Limits" the front door enforces (batch size, number of
+  // databases and models): BadValue naming the limit and its config key, or OK.
+  Status check_limits(const Envelope& env);
   std::string hello(const Envelope& env);
   void ask_models(const Route& route, std::vector<caf::actor> actors, caf::message question,
                   Combine combine);
@@ -75,6 +83,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   DaemonConfig cfg_;
   zmq::context_t ctx_;
   zmq::socket_t router_, pub_;
+  std::unique_ptr<ZapHandler> zap_;  // CURVE on only; destroyed before ctx_
   int wake_fd_ = -1, signal_fd_ = -1;
   std::unique_ptr<Registry> registry_;
 

@@ -30,7 +30,13 @@ class InputError : public std::runtime_error {
 struct Connection {
   std::string endpoint = "tcp://127.0.0.1:7377";
   int timeout_ms = 30000;
+  std::string server_key;  // CURVE: the daemon's public key file (--server-key)
+  std::string client_key;  // CURVE: this client's secret key file (--client-key)
 };
+
+// The client options of `conn`: timeout, and CURVE keys when both key files are given
+// (InputError when only one is; client::Error BadValue for an unreadable key file).
+client::ClientOptions client_options(const Connection& conn);
 
 // "db.Model" split at the first '.'; both parts must be non-empty (else InputError).
 struct Namespace {
@@ -91,5 +97,7 @@ int run_import(const Connection& conn, const ImportOptions& opts);
 int run_export(const Connection& conn, const std::string& ns, const std::string& filter);
 // Prints change events until SIGINT or SIGTERM (then returns 0); see watch.cc.
 int run_watch(const Connection& conn, const WatchArgs& args);
+// Writes a new CURVE key pair to <base>.pub and <base>.key (0600) and prints the public key.
+int run_keygen(const std::string& base);
 
 }  // namespace mg::cli

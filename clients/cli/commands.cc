@@ -11,15 +11,14 @@
 
 #include "clients/cli/cli.h"
 #include "core/ejson.h"
+#include "protocol/curve_keys.h"
 
 namespace mg::cli {
 
 namespace {
 
 client::Client connect(const Connection& conn) {
-  client::ClientOptions opts;
-  opts.timeout_ms = conn.timeout_ms;
-  return client::Client(conn.endpoint, opts);
+  return client::Client(conn.endpoint, client_options(conn));
 }
 
 void write_stdout(const std::string& text) {
@@ -188,6 +187,27 @@ int run_export(const Connection& conn, const std::string& ns, const std::string&
   req.arg("filter", json_object_arg("--filter", filter.empty() ? "{}" : filter));
   auto c = connect(conn);
   print_docs(c.command(std::move(req)));
+  return 0;
+}
+
+client::ClientOptions client_options(const Connection& conn) {
+  client::ClientOptions opts;
+  opts.timeout_ms = conn.timeout_ms;
+  if (conn.server_key.empty() != conn.client_key.empty())
+    throw InputError("BadValue", "CURVE needs both --server-key FILE and --client-key FILE");
+  if (!conn.server_key.empty())
+    opts.curve = client::load_curve_keys(conn.server_key, conn.client_key);
+  return opts;
+}
+
+int run_keygen(const std::string& base) {
+  CurveKeyPair keys = generate_curve_keypair();
+  std::vector<std::string> written;
+  Status s = write_curve_keypair(base, keys, &written);
+  if (!s.ok()) throw InputError("BadValue", s.message);
+  std::printf("%s\n", keys.public_key.c_str());
+  std::fprintf(stderr, "wrote %s (public) and %s (secret, keep it private)\n", written[0].c_str(),
+               written[1].c_str());
   return 0;
 }
 

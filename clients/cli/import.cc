@@ -115,8 +115,7 @@ int run_import(const Connection& conn, const ImportOptions& o) {
     if (!file) throw InputError("BadValue", "cannot open '" + o.path + "'");
   }
   std::istream& in = o.path == "-" ? std::cin : file;
-  client::ClientOptions copts;
-  copts.timeout_ms = conn.timeout_ms;
+  client::ClientOptions copts = client_options(conn);
   copts.window = kBatchesInFlight;
   client::Client c(conn.endpoint, copts);
 

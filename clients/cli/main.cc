@@ -11,6 +11,8 @@
 //     import db.Model file.ndjson [--batch 1000]
 //     export db.Model [--filter JSON]
 //     watch db.Model [--after N] [--pub tcp://127.0.0.1:7378]
+//     keygen NAME            (writes NAME.pub and NAME.key, a CURVE key pair, mode 0600)
+//   CURVE (a daemon with curve_secret_key): --server-key SERVER.pub --client-key CLIENT.key
 //
 // Design: CLI11 parses into plain structs; the matching run_* (commands.cc, import.cc, watch.cc)
 // does the work. Every failure ends here and is printed as "<ErrorName>: <message>" on stderr:
@@ -118,6 +120,10 @@ void add_admin_ops(CLI::App& app, Args& a, std::vector<Command>& cmds) {
   watch->add_option("--pub", a.watch.pub, "change-stream endpoint of the daemon")
       ->capture_default_str();
   cmds.emplace_back(watch, [&a] { return run_watch(a.conn, a.watch); });
+
+  auto* keygen = app.add_subcommand("keygen", "write a CURVE key pair: NAME.pub and NAME.key");
+  keygen->add_option("name", a.target, "path and base name of the two files")->required();
+  cmds.emplace_back(keygen, [&a] { return run_keygen(a.target); });
 }
 
 int run(const std::vector<Command>& cmds) {
@@ -149,6 +155,11 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", a.conn.timeout_ms, "milliseconds to wait for a reply")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--server-key", a.conn.server_key,
+                 "CURVE: the daemon's public key file (with --client-key)");
+  app.add_option("--client-key", a.conn.client_key,
+                 "CURVE: this client's secret key file, its public key on the daemon's "
+                 "allow-list (with --server-key)");
   std::vector<Command> cmds;
   add_server_ops(app, a, cmds);
   add_document_ops(app, a, cmds);

@@ -57,7 +57,7 @@ std::string event_line(const client::Event& e) {
 int run_watch(const Connection& conn, const WatchArgs& a) {
   Namespace ns = parse_namespace(a.ns);
   client::WatchOptions opts;
-  opts.client.timeout_ms = conn.timeout_ms;
+  opts.client = client_options(conn);
   uint64_t after = a.after < 0 ? client::Watcher::kNow : uint64_t(a.after);
   install_stop_handlers();
   client::Watcher w(conn.endpoint, a.pub, ns.db, ns.model, after, opts);

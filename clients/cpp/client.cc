@@ -11,6 +11,7 @@
 // `run_callbacks`, called by send_async and drain only. A reply whose id nobody waits for
 // (late after a timeout) is dropped and counted.
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -30,8 +31,9 @@ ValidateOptions reply_limits() {
   return vo;
 }
 
-// The reply a callback gets when the server did not answer in time.
-zmq::message_t timeout_reply(uint64_t id, const std::string& what) {
+// The reply a callback gets when the server did not answer in time (or refused our key).
+zmq::message_t timeout_reply(uint64_t id, const std::string& what, int code = kExceededTimeLimit,
+                             const char* name = "ExceededTimeLimit") {
   std::string out;
   MpWriter w(out);
   w.map_header(3);
@@ -40,7 +42,7 @@ zmq::message_t timeout_reply(uint64_t id, const std::string& what) {
   w.str("ok");
   w.boolean(false);
   w.str("error");
-  w.raw(Error(kExceededTimeLimit, "ExceededTimeLimit", what).error_map());
+  w.raw(Error(code, name, what).error_map());
   return zmq::message_t(out.data(), out.size());
 }
 
@@ -56,6 +58,10 @@ Client::Client(std::string endpoint, ClientOptions opts)
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::sndtimeo, opts_.timeout_ms);
   if (opts_.configure_socket) opts_.configure_socket(socket_);
+  if (opts_.curve) {
+    apply_curve(socket_, *opts_.curve);
+    watch_handshakes(*ctx);
+  }
   try {
     socket_.connect(endpoint_);
   } catch (const zmq::error_t& e) {
@@ -64,6 +70,40 @@ Client::Client(std::string endpoint, ClientOptions opts)
 }
 
 Client::~Client() = default;
+
+// A PAIR socket on the inproc monitor of socket_: libzmq reports there a handshake the daemon
+// refused (ZAP status 400 -> HANDSHAKE_FAILED_AUTH) or one that failed on a wrong server key.
+void Client::watch_handshakes(zmq::context_t& ctx) {
+  std::string addr = "inproc://mg-client-monitor-" + std::to_string(uintptr_t(this));
+  int events = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+               ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+  if (zmq_socket_monitor(socket_.handle(), addr.c_str(), events) != 0) return;
+  monitor_ = zmq::socket_t(ctx, zmq::socket_type::pair);
+  monitor_.set(zmq::sockopt::linger, 0);
+  monitor_.connect(addr);
+}
+
+void Client::read_handshake_events() {
+  zmq::message_t head, addr;
+  while (monitor_.handle() && monitor_.recv(head, zmq::recv_flags::dontwait)) {
+    if (head.more()) (void)monitor_.recv(addr);
+    if (head.size() < 6) continue;
+    uint16_t event;
+    uint32_t value;
+    std::memcpy(&event, head.data<char>(), 2);
+    std::memcpy(&value, head.data<char>() + 2, 4);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      refused_.clear();
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      refused_ = endpoint_ + " refused this client's CURVE key (ZAP status " +
+                 std::to_string(value) + "): add " + opts_.curve->client_public +
+                 " to the daemon's curve_allow list";
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+      refused_ = "CURVE handshake with " + endpoint_ +
+                 " failed: is the server key right, and does the daemon run with CURVE?";
+    }
+  }
+}
 
 uint64_t Client::send(Request& req) {
   uint64_t id = ++next_id_;
@@ -89,14 +129,16 @@ uint64_t Client::send(Request& req) {
 bool Client::receive_until(Clock::time_point deadline) {
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() < 0) left = std::chrono::milliseconds(0);
-  zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+  zmq_pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                            {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
   try {
-    zmq::poll(&item, 1, left);
+    zmq::poll(items, monitor_.handle() ? 2 : 1, left);
   } catch (const zmq::error_t& e) {
     if (e.num() == EINTR) return false;
     throw;
   }
-  if (!(item.revents & ZMQ_POLLIN)) return false;
+  if (items[1].revents & ZMQ_POLLIN) read_handshake_events();
+  if (!(items[0].revents & ZMQ_POLLIN)) return false;
   bool got = false;
   for (;;) {
     zmq::message_t msg;
@@ -140,10 +182,14 @@ Reply Client::call(Request req) {
   try {
     while (!slot) {
       receive_until(deadline);
+      if (!slot && !refused_.empty()) throw Error(kUnauthorized, "Unauthorized", refused_);
       if (!slot && Clock::now() >= deadline)
         throw Error(kExceededTimeLimit, "ExceededTimeLimit",
                     "no reply to '" + req.op() + "' from " + endpoint_ + " within " +
-                        std::to_string(opts_.timeout_ms) + " ms");
+                        std::to_string(opts_.timeout_ms) + " ms" +
+                        (opts_.curve ? " (CURVE is on: check the server key and that the "
+                                       "daemon allows this client's key)"
+                                     : ""));
     }
   } catch (...) {
     waiting_.erase(id);
@@ -186,6 +232,12 @@ void Client::wait_async() {
 }
 
 void Client::expire_async(Clock::time_point now) {
+  while (!async_.empty() && !refused_.empty()) {  // the daemon refused our key: no reply comes
+    auto it = async_.begin();
+    done_.emplace_back(std::move(it->second.callback),
+                       Reply(timeout_reply(it->first, refused_, kUnauthorized, "Unauthorized")));
+    async_.erase(it);
+  }
   while (!async_.empty() && async_.begin()->second.deadline <= now) {
     auto it = async_.begin();
     std::string what =

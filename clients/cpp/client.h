@@ -42,6 +42,7 @@
 
 #include <zmq.hpp>
 
+#include "clients/cpp/curve.h"
 #include "core/msgpack.h"
 
 namespace mg::client {
@@ -146,7 +147,14 @@ struct ClientOptions {
   // Called on the new socket before it connects: the place to set socket options such as
   // CURVE keys (ZMQ_CURVE_SERVERKEY, ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY).
   std::function<void(zmq::socket_t&)> configure_socket;
+  // CURVE keys (clients/cpp/curve.h) for a daemon running with CURVE; the client then also
+  // watches its handshakes, and a blocking call to a daemon that refused the key throws
+  // Error 13 Unauthorized.
+  std::optional<CurveKeys> curve;
 };
+
+// Code of the error a client raises when the daemon refused its CURVE key (CONTRACT.md §6).
+inline constexpr int kUnauthorized = 13;
 
 // Arguments of find / findOne. Encoded maps; empty means "not sent" (an empty filter is sent
 // as {} so that every document matches).
@@ -280,9 +288,13 @@ class Client {
   void wait_async();
   void expire_async(Clock::time_point now);
   void run_callbacks();
+  void watch_handshakes(zmq::context_t& ctx);
+  void read_handshake_events();
 
   std::optional<zmq::context_t> own_context_;
   zmq::socket_t socket_;
+  zmq::socket_t monitor_;  // PAIR receiving socket_'s handshake events (CURVE only)
+  std::string refused_;    // why the daemon refused our key; empty while it has not
   std::string endpoint_;
   ClientOptions opts_;
   uint64_t next_id_ = 0;

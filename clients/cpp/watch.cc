@@ -83,6 +83,7 @@ Watcher::Watcher(std::string req_endpoint, std::string pub_endpoint, std::string
   sub_ = zmq::socket_t(*ctx, zmq::socket_type::sub);
   sub_.set(zmq::sockopt::linger, 0);
   sub_.set(zmq::sockopt::rcvhwm, std::max(opts_.sub_hwm, 0));
+  if (opts_.client.curve) apply_curve(sub_, *opts_.client.curve);
   if (opts_.configure_sub) opts_.configure_sub(sub_);
   sub_.set(zmq::sockopt::subscribe, topic_);  // before any history is read
   try {
