@@ -18,6 +18,7 @@ Pure Python over pyzmq and msgpack. A Client may be shared by threads (each thre
 socket); a ChangeStream is read by one thread. See README.md beside this package.
 """
 
+from . import curve
 from .client import DEFAULT_ENDPOINT, Client, Database, connect
 from .codec import ObjectId
 from .errors import *  # noqa: F401,F403
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "connect",
+    "curve",
     "Client",
     "Database",
     "Model",

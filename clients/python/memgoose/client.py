@@ -26,9 +26,17 @@ import time
 from urllib.parse import urlsplit
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from . import codec
-from .errors import InvalidOptionsError, ProtocolError, RequestTimeout, error_from_reply
+from .curve import CurveKeys
+from .errors import (
+    InvalidOptionsError,
+    ProtocolError,
+    RequestTimeout,
+    UnauthorizedError,
+    error_from_reply,
+)
 
 __all__ = ["Client", "Database", "connect", "DEFAULT_ENDPOINT"]
 
@@ -74,7 +82,11 @@ class Client:
             makes and owns one.
         check_protocol: on the first request, ask ``hello`` and raise :class:`ProtocolError`
             unless the daemon speaks protocol 1.
-        configure: called with each new socket before it connects (e.g. CURVE keys).
+        configure: called with each new socket before it connects.
+        server_key, client_key: for a daemon running with CURVE (docs/SECURITY.md): the
+            daemon's public key file and this client's secret key file (``memgoose keygen`` or
+            :func:`memgoose.curve.keygen` writes them); both or neither. A request to a daemon
+            that refused the key raises :class:`UnauthorizedError` (no reply ever comes).
     """
 
     def __init__(
@@ -86,7 +98,12 @@ class Client:
         context=None,
         check_protocol=True,
         configure=None,
+        server_key=None,
+        client_key=None,
     ):
+        if (server_key is None) != (client_key is None):
+            raise ValueError("CURVE needs both server_key and client_key (key file paths)")
+        self.curve = CurveKeys(server_key, client_key) if server_key else None
         self.endpoint = endpoint
         self.pub_endpoint = pub or default_pub_endpoint(endpoint)
         self.timeout = timeout
@@ -126,6 +143,8 @@ class Client:
         caller owns it (used for change streams)."""
         sock = self.context.socket(kind)
         sock.setsockopt(zmq.LINGER, 0)
+        if self.curve:
+            self.curve.apply(sock)
         if self._configure:
             self._configure(sock)
         return sock
@@ -137,6 +156,12 @@ class Client:
                 if self._closed:
                     raise ProtocolError("the client is closed")
                 sock = self.new_socket(zmq.DEALER)
+                if self.curve:  # learn of a refused key (ZAP 400) instead of waiting
+                    mon = sock.get_monitor_socket(
+                        zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_SUCCEEDED
+                    )
+                    self._sockets.append(mon)
+                    self._local.monitor = mon
                 sock.connect(self.endpoint)
                 self._sockets.append(sock)
             self._local.sock = sock
@@ -165,9 +190,11 @@ class Client:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not sock.poll(int(left * 1000) + 1, zmq.POLLIN):
+            if left <= 0 or not self._wait(sock, left):
+                hint = " (CURVE: check the server key and the daemon's allow-list)"
                 raise RequestTimeout(
                     f"no reply to {body['op']!r} from {self.endpoint} within {timeout} s"
+                    + (hint if self.curve else "")
                 )
             reply = codec.unpack(sock.recv())
             if not isinstance(reply, dict):
@@ -179,6 +206,34 @@ class Client:
                 reply.pop("ok", None)
                 return reply
             raise error_from_reply(reply.get("error"))
+
+    def _wait(self, sock, left):
+        """True when ``sock`` has a reply within ``left`` s; UnauthorizedError as soon as the
+        daemon refuses this client's CURVE key."""
+        mon = getattr(self._local, "monitor", None)
+        if mon is None:
+            return bool(sock.poll(int(left * 1000) + 1, zmq.POLLIN))
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        poller.register(mon, zmq.POLLIN)
+        end = time.monotonic() + left
+        while True:
+            ready = dict(poller.poll(max(0, int((end - time.monotonic()) * 1000)) + 1))
+            if sock in ready:
+                return True
+            if mon in ready:
+                event = recv_monitor_message(mon)
+                if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                    raise UnauthorizedError(
+                        f"{self.endpoint} refused this client's CURVE key (ZAP status "
+                        f"{event['value']}): add {self.curve.client_public} to the daemon's "
+                        "curve_allow list",
+                        code=13,
+                        name="Unauthorized",
+                    )
+                continue
+            if time.monotonic() >= end:
+                return False
 
     def _check_protocol(self):
         reply = self._round_trip({"op": "hello"}, self.timeout)
