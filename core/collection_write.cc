@@ -27,20 +27,27 @@ bool scalar_id(MpView id) {
   return t != MpType::Nil && t != MpType::Array && t != MpType::Map;
 }
 
-// A new ObjectId `_id` first, then the document's own fields.
-std::string with_generated_id(std::string_view raw) {
+// A new ObjectId `_id` first, then the document's own fields: one allocation, one copy.
+DocRef with_generated_id(std::string_view raw) {
   MpView doc(raw);
-  std::string out;
-  out.reserve(raw.size() + 32);
-  MpWriter w(out);
-  w.map_header(doc.count() + 1);
-  w.str("_id");
-  char oid[24];
-  new_object_id(oid);
-  w.str(std::string_view(oid, 24));
+  char head[40];  // map header (<= 5 bytes), fixstr "_id", fixstr of the 24 hex digits
+  size_t n = 0;
+  uint32_t fields = doc.count() + 1;
+  if (fields <= 15) {
+    head[n++] = char(0x80 | fields);
+  } else if (fields <= 0xffff) {
+    head[n++] = char(0xde), head[n++] = char(fields >> 8), head[n++] = char(fields);
+  } else {
+    head[n++] = char(0xdf);
+    for (int shift = 24; shift >= 0; shift -= 8) head[n++] = char(fields >> shift);
+  }
+  std::memcpy(head + n, "\xa3_id\xb8", 5);
+  n += 5;
+  new_object_id(head + n);
+  n += 24;
   auto* first = reinterpret_cast<const char*>(doc.first());
-  out.append(first, size_t(raw.data() + raw.size() - first));
-  return out;
+  return DocRef::make(std::string_view(head, n),
+                      std::string_view(first, size_t(raw.data() + raw.size() - first)));
 }
 
 void check_size(size_t n) {
@@ -93,10 +100,10 @@ DocRef Collection::Impl::prepare_insert(Collection& c, std::string_view raw, Dat
   if (generated_id) *generated_id = !id.valid();
   if (c.schema_->inserts_unchanged()) {
     if (!id.valid()) {
-      std::string bytes = with_generated_id(raw);
-      check_size(bytes.size());
-      check_schema(*c.schema_, MpView(bytes));
-      return DocRef::make(bytes);
+      DocRef doc = with_generated_id(raw);
+      check_size(doc.size());
+      check_schema(*c.schema_, doc.view());
+      return doc;
     }
     check_schema(*c.schema_, v);
     return DocRef::make(raw);

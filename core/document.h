@@ -28,12 +28,17 @@ class DocRef {
  public:
   DocRef() = default;
   // Copies `bytes` (a validated MessagePack map) into a new block.
-  static DocRef make(std::string_view bytes) {
-    auto* b = static_cast<Block*>(std::malloc(sizeof(Block) + bytes.size()));
+  static DocRef make(std::string_view bytes) { return make(bytes, {}); }
+  // The concatenation of `head` and `tail` (e.g. a new map header and `_id`, then the fields
+  // of a client's document) in a new block, without an intermediate copy.
+  static DocRef make(std::string_view head, std::string_view tail) {
+    size_t n = head.size() + tail.size();
+    auto* b = static_cast<Block*>(std::malloc(sizeof(Block) + n));
     if (!b) throw std::bad_alloc();
     new (&b->refs) std::atomic<uint32_t>(1);
-    b->size = uint32_t(bytes.size());
-    std::memcpy(b->bytes, bytes.data(), bytes.size());
+    b->size = uint32_t(n);
+    std::memcpy(b->bytes, head.data(), head.size());
+    if (!tail.empty()) std::memcpy(b->bytes + head.size(), tail.data(), tail.size());
     DocRef r;
     r.b_ = b;
     return r;
