@@ -206,11 +206,24 @@ void msgpack_to_ejson(MpView v, std::string& out) {
       out += base64_encode(v.as_bin());
       out += "\"}";
       break;
-    case MpType::Date:
-      out += R"({"$date":")";
-      out += format_iso_date(v.as_date());
-      out += "\"}";
+    case MpType::Date: {
+      // ISO-8601 has four year digits: a date outside years 0000-9999 is written as
+      // {"$date":{"$numberLong":"<ms>"}} (as MongoDB's relaxed Extended JSON does), which the
+      // reader takes back; "-067-04-30T..." would not be read again (a snapshot or WAL line
+      // that recovery refuses).
+      constexpr int64_t kYear0 = -62167219200, kYear10000 = 253402300800;  // seconds
+      Date d = v.as_date();
+      if (d.sec >= kYear0 && d.sec < kYear10000) {
+        out += R"({"$date":")";
+        out += format_iso_date(d);
+        out += "\"}";
+      } else {
+        out += R"({"$date":{"$numberLong":")";
+        out += std::to_string(d.millis());
+        out += "\"}}";
+      }
       break;
+    }
     case MpType::Array: {
       out.push_back('[');
       ArrayIter it(v);
