@@ -38,7 +38,26 @@ struct LookupDocs {
   std::vector<DocRef> docs;
 };
 
+// Online backup (actors/backup.h): (backup_atom, dir) to a model actor, which copies itself
+// into `dir` between two requests and answers backup_model()'s string ("" for a model that
+// does not exist).
+using backup_atom = caf::atom_constant<caf::atom("backup")>;
+// Migration (actors/migrate.h): (page_atom, after_id, limit) to the source model's actor
+// answers a MigratePage, its documents in _id order after `after_id` (encoded; "" = from the
+// start); (call_atom, body) to the destination's actor runs one request body (defineModel,
+// insertMany) there as a client's would be, commits, and answers the reply body.
+using page_atom = caf::atom_constant<caf::atom("page")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
+
+struct MigratePage {
+  bool exists = false;  // false: the model does not exist (no documents, no schema)
+  std::string schema;   // encoded schema
+  std::vector<DocRef> docs;
+  std::string error;  // the model could not be opened
+};
+
 }  // namespace mg
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::ClientRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::LookupDocs)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::MigratePage)

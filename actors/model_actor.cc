@@ -6,6 +6,8 @@
 #include <map>
 
 #include "actors/args.h"
+#include "actors/backup.h"
+#include "actors/migrate.h"
 #include "actors/model_ops.h"
 #include "core/aggregate.h"
 #include "core/change_log.h"
@@ -290,6 +292,33 @@ LookupDocs lookup_docs(Self self, const std::string& filter) {
   return docs.ok() ? LookupDocs{std::move(docs.value())} : LookupDocs{};
 }
 
+// call_atom (a migration writing into this model): runs `body` like a client's request, then
+// commits, and answers the reply body instead of sending it to a client.
+std::string call(Self self, const std::string& body) {
+  auto& st = self->state;
+  Envelope env;
+  read_checked_envelope(body, env);
+  if (!st.open_status.ok()) return error_reply(env.id, st.open_status);
+  bool wrote = false;
+  std::string reply;
+  try {
+    if (env.op == "defineModel") {
+      reply = define_model(self, env);
+    } else {
+      reply = run_document_op(*st.coll, env, st.events, wrote);
+      if (document_op_kind(env.op) == OpKind::Write && !st.cfg.exists) {
+        st.cfg.exists = true;
+        notify_catalog(self);
+      }
+    }
+  } catch (...) {
+    reply = error_reply(env.id, status_of_current_exception());
+  }
+  st.dirty = st.dirty || wrote;
+  commit(self);
+  return reply;
+}
+
 void handle(Self self, const ClientRequest& req) {
   auto& st = self->state;
   auto t0 = std::chrono::steady_clock::now();
@@ -379,6 +408,23 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
       },
       [=](stats_atom) -> std::string { return model_stats(self); },
       [=](lookup_atom, const std::string& filter) { return lookup_docs(self, filter); },
+      // Migration and backup (actors/migrate.h, actors/backup.h): each runs between two
+      // requests, after the writes before it are committed.
+      [=](page_atom, const std::string& after, uint64_t limit) -> MigratePage {
+        auto& s = self->state;
+        MigratePage page;
+        if (!s.open_status.ok()) page.error = s.open_status.message;
+        if (!s.open_status.ok() || !s.cfg.exists) return page;
+        commit(self);
+        return read_page(*s.coll, after, size_t(limit));
+      },
+      [=](call_atom, const std::string& body) -> std::string { return call(self, body); },
+      [=](backup_atom, const std::string& dir) -> std::string {
+        auto& s = self->state;
+        if (!s.open_status.ok() || !s.cfg.exists) return std::string();
+        commit(self);
+        return backup_model(*s.coll, s.cfg.model, dir);
+      },
       // "" once the storage opened, else why not (start-up checks every model).
       [=](opened_atom) -> std::string { return self->state.open_status.message; },
       [=](drop_atom) -> bool {  // the database is being dropped

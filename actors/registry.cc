@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include "actors/backup.h"
 #include "actors/messages.h"
 #include "actors/model_actor.h"
 #include "core/compare.h"
 #include "core/ejson.h"
 #include "protocol/envelope.h"
+#include "storage/backup_files.h"
 
 namespace mg {
 
@@ -42,11 +44,15 @@ Result<bool> Registry::create_database(std::string_view name, std::string_view s
 
 // createDatabase, or (with `found`) reopening a database from its catalog at start-up.
 Result<bool> Registry::open_database(std::string_view name, std::string_view storage,
-                                     MpView options, const Catalog* found) {
+                                     MpView options, const Catalog* found,
+                                     const std::string& seed_dir) {
   if (!valid_name(name))
     return make_status(ErrorCode::BadValue,
                        "invalid database name '" + std::string(name.substr(0, 80)) +
                            "': names must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
+  if (name == kBackupsDir)
+    return make_status(ErrorCode::BadValue, "the database name '" + std::string(kBackupsDir) +
+                                                "' is reserved (it holds the backups)");
   if (options.valid() && options.type() != MpType::Map && options.type() != MpType::Nil)
     return make_status(ErrorCode::TypeMismatch, "'options' must be a map");
   const StorageKind* kind = find_storage_kind(storage);
@@ -90,8 +96,75 @@ Result<bool> Registry::open_database(std::string_view name, std::string_view sto
   db.engine = engine.value();
   db.actor = spawn_database_actor(sys_, db.cfg, catalog);
   Database& stored = dbs_.emplace(std::string(name), std::move(db)).first->second;
-  for (auto& m : catalog.models) spawn_model(stored, m.name, m.schema, true);
+  for (auto& m : catalog.models) spawn_model(stored, m.name, m.schema, true, seed_dir);
   return true;
+}
+
+Result<bool> Registry::restore_database(std::string_view name, std::string_view storage,
+                                        MpView options, std::string_view backup) {
+  namespace fs = std::filesystem;
+  if (!valid_name(name) || !valid_name(backup))
+    return make_status(ErrorCode::BadValue,
+                       "invalid database or backup name: names must match "
+                       "^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
+  if (dbs_.count(name))
+    return make_status(ErrorCode::BadValue, "database '" + std::string(name) +
+                                                "' exists: drop it before restoring into it");
+  auto found = read_backup(data_dir_, std::string(backup));
+  if (!found.ok()) return found.status();
+  Catalog c = found.value();
+  c.name = std::string(name);
+  const StorageKind* kind = find_storage_kind(c.storage);
+  if (!kind)
+    return make_status(ErrorCode::InvalidOptions, "backup '" + std::string(backup) +
+                                                      "' is of storage '" + c.storage +
+                                                      "', not available in this build");
+  if (!storage.empty() && storage != c.storage)
+    return make_status(ErrorCode::InvalidOptions, "backup '" + std::string(backup) +
+                                                      "' is of storage '" + c.storage + "', not '" +
+                                                      std::string(storage) + "'");
+  if (options.valid() && options.type() == MpType::Map) {
+    Result<std::string> opts = kind->normalize(options);
+    if (!opts.ok()) return opts.status();
+    if (compare_values(MpView(opts.value()), MpView(c.options)) != 0)
+      return make_status(ErrorCode::InvalidOptions, "backup '" + std::string(backup) +
+                                                        "' has options " + json_from_mp(c.options) +
+                                                        " (omit 'options' to take them)");
+  }
+  std::string src = data_dir_ + "/" + kBackupsDir + "/" + std::string(backup);
+  if (kind->persistent) {
+    std::string dir = data_dir_ + "/" + c.name;
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
+      return make_status(ErrorCode::StorageError,
+                         "cannot restore into " + dir + ": the directory exists and is not empty");
+    fs::remove(dir, ec);
+    std::string tmp = data_dir_ + "/." + c.name + ".restore-" +
+                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    Status s = copy_tree_synced(src, tmp);
+    if (s.ok()) s = write_catalog(tmp, c);
+    if (s.ok()) {
+      fs::rename(tmp, dir, ec);
+      if (ec)
+        s = make_status(ErrorCode::StorageError, "cannot rename " + tmp + ": " + ec.message());
+    }
+    if (s.ok()) s = sync_directory(data_dir_);
+    if (!s.ok()) {
+      fs::remove_all(tmp, ec);
+      return s;
+    }
+  }
+  auto r = open_database(c.name, c.storage, MpView(c.options), &c, src);
+  if (!r.ok()) return r.status();
+  return true;
+}
+
+Result<Catalog> Registry::describe(std::string_view name) const {
+  auto it = dbs_.find(name);
+  if (it == dbs_.end())
+    return make_status(ErrorCode::NamespaceNotFound,
+                       "database '" + std::string(name) + "' does not exist");
+  return Catalog{it->second.cfg.name, it->second.cfg.storage, it->second.cfg.options, {}};
 }
 
 Status Registry::recover() {
@@ -164,7 +237,7 @@ std::string Registry::list_databases() const {
 }
 
 ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::string& schema,
-                                bool exists) {
+                                bool exists, const std::string& seed_dir) {
   ModelConfig cfg;
   cfg.db = d.cfg.name;
   cfg.model = std::string(model);
@@ -172,6 +245,13 @@ ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::
   cfg.inflight = std::make_shared<std::atomic<int64_t>>(0);
   cfg.database = d.actor;
   cfg.make_storage = [engine = d.engine, name = cfg.model] { return engine->make_model(name); };
+  // Restored from a backup's snapshot dump: the model's storage loads it when it opens.
+  std::string dump = seed_dir.empty() ? std::string() : seed_dir + "/" + cfg.model + kDumpSuffix;
+  std::error_code ec;
+  if (!dump.empty() && std::filesystem::exists(dump, ec))
+    cfg.make_storage = [engine = d.engine, name = cfg.model, dump] {
+      return seeded_storage(engine->make_model(name), dump);
+    };
   cfg.schema = schema;
   cfg.exists = exists;
   cfg.change_log_size = change_log_size_;

@@ -45,6 +45,16 @@ class Registry {
   // createDatabase: {created: true} for a new name, false for the same config again,
   // InvalidOptions for a different config, an unknown storage or bad options.
   Result<bool> create_database(std::string_view name, std::string_view storage, MpView options);
+  // createDatabase {fromBackup}: a new database `name` from backup `backup` (actors/backup.h):
+  // its files copied into <data-dir>/<name>/ (or, for a dump, loaded into the models), its
+  // models and schemas as backed up. NamespaceNotFound for an unknown backup, BadValue when
+  // `name` exists, InvalidOptions when `storage` (if not empty) or `options` (if given)
+  // differ from the backup's.
+  Result<bool> restore_database(std::string_view name, std::string_view storage, MpView options,
+                                std::string_view backup);
+  // The database's name, storage and options (models left empty); NamespaceNotFound if absent.
+  Result<Catalog> describe(std::string_view name) const;
+  const std::string& data_dir() const { return data_dir_; }
   // dropDatabase: BadValue for `default`, NamespaceNotFound for an unknown name.
   Status drop_database(std::string_view name);
   bool has_database(std::string_view name) const;
@@ -68,9 +78,9 @@ class Registry {
     std::map<std::string, ModelRef, std::less<>> models;
   };
   Result<bool> open_database(std::string_view name, std::string_view storage, MpView options,
-                             const Catalog* found);
-  ModelRef& spawn_model(Database& d, std::string_view model, const std::string& schema,
-                        bool exists);
+                             const Catalog* found, const std::string& seed_dir = {});
+  ModelRef& spawn_model(Database& d, std::string_view model, const std::string& schema, bool exists,
+                        const std::string& seed_dir = {});
   caf::actor_system& sys_;
   std::shared_ptr<ReplySink> sink_;
   std::string data_dir_;

@@ -73,6 +73,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "storage/backup_files.h"
 #include "storage/file_storage_internal.h"
 
 namespace mg::file_detail {
@@ -319,6 +320,20 @@ void FileStorage::reap_job(bool wait) {
   next_compact_at_ =
       st == CompactionJob::State::Done ? 0 : wal_->size() + uint64_t(env_->opts.compact_bytes);
   job_.reset();
+}
+
+// Online backup: called from the model's actor, so no write interleaves. A running
+// compaction is waited for (it swaps files), the WAL synced, then the snapshot (absent before
+// the first compaction) and the WAL copied: open() replays the copy to this moment.
+Result<bool> FileStorage::backup(const std::string& dir) {
+  if (!open_ || closed_)
+    return make_status(ErrorCode::StorageError, "file storage of " + model_ + ": not open");
+  reap_job(true);
+  Status s = flush();
+  if (s.ok()) s = copy_file_synced(env_->dir.file(data_name_), dir + "/" + data_name_, true);
+  if (s.ok()) s = copy_file_synced(env_->dir.file(wal_name_), dir + "/" + wal_name_, true);
+  if (!s.ok()) return s;
+  return true;
 }
 
 void FileStorage::close() {

@@ -174,6 +174,8 @@ class FileStorage final : public StorageStrategy {
   void close() override;
   Status destroy() override;
   StorageStats stats() const override;
+  // Waits for a running compaction, syncs the WAL, copies snapshot and WAL into dir.
+  Result<bool> backup(const std::string& dir) override;
 
  private:
   Status open_files(const std::function<Status(std::string_view)>& sink);

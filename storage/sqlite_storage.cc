@@ -558,6 +558,36 @@ Status SqliteStorage::set_indexes(const std::vector<IndexSpec>& indexes) {
   return s;
 }
 
+// Online backup: commit and sync, then copy every page with sqlite3_backup_* into a new
+// database beside the others of the backup (the copy keeps WAL mode in its header).
+Result<bool> SqliteStorage::backup(const std::string& dir) {
+  if (!db_) return make_status(ErrorCode::StorageError, "sqlite " + path_ + ": not open");
+  Status s = flush();
+  if (!s.ok()) return s;
+  std::string to = dir + "/" + std::filesystem::path(path_).filename().string();
+  sqlite3* dst = nullptr;
+  int rc = sqlite3_open_v2(to.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_backup* b = sqlite3_backup_init(dst, "main", db_, "main");
+    if (!b) {
+      rc = sqlite3_errcode(dst);
+    } else {
+      rc = sqlite3_backup_step(b, -1);
+      int fin = sqlite3_backup_finish(b);
+      rc = rc == SQLITE_DONE ? fin : rc;
+    }
+  }
+  std::string why = rc == SQLITE_OK ? "" : dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(dst, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  sqlite3_close_v2(dst);
+  if (rc != SQLITE_OK)
+    return make_status(ErrorCode::StorageError,
+                       "sqlite backup of " + path_ + " to " + to +
+                           " failed: " + (why.empty() ? sqlite3_errstr(rc) : why));
+  return true;
+}
+
 // ---- the `sqlite` kind ----------------------------------------------------------------------
 
 namespace {

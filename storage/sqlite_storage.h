@@ -63,6 +63,8 @@ class SqliteStorage final : public StorageStrategy {
   StorageStats stats() const override;
   // Builds `CREATE [UNIQUE] INDEX "ix_<name>"` per spec and drops other "ix_*" indexes.
   Status set_indexes(const std::vector<IndexSpec>& indexes) override;
+  // SQLite's online backup API into dir/<Model>.db (storage_strategy.h).
+  Result<bool> backup(const std::string& dir) override;
 
   // The open connection (null before open() and after close()), for tests and tools on the
   // owning thread only: e.g. `PRAGMA max_page_count` to simulate a full disk.

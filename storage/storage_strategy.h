@@ -85,6 +85,21 @@ class StorageStrategy {
     (void)indexes;
     return Status::OK();
   }
+
+  // Online backup (the `backup` op; docs/STORAGE.md, "Backup and restore"). Writes a consistent
+  // copy of this model's stored data into `dir` (existing; the backup's directory, shared by
+  // every model of the database) in the layout open() reads from a database directory, so that
+  // a restore only copies the files back: SQLite's online backup API, a WiredTiger backup
+  // cursor, the file backend's snapshot and WAL. Called by the model's actor between two
+  // requests, after commit(): no write interleaves, and the model pauses only for this call.
+  // Returns true once the files are written; false (the default) when the backend has nothing
+  // of its own to copy (memory, a plugin without a backup): the actor then writes a snapshot
+  // dump of the model's documents, `<Model>.dump.ndjson`, which a restore loads back through
+  // this strategy's apply(). StorageError naming the file on failure.
+  virtual Result<bool> backup(const std::string& dir) {
+    (void)dir;
+    return false;
+  }
 };
 
 }  // namespace mg

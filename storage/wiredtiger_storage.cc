@@ -63,6 +63,7 @@
 #include <thread>
 
 #include "core/ejson.h"
+#include "storage/backup_files.h"
 #include "storage/dir_lock.h"
 #include "storage/wt_compressors.h"
 #include "storage/wt_key.h"
@@ -461,6 +462,32 @@ Status WiredTigerStorage::flush() {
   if (!s.ok()) return s;
   int ret = session_->log_flush(session_, "sync=on");
   return ret == 0 ? Status::OK() : error("log flush failed", ret);
+}
+
+// Online backup: commit and flush the log, then copy the files a backup cursor lists (the
+// last checkpoint's files and the log after it: WiredTiger recovers the copy to this moment).
+// Log archiving is paused while the cursor is open.
+Result<bool> WiredTigerStorage::backup(const std::string& dir) {
+  if (!session_) return make_status(ErrorCode::StorageError, "wiredtiger " + home_ + ": not open");
+  Status s = flush();
+  if (!s.ok()) return s;
+  std::string to = dir + "/" + std::filesystem::path(home_).filename().string();
+  std::error_code ec;
+  std::filesystem::create_directories(to, ec);
+  if (ec) return make_status(ErrorCode::StorageError, "cannot create " + to + ": " + ec.message());
+  WT_CURSOR* c = nullptr;
+  int ret = session_->open_cursor(session_, "backup:", nullptr, nullptr, &c);
+  if (ret != 0) return error("cannot open a backup cursor", ret);
+  while (s.ok() && (ret = c->next(c)) == 0) {
+    const char* name = nullptr;
+    if ((ret = c->get_key(c, &name)) != 0) break;
+    s = copy_file_synced(path_ + "/" + name, to + "/" + name);
+  }
+  if (s.ok() && ret != WT_NOTFOUND) s = error("backup cursor failed", ret);
+  c->close(c);
+  if (s.ok()) s = sync_directory(to);
+  if (!s.ok()) return s;
+  return true;
 }
 
 void WiredTigerStorage::close() {

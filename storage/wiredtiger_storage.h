@@ -76,6 +76,8 @@ class WiredTigerStorage final : public StorageStrategy {
   void close() override;
   Status destroy() override;
   StorageStats stats() const override;
+  // A backup cursor ("backup:") copying the files it lists into dir/<Model>/.
+  Result<bool> backup(const std::string& dir) override;
 
   const std::string& home() const { return home_; }
   // The open connection (null before open() and after close()), for tests on the owning thread.
