@@ -84,6 +84,16 @@ struct WatchArgs {
   std::string pub = "tcp://127.0.0.1:7378";
 };
 
+struct CreateDbOptions {
+  std::string db, storage, options, from_backup;
+};
+
+struct MigrateOptions {
+  std::string src;  // db.Model
+  std::string dst;  // db or db.Model (the model's name kept)
+  int batch = 1000;
+};
+
 // Each run_* talks to the daemon at `conn` and returns the exit code (0), or throws.
 int run_server_op(const Connection& conn, std::string_view op);  // ping, hello, stats
 int run_insert(const Connection& conn, const std::string& ns, const std::string& json);
@@ -95,6 +105,10 @@ int run_delete(const Connection& conn, const std::string& ns, const std::string&
 int run_drop(const Connection& conn, const std::string& target);
 int run_import(const Connection& conn, const ImportOptions& opts);
 int run_export(const Connection& conn, const std::string& ns, const std::string& filter);
+// data.cc: createDatabase (optionally fromBackup), backup, migrate (progress bar on stderr).
+int run_createdb(const Connection& conn, const CreateDbOptions& opts);
+int run_backup(const Connection& conn, const std::string& db, const std::string& name);
+int run_migrate(const Connection& conn, const MigrateOptions& opts);
 // Prints change events until SIGINT or SIGTERM (then returns 0); see watch.cc.
 int run_watch(const Connection& conn, const WatchArgs& args);
 // Writes a new CURVE key pair to <base>.pub and <base>.key (0600) and prints the public key.

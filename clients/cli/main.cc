@@ -11,6 +11,9 @@
 //     import db.Model file.ndjson [--batch 1000]
 //     export db.Model [--filter JSON]
 //     watch db.Model [--after N] [--pub tcp://127.0.0.1:7378]
+//     createdb DB [STORAGE] [--options JSON] [--from-backup NAME]
+//     backup DB NAME         (online backup to <data-dir>/_backups/NAME)
+//     migrate SRC_DB.Model DST_DB[.Model] [--batch 1000]   (progress bar on stderr)
 //     keygen NAME            (writes NAME.pub and NAME.key, a CURVE key pair, mode 0600)
 //   CURVE (a daemon with curve_secret_key): --server-key SERVER.pub --client-key CLIENT.key
 //
@@ -37,6 +40,8 @@ struct Args {
   UpdateOptions update;
   ImportOptions import;
   WatchArgs watch;
+  CreateDbOptions createdb;
+  MigrateOptions migrate;
   bool many = false;
 };
 
@@ -120,6 +125,27 @@ void add_admin_ops(CLI::App& app, Args& a, std::vector<Command>& cmds) {
   watch->add_option("--pub", a.watch.pub, "change-stream endpoint of the daemon")
       ->capture_default_str();
   cmds.emplace_back(watch, [&a] { return run_watch(a.conn, a.watch); });
+
+  auto* cdb = app.add_subcommand("createdb", "create a database, or restore one from a backup");
+  cdb->add_option("db", a.createdb.db, "database name")->required();
+  cdb->add_option("storage", a.createdb.storage, "memory, file, sqlite, wiredtiger, ...");
+  cdb->add_option("--options", a.createdb.options, "storage options (Extended JSON object)");
+  cdb->add_option("--from-backup", a.createdb.from_backup, "restore the backup of this name");
+  cmds.emplace_back(cdb, [&a] { return run_createdb(a.conn, a.createdb); });
+
+  auto* bk =
+      app.add_subcommand("backup", "online backup of a database to <data-dir>/_backups/NAME");
+  bk->add_option("db", a.ns, "database")->required();
+  bk->add_option("name", a.target, "backup name")->required();
+  cmds.emplace_back(bk, [&a] { return run_backup(a.conn, a.ns, a.target); });
+
+  auto* mig = app.add_subcommand("migrate", "copy a model to another database, verified");
+  mig->add_option("source", a.migrate.src, "SRC_DB.Model")->required();
+  mig->add_option("destination", a.migrate.dst, "DST_DB or DST_DB.Model")->required();
+  mig->add_option("--batch", a.migrate.batch, "documents per batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmds.emplace_back(mig, [&a] { return run_migrate(a.conn, a.migrate); });
 
   auto* keygen = app.add_subcommand("keygen", "write a CURVE key pair: NAME.pub and NAME.key");
   keygen->add_option("name", a.target, "path and base name of the two files")->required();
