@@ -21,6 +21,7 @@ case "$kind" in
     # Reports fail the run; leaks too. UBSan already aborts (-fno-sanitize-recover).
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp}
+    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
     ;;
   tsan)
     dir=build-tsan
