@@ -1,7 +1,10 @@
 #include "core/ejson.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include <charconv>
 #include <cmath>
@@ -166,15 +169,81 @@ void put_double(double d, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+// Passes RapidJSON's SAX events to a Document unchanged, except numbers: the reader hands them
+// over as text (kParseNumbersAsStringsFlag) and they are converted here with std::from_chars
+// (exact, locale-free). RapidJSON 1.1.0's own full-precision conversion reads out of bounds on
+// a long mantissa with a large exponent (found by fuzz_ejson; the input is in its corpus).
+struct NumberHandler {
+  using Ch = char;
+  using SizeType = rapidjson::SizeType;
+  rapidjson::Document& doc;
+  std::string error;  // why a number was refused
+
+  bool Null() { return doc.Null(); }
+  bool Bool(bool b) { return doc.Bool(b); }
+  bool Int(int i) { return doc.Int(i); }
+  bool Uint(unsigned u) { return doc.Uint(u); }
+  bool Int64(int64_t i) { return doc.Int64(i); }
+  bool Uint64(uint64_t u) { return doc.Uint64(u); }
+  bool Double(double d) { return doc.Double(d); }
+  bool String(const Ch* s, SizeType n, bool copy) { return doc.String(s, n, copy); }
+  bool StartObject() { return doc.StartObject(); }
+  bool Key(const Ch* s, SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  bool EndObject(SizeType n) { return doc.EndObject(n); }
+  bool StartArray() { return doc.StartArray(); }
+  bool EndArray(SizeType n) { return doc.EndArray(n); }
+  // An integer that fits int64 stays one; anything else is the nearest double.
+  bool RawNumber(const Ch* s, SizeType n, bool) {
+    std::string_view text(s, n);
+    if (text.find_first_of(".eE") == std::string_view::npos) {
+      int64_t i = 0;
+      auto r = std::from_chars(s, s + n, i);
+      if (r.ec == std::errc() && r.ptr == s + n) return doc.Int64(i);
+    }
+    double d = 0;
+    auto r = std::from_chars(s, s + n, d);
+    if (r.ec == std::errc::result_out_of_range) {
+      // Overflow or underflow: from_chars does not say which; the exponent's sign does.
+      size_t e = text.find_first_of("eE");
+      bool tiny = e != std::string_view::npos && e + 1 < n && s[e + 1] == '-';
+      if (!tiny) {
+        error = "number too big for a double: " + std::string(text.substr(0, 40));
+        return false;
+      }
+      return doc.Double(text[0] == '-' ? -0.0 : 0.0);
+    }
+    if (r.ec != std::errc() || r.ptr != s + n) {
+      error = "bad number: " + std::string(text.substr(0, 40));
+      return false;
+    }
+    return doc.Double(d);
+  }
+};
+
+}  // namespace
+
 Status ejson_to_msgpack(std::string_view json, std::string& out) {
   return guard([&]() -> Status {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(json.data(),
-                                                                                   json.size());
-    if (doc.HasParseError())
+    NumberHandler numbers{doc, {}};
+    rapidjson::ParseResult parsed;
+    auto parse = [&](rapidjson::Document&) {
+      rapidjson::Reader reader;
+      rapidjson::MemoryStream ms(json.data(), json.size());
+      rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+      parsed = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
+          is, numbers);
+      return !parsed.IsError();
+    };
+    doc.Populate(parse);
+    if (parsed.IsError())
       return make_status(ErrorCode::FailedToParse,
-                         std::string("bad JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
-                             ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+                         std::string("bad JSON at offset ") + std::to_string(parsed.Offset()) +
+                             ": " +
+                             (numbers.error.empty() ? rapidjson::GetParseError_En(parsed.Code())
+                                                    : numbers.error.c_str()));
     MpWriter w(out);
     convert(doc, w, 0);
     return Status::OK();

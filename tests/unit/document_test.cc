@@ -176,3 +176,35 @@ BOOST_AUTO_TEST_CASE(bad_json_is_failed_to_parse) {
   std::string deep(5000, '[');
   BOOST_TEST(!ejson_to_msgpack(deep, out).ok());
 }
+
+// Numbers are converted by the engine, not RapidJSON's full-precision strtod (which read out of
+// bounds on long mantissas with large exponents): exact doubles, ints that fit int64, zero on
+// underflow, FailedToParse on overflow.
+BOOST_AUTO_TEST_CASE(json_numbers_convert_exactly_and_safely) {
+  auto one = [](const std::string& number) {
+    std::string out;
+    Status s = ejson_to_msgpack(R"({"n":)" + number + "}", out);
+    BOOST_REQUIRE_MESSAGE(s.ok(), s.message);
+    return std::string(MpView(out).get("n").bytes());
+  };
+  std::string b = one("-9223372036854775808");
+  BOOST_TEST((MpView(b).type() == MpType::Int));
+  BOOST_TEST(MpView(b).as_int() == INT64_MIN);
+  b = one("9223372036854775808");  // past int64: the nearest double
+  BOOST_TEST((MpView(b).type() == MpType::Float));
+  BOOST_TEST(MpView(b).as_double() == 9223372036854775808.0);
+  b = one("0.1");
+  BOOST_TEST(MpView(b).as_double() == 0.1);
+  b = one("2.2250738585072014e-308");
+  BOOST_TEST(MpView(b).as_double() == 2.2250738585072014e-308);
+  b = one("1.5e-999");
+  BOOST_TEST(MpView(b).as_double() == 0.0);
+  b = one("99999999999999999999999.99888888888888888888888888888888888888888888888888e-446");
+  BOOST_TEST(MpView(b).as_double() == 0.0);
+  b = one("99999999999999999999999.99888888888888888888888888888888888888888888888888");
+  BOOST_TEST(MpView(b).as_double() == 1e23);
+  std::string out;
+  Status big = ejson_to_msgpack(R"({"n":1e400})", out);
+  BOOST_TEST(int(big.code) == int(ErrorCode::FailedToParse));
+  BOOST_TEST(big.message.find("too big") != std::string::npos);
+}
