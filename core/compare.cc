@@ -64,6 +64,22 @@ static int compare_bytes(std::string_view x, std::string_view y) {
   return sign(c);
 }
 
+bool truthy(MpView v) {
+  if (!v.valid()) return false;
+  switch (v.type()) {
+    case MpType::Nil:
+      return false;
+    case MpType::Bool:
+      return v.as_bool();
+    case MpType::Int:
+      return v.as_int() != 0;
+    case MpType::Float:
+      return v.as_double() != 0;
+    default:
+      return true;
+  }
+}
+
 int compare_values_slow(MpView a, MpView b) {
   MpType ta = a.type(), tb = b.type();
   int ra = type_rank(ta), rb = type_rank(tb);

@@ -41,6 +41,10 @@ inline int compare_values(MpView a, MpView b) {
   return compare_values_slow(a, b);
 }
 
+// MongoDB's truthiness ($exists, $cond, $and ...): false, null, missing (an invalid view) and
+// numeric zero are false; everything else (empty strings and arrays included) is true.
+bool truthy(MpView v);
+
 inline bool values_equal(MpView a, MpView b) {
   return compare_values(a, b) == 0;
 }

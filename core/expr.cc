@@ -371,22 +371,6 @@ std::unique_ptr<Expr> Expr::compile(MpView spec) {
   return expr::compile(spec, scope);
 }
 
-bool expr_truthy(MpView v) {
-  if (!v.valid()) return false;
-  switch (v.type()) {
-    case MpType::Nil:
-      return false;
-    case MpType::Bool:
-      return v.as_bool();
-    case MpType::Int:
-      return v.as_int() != 0;
-    case MpType::Float:
-      return v.as_double() != 0;
-    default:
-      return true;
-  }
-}
-
 int expr_compare(MpView a, MpView b) {
   if (!a.valid() || !b.valid()) return int(a.valid()) - int(b.valid());
   return compare_values(a, b);

@@ -51,10 +51,6 @@ class Expr {
 
 using ExprPtr = std::unique_ptr<Expr>;
 
-// MongoDB's truthiness: false, null, missing and numeric zero are false; everything else
-// (empty strings and arrays included) is true.
-bool expr_truthy(MpView v);
-
 // The order of aggregation comparisons ($eq, $cmp, $min ...): compare.h's order, with missing
 // below null.
 int expr_compare(MpView a, MpView b);

@@ -3,6 +3,7 @@
 // gives a double, null or missing gives null, any other type is TypeMismatch.
 #include <cmath>
 
+#include "core/compare.h"
 #include "core/expr_impl.h"
 
 namespace mg::expr {
@@ -216,7 +217,7 @@ MpView op_compare(std::string_view, std::span<const MpView> a, std::string& out)
 }
 
 MpView op_not(std::string_view, std::span<const MpView> a, std::string& out) {
-  return put_bool(out, !expr_truthy(a[0]));
+  return put_bool(out, !truthy(a[0]));
 }
 
 // $and / $or: operands evaluated left to right until the result is known.
@@ -226,7 +227,7 @@ class Logic final : public Expr {
   MpView eval(ExprVars& vars, std::string& out) const override {
     std::string scratch;
     for (auto& e : args_)
-      if (expr_truthy(e->eval(vars, scratch)) != and_) return put_bool(out, !and_);
+      if (truthy(e->eval(vars, scratch)) != and_) return put_bool(out, !and_);
     return put_bool(out, and_);
   }
 
@@ -248,7 +249,7 @@ class Branches final : public Expr {
   ExprPtr fallback;
   MpView eval(ExprVars& vars, std::string& out) const override {
     for (auto& [c, t] : branches)
-      if (expr_truthy(c->eval(vars, out))) return t->eval(vars, out);
+      if (truthy(c->eval(vars, out))) return t->eval(vars, out);
     if (!fallback)
       fail(ErrorCode::BadValue,
            "$switch could not find a matching branch for an input, and no default was specified");

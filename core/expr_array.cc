@@ -161,7 +161,7 @@ class Iterate final : public Expr {
         vars.bound.back() = e;
         MpView r = body->eval(vars, scratch);
         if (is_filter) {
-          if (!expr_truthy(r)) continue;
+          if (!truthy(r)) continue;
           w.raw(e);
         } else {
           r.valid() ? w.raw(r) : w.nil();

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/compare.h"
 #include "core/ejson.h"
 #include "core/expr_impl.h"
 
@@ -260,7 +261,7 @@ MpView op_to_date(std::string_view op, std::span<const MpView> a, std::string& o
 
 MpView op_to_bool(std::string_view, std::span<const MpView> a, std::string& out) {
   if (is_nullish(a[0])) return put_null(out);
-  return put_bool(out, expr_truthy(a[0]));
+  return put_bool(out, truthy(a[0]));
 }
 
 MpView op_type(std::string_view, std::span<const MpView> a, std::string& out) {

@@ -120,21 +120,6 @@ bool is_logical(std::string_view k) {
   return k == "$and" || k == "$or" || k == "$nor";
 }
 
-bool truthy(MpView v) {
-  switch (v.type()) {
-    case MpType::Nil:
-      return false;
-    case MpType::Bool:
-      return v.as_bool();
-    case MpType::Int:
-      return v.as_int() != 0;
-    case MpType::Float:
-      return v.as_double() != 0;
-    default:
-      return true;
-  }
-}
-
 NodePtr compile_map(MpView m);
 ExprPtr compile_ops(MpView ops, const std::string& path);
 
