@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "bench/procs.h"
+
 namespace mg::bench {
 
 namespace {
@@ -53,6 +55,14 @@ bool Hello::has_compressor(const std::string& c) const {
 Hello hello_of(client::Client& c) {
   client::Reply r = c.hello();
   return Hello{strings_of(r.get("storages")), strings_of(r.get("compressors"))};
+}
+
+Hello hello_of_daemon(const std::string& memgoosed) {
+  Daemon d(memgoosed);
+  client::Client c(d.endpoint());
+  Hello h = hello_of(c);
+  d.stop();
+  return h;
 }
 
 Hello selected(Hello h, const std::vector<std::string>& only) {

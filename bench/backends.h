@@ -34,6 +34,9 @@ struct Hello {
   bool has_compressor(const std::string& c) const;
 };
 Hello hello_of(client::Client& c);
+// What a fresh daemon (`memgoosed`, a throwaway data dir) lists, for suites that then start
+// daemons of their own per configuration.
+Hello hello_of_daemon(const std::string& memgoosed);
 // `h` with its storages narrowed to `only` (--storage; empty: unchanged): the suites then
 // report the others as not measured, as for a storage the daemon lacks.
 Hello selected(Hello h, const std::vector<std::string>& only);

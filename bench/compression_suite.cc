@@ -115,13 +115,7 @@ int run_compression_suite(const SuiteOptions& opts) {
     std::fprintf(stderr, "compression: skipped with --endpoint (it needs daemons of its own)\n");
     return 0;
   }
-  Hello hello;
-  {
-    Daemon d(opts.memgoosed);
-    Client c(d.endpoint());
-    hello = hello_of(c);
-    d.stop();
-  }
+  Hello hello = hello_of_daemon(opts.memgoosed);
   bool wt = hello.has_storage("wiredtiger");
   std::map<std::string, std::vector<double>> all;
   for (int run = 0; wt && run < opts.runs; ++run) {

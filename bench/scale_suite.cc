@@ -116,13 +116,7 @@ int run_scale_suite(const SuiteOptions& opts) {
     std::fprintf(stderr, "scale: skipped with --endpoint (it needs daemons of its own)\n");
     return 0;
   }
-  Hello hello;
-  {
-    Daemon d(opts.memgoosed);
-    Client c(d.endpoint());
-    hello = selected(hello_of(c), opts.storages);
-    d.stop();
-  }
+  Hello hello = selected(hello_of_daemon(opts.memgoosed), opts.storages);
   std::map<std::string, std::vector<double>> all;
   for (int run = 0; run < opts.runs; ++run) {
     Metrics m;
