@@ -18,6 +18,7 @@
 #include "core/ejson.h"
 #include "storage/engine.h"
 #include "storage/sqlite_storage.h"
+#include "tests/unit/stored_model.h"
 
 using namespace mg;
 
@@ -30,16 +31,7 @@ MpView V(const std::string& s) {
   return MpView(s);
 }
 
-struct TmpDir {
-  std::string path;
-  TmpDir() {
-    char tmpl[] = "/tmp/mg_sqlite_test_XXXXXX";
-    BOOST_REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TmpDir() { std::filesystem::remove_all(path); }
-  std::string file(const char* name) const { return path + "/" + name; }
-};
+using mg::testing::TmpDir;
 
 std::vector<IndexSpec> specs(const char* schema_json) {
   std::string s = J(schema_json);
@@ -76,48 +68,13 @@ Status open_quiet(SqliteStorage& st) {
   return st.open([](std::string_view) { return Status::OK(); });
 }
 
-// A Collection over a SqliteStorage at `path`; `raw` keeps a view of the strategy.
-struct Model {
-  SqliteStorage* raw = nullptr;
-  std::unique_ptr<Collection> c;
-  std::vector<ChangeEvent> events;
-
-  Model(const std::string& path, const char* schema_json, SqliteOptions opts = {}) {
-    auto st = std::make_unique<SqliteStorage>(path, opts);
-    raw = st.get();
-    c = std::make_unique<Collection>("M", std::move(st));
-    std::string schema = J(schema_json);
-    Status s = c->open(V(schema));
-    BOOST_REQUIRE_MESSAGE(s.ok(), s.message);
+// A Collection over a SqliteStorage at `path`.
+struct Model : mg::testing::StoredModel<SqliteStorage> {
+  Model(const std::string& path, const char* schema_json, SqliteOptions opts = {})
+      : StoredModel(std::make_unique<SqliteStorage>(path, opts), schema_json) {
     // What the Collection will do itself once it calls the hook from open()/set_schema().
-    s = raw->set_indexes(c->schema().indexes());
+    Status s = raw->set_indexes(c->schema().indexes());
     BOOST_REQUIRE_MESSAGE(s.ok(), s.message);
-  }
-  void insert(std::initializer_list<const char*> docs) {
-    std::vector<std::string> enc;
-    for (auto* d : docs) enc.push_back(J(d));
-    std::vector<std::string_view> views(enc.begin(), enc.end());
-    auto r = c->insert_many(views, &events);
-    BOOST_REQUIRE_MESSAGE(r.ok(), r.status().message);
-  }
-  void commit() {
-    Status s = c->storage().commit();
-    BOOST_REQUIRE_MESSAGE(s.ok(), s.message);
-  }
-  // Every document's bytes, sorted (storage order is not insertion order after replaces).
-  std::vector<std::string> all() {
-    auto r = c->find(FindSpec{});
-    BOOST_REQUIRE(r.ok());
-    std::vector<std::string> out;
-    for (auto& d : r.value()) out.emplace_back(d.bytes());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  std::string by_id(const char* id_json) {
-    std::string id = J(id_json);
-    auto r = c->find_by_id(V(id));
-    BOOST_REQUIRE(r.ok());
-    return r.value() ? std::string(r.value().bytes()) : std::string();
   }
 };
 

@@ -21,6 +21,7 @@
 #include "storage/wiredtiger_storage.h"
 #include "storage/wt_compressors.h"
 #include "storage/wt_key.h"
+#include "tests/unit/stored_model.h"
 
 using namespace mg;
 
@@ -33,16 +34,7 @@ MpView V(const std::string& s) {
   return MpView(s);
 }
 
-struct TmpDir {
-  std::string path;
-  TmpDir() {
-    char tmpl[] = "/tmp/mg_wt_test_XXXXXX";
-    BOOST_REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TmpDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using mg::testing::TmpDir;
 
 WtOptions with(const std::string& compressor, bool journal_sync = false) {
   WtOptions o;
@@ -53,44 +45,9 @@ WtOptions with(const std::string& compressor, bool journal_sync = false) {
 }
 
 // A Collection over a WiredTigerStorage of model "M" in `home`.
-struct Model {
-  WiredTigerStorage* raw = nullptr;
-  std::unique_ptr<Collection> c;
-  std::vector<ChangeEvent> events;
-
-  Model(const std::string& home, WtOptions opts, const char* schema_json = "{}") {
-    auto st = std::make_unique<WiredTigerStorage>(home, "M_docs", opts);
-    raw = st.get();
-    c = std::make_unique<Collection>("M", std::move(st));
-    std::string schema = J(schema_json);
-    Status s = c->open(V(schema));
-    BOOST_REQUIRE_MESSAGE(s.ok(), s.message);
-  }
-  void insert(const std::vector<std::string>& docs) {
-    std::vector<std::string> enc;
-    for (auto& d : docs) enc.push_back(J(d));
-    std::vector<std::string_view> views(enc.begin(), enc.end());
-    auto r = c->insert_many(views, &events);
-    BOOST_REQUIRE_MESSAGE(r.ok(), r.status().message);
-  }
-  void commit() {
-    Status s = c->storage().commit();
-    BOOST_REQUIRE_MESSAGE(s.ok(), s.message);
-  }
-  std::vector<std::string> all() {
-    auto r = c->find(FindSpec{});
-    BOOST_REQUIRE(r.ok());
-    std::vector<std::string> out;
-    for (auto& d : r.value()) out.emplace_back(d.bytes());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  std::string by_id(const char* id_json) {
-    std::string id = J(id_json);
-    auto r = c->find_by_id(V(id));
-    BOOST_REQUIRE(r.ok());
-    return r.value() ? std::string(r.value().bytes()) : std::string();
-  }
+struct Model : mg::testing::StoredModel<WiredTigerStorage> {
+  Model(const std::string& home, WtOptions opts, const char* schema_json = "{}")
+      : StoredModel(std::make_unique<WiredTigerStorage>(home, "M_docs", opts), schema_json) {}
 };
 
 Change change(Change::Op op, const std::string& id, const std::string& doc, uint64_t seq) {
