@@ -15,6 +15,7 @@
 
 #include "core/compare.h"
 #include "core/path.h"
+#include "core/value_key.h"
 
 namespace mg {
 
@@ -88,40 +89,9 @@ int Index::compare_compound(const uint8_t* a, const uint8_t* b) const {
   return 0;
 }
 
-// Hash of one value, consistent with compare_values equality: numbers by value (an integral
-// double as its integer), strings by content, dates by instant; other types by type alone
-// (equality then decides; they are rare as unique keys).
-static size_t hash_value(MpView v) {
-  switch (v.type()) {
-    case MpType::Str:
-      return absl::HashOf(1, v.as_str());
-    case MpType::Int:
-      return absl::HashOf(2, v.as_int());
-    case MpType::Float: {
-      double d = v.as_double();
-      if (d >= -9.2e18 && d <= 9.2e18 && d == double(int64_t(d)))
-        return absl::HashOf(2, int64_t(d));
-      if (d != d) return 3;  // NaN
-      return absl::HashOf(4, d);
-    }
-    case MpType::Date: {
-      Date t = v.as_date();
-      return absl::HashOf(5, t.sec, t.nsec);
-    }
-    case MpType::Bool:
-      return v.as_bool() ? 7 : 6;
-    default:
-      return size_t(type_rank(v.type())) + 8;
-  }
-}
-
 size_t Index::hash_key(const uint8_t* key) const {
-  if (!compound_) return hash_value(MpView(key));
-  size_t h = 0;
-  ArrayIter it{MpView(key)};
-  MpView e;
-  while (it.next(e)) h = absl::HashOf(h, hash_value(e));
-  return h;
+  thread_local std::string scratch;
+  return absl::HashOf(canonical_key_view(MpView(key), scratch));
 }
 
 static absl::weak_ordering ordering(int c) {

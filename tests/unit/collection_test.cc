@@ -224,6 +224,27 @@ BOOST_FIXTURE_TEST_CASE(non_unique_index_postings_follow_writes, Fixture) {
   BOOST_TEST(count(R"({"status":"even"})") == 33u);
 }
 
+// The in-batch duplicate check hashes keys by value: the same short string sent as str8 (a
+// foreign client's encoding) and as fixstr is one key.
+BOOST_FIXTURE_TEST_CASE(batch_duplicates_found_across_string_encodings, Fixture) {
+  std::string fix = std::string(
+      "\x82\xa3_id\xa1q\xa5"
+      "email\xa1"
+      "a",
+      15);
+  std::string str8 = std::string(
+      "\x82\xa3_id\xd9\x01q\xa5"
+      "email\xa1"
+      "b",
+      16);
+  std::vector<std::string_view> views{fix, str8};
+  Status s = c.insert_many(views, &events).status();
+  BOOST_TEST(int(s.code) == int(ErrorCode::DuplicateKey));
+  BOOST_TEST(s.index == 1);
+  BOOST_TEST(json_from_mp(s.key_pattern) == R"({"_id":1})");
+  BOOST_TEST(count("{}") == 0u);
+}
+
 BOOST_FIXTURE_TEST_CASE(update_leaves_no_stale_index_entry, Fixture) {
   seed_people();
   std::string f = J(R"({"_id":1})"), u = J(R"({"$set":{"email":"new@x","status":"idle"}})");
