@@ -51,6 +51,18 @@ struct Collection::Impl {
   static void commit(Collection& c, std::span<PendingWrite> batch,
                      std::vector<ChangeEvent>* events);
 
+  // check_unique and commit fused for a batch of inserts (every slot kNoSlot): indexes each
+  // document (a unique index checks the key with its insertion's own descent), then persists
+  // the batch and stores the documents. On a duplicate (DuplicateKey, `index` = batch
+  // position) or a storage refusal (StorageError) everything it inserted is taken out again
+  // and nothing has changed.
+  static void insert_batch(Collection& c, std::span<PendingWrite> batch,
+                           std::vector<ChangeEvent>* events);
+  // insert_batch's undo: takes the documents of `batch` out of every index (out of the first
+  // `partial_indexes` for the last one) and gives their `slots` back, newest first.
+  static void unindex_inserted(Collection& c, std::span<const PendingWrite> batch,
+                               std::span<const uint32_t> slots, size_t partial_indexes);
+
   static void insert_slot(Collection& c, uint32_t slot, DocRef doc);
   // insert_slot's bookkeeping once `doc` is indexed at `slot`: the slot owns it, counted.
   static void store_slot(Collection& c, uint32_t slot, DocRef doc);

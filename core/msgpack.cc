@@ -1,5 +1,7 @@
 #include "core/msgpack.h"
 
+#include <absl/container/inlined_vector.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -205,7 +207,7 @@ struct Validator {
     std::string_view key;
     uint32_t index;
   };
-  std::vector<Segment> path;
+  absl::InlinedVector<Segment, 8> path;  // no allocation for the usual depths
 
   [[noreturn]] void truncated() {
     fail(ErrorCode::FailedToParse, "malformed MessagePack: truncated value" + where());
@@ -323,6 +325,14 @@ struct Validator {
     return true;
   }
 
+  // Refuses a field name that plain_name rejected, if field_name_problem agrees.
+  void bad_name(std::string_view key) {
+    std::string_view problem = field_name_problem(key);
+    if (!problem.empty())
+      fail(ErrorCode::BadValue, std::string(problem) + ": '" + std::string(key.substr(0, 64)) +
+                                    "'" + where(path.size() - 1));
+  }
+
   void array(uint32_t n, int depth) {
     path.push_back(Segment{{}, 0});
     for (uint32_t i = 0; i < n; ++i) {
@@ -337,18 +347,24 @@ struct Validator {
     path.push_back(Segment{{}, 0});
     for (uint32_t i = 0; i < n; ++i) {
       need(1);
-      MpView k(p);
       uint8_t b = *p;
+      if ((b & 0xe0) == 0xa0) {  // fixstr key, nearly all of them: checked in place
+        size_t len = b & 0x1f;
+        need(1 + len);
+        std::string_view key(reinterpret_cast<const char*>(p + 1), len);
+        p += 1 + len;
+        if (opts.document_names && !plain_name(key)) bad_name(key);
+        path.back().key = key.empty() ? std::string_view("", 0) : key;
+        if (p >= end) truncated();
+        if (!simple_scalar()) value(depth + 1);
+        continue;
+      }
+      MpView k(p);
       bool is_str = (b >= 0xa0 && b <= 0xbf) || b == 0xd9 || b == 0xda || b == 0xdb;
       if (!is_str) fail(ErrorCode::BadValue, "map keys must be strings" + where(path.size() - 1));
       value(depth + 1);  // bounds-checks the key
       std::string_view key = k.as_str();
-      if (opts.document_names && !plain_name(key)) {
-        std::string_view problem = field_name_problem(key);
-        if (!problem.empty())
-          fail(ErrorCode::BadValue, std::string(problem) + ": '" + std::string(key.substr(0, 64)) +
-                                        "'" + where(path.size() - 1));
-      }
+      if (opts.document_names && !plain_name(key)) bad_name(key);
       path.back().key = key.empty() ? std::string_view("", 0) : key;
       if (p >= end) truncated();
       value(depth + 1);
@@ -409,7 +425,6 @@ Status validate(std::string_view bytes, const ValidateOptions& opts) {
     if (bytes.empty()) return make_status(ErrorCode::FailedToParse, "empty MessagePack value");
     auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
     Validator v{p, p + bytes.size(), opts, {}};
-    v.path.reserve(8);
     if (opts.require_map && MpView(p).type() != MpType::Map)
       return make_status(ErrorCode::FailedToParse, "expected a MessagePack map");
     v.value(0);
