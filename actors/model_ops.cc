@@ -68,18 +68,32 @@ std::string op_insert_many(Collection& c, const Envelope& env, Events& ev, bool&
   MpView docs = args::array(env, "docs", true);
   std::vector<std::string_view> raws;
   raws.reserve(docs.count());
-  ArrayIter it(docs);
-  MpView d;
-  for (int64_t i = 0; it.next(d); ++i) {
-    if (d.type() != MpType::Map) {
+  // Each document is checked and sliced in one pass (validate_prefix), then not walked again.
+  ValidateOptions opts = Collection::document_options();
+  // Bounded by the end of the request (whose structure the front door checked), or of the
+  // array when the envelope was not parsed from received bytes.
+  auto* first = reinterpret_cast<const char*>(docs.first());
+  const char* end = env.bytes.empty()
+                        ? reinterpret_cast<const char*>(docs.data()) + docs.bytes().size()
+                        : env.bytes.data() + env.bytes.size();
+  std::string_view rest(first, size_t(end - first));
+  for (int64_t i = 0, n = docs.count(); i < n; ++i) {
+    if (MpView(reinterpret_cast<const uint8_t*>(rest.data())).type() != MpType::Map) {
       Status s =
           make_status(ErrorCode::TypeMismatch, "docs." + std::to_string(i) + " must be a map");
       s.index = i;
       fail(std::move(s));
     }
-    raws.push_back(d.bytes());
+    size_t used = 0;
+    Status s = validate_prefix(rest, opts, used);
+    if (!s.ok()) {
+      s.index = i;
+      fail(std::move(s));
+    }
+    raws.push_back(rest.substr(0, used));
+    rest.remove_prefix(used);
   }
-  auto ids = unwrap(c.insert_many(raws, &ev));
+  auto ids = unwrap(c.insert_many(raws, &ev, true));
   wrote = !ids.empty();
   ReplyWriter r(env.id, 2, ids.size() * 28);
   MpWriter& w = r.key("insertedIds");

@@ -89,9 +89,14 @@ class Collection {
   Result<bool> set_schema(MpView schema);
 
   // Writes. `docs` are untrusted MessagePack bytes; each gets an ObjectId `_id` if it has none.
-  // insert_many is all or nothing: the error's `index` names the failing document.
+  // insert_many is all or nothing: the error's `index` names the failing document. With
+  // `prechecked`, the caller has already passed every document through validate() (or
+  // validate_prefix) with document_options(), and they are not walked again.
   Result<std::vector<std::string>> insert_many(std::span<const std::string_view> docs,
-                                               std::vector<ChangeEvent>* events);
+                                               std::vector<ChangeEvent>* events,
+                                               bool prechecked = false);
+  // The validate() options of a stored document: field-name rules, 16 MiB.
+  static ValidateOptions document_options();
   Result<WriteResult> update(MpView filter, MpView update, bool upsert, bool multi,
                              std::vector<ChangeEvent>* events);
   Result<WriteResult> replace_one(MpView filter, MpView replacement, bool upsert,

@@ -37,8 +37,9 @@ struct Collection::Impl {
 
   // Turns untrusted bytes into a stored document: limits, field names, `_id` (generated when
   // absent), schema defaults and timestamps, then schema validation.
+  // `prechecked`: `raw` already passed validate() with document_options().
   static DocRef prepare_insert(Collection& c, std::string_view raw, Date now,
-                               bool* generated_id = nullptr);
+                               bool* generated_id = nullptr, bool prechecked = false);
   // Checks a finished document (after an update or replacement) and stores it.
   static DocRef finish_doc(const Collection& c, std::string&& encoded);
 

@@ -88,13 +88,19 @@ void check_same_id(MpView old, const Value& doc) {
 
 }  // namespace
 
-DocRef Collection::Impl::prepare_insert(Collection& c, std::string_view raw, Date now,
-                                        bool* generated_id) {
+ValidateOptions Collection::document_options() {
   ValidateOptions opts;
   opts.document_names = true;
   opts.max_bytes = kMaxDocumentBytes;
-  Status s = validate(raw, opts);
-  if (!s.ok()) fail(std::move(s));
+  return opts;
+}
+
+DocRef Collection::Impl::prepare_insert(Collection& c, std::string_view raw, Date now,
+                                        bool* generated_id, bool prechecked) {
+  if (!prechecked) {
+    Status s = validate(raw, document_options());
+    if (!s.ok()) fail(std::move(s));
+  }
   MpView v(raw);
   MpView id = v.get("_id");
   if (id.valid() && !scalar_id(id))
@@ -119,10 +125,7 @@ DocRef Collection::Impl::prepare_insert(Collection& c, std::string_view raw, Dat
 }
 
 DocRef Collection::Impl::finish_doc(const Collection& c, std::string&& encoded) {
-  ValidateOptions opts;
-  opts.document_names = true;
-  opts.max_bytes = kMaxDocumentBytes;
-  Status s = validate(encoded, opts);
+  Status s = validate(encoded, document_options());
   if (!s.ok()) fail(std::move(s));
   check_schema(*c.schema_, MpView(encoded));
   return DocRef::make(encoded);
@@ -304,13 +307,15 @@ void Collection::Impl::insert_batch(Collection& c, std::span<PendingWrite> batch
 }
 
 Result<std::vector<std::string>> Collection::insert_many(std::span<const std::string_view> docs,
-                                                         std::vector<ChangeEvent>* events) {
+                                                         std::vector<ChangeEvent>* events,
+                                                         bool prechecked) {
   return guard([&]() -> Result<std::vector<std::string>> {
     Date now = Date::now();
     std::vector<PendingWrite> batch(docs.size());
     for (size_t i = 0; i < docs.size(); ++i) {
       try {
-        batch[i].doc = Impl::prepare_insert(*this, docs[i], now, &batch[i].generated_id);
+        batch[i].doc =
+            Impl::prepare_insert(*this, docs[i], now, &batch[i].generated_id, prechecked);
       } catch (Error& e) {
         e.status.index = int64_t(i);
         throw;

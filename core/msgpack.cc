@@ -416,9 +416,11 @@ Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_
   return Status::OK();
 }
 
-Status validate(std::string_view bytes, const ValidateOptions& opts) {
+namespace {
+Status validate_value(std::string_view bytes, const ValidateOptions& opts, bool whole,
+                      size_t& used) {
   return guard([&]() -> Status {
-    if (opts.max_bytes && bytes.size() > opts.max_bytes)
+    if (whole && opts.max_bytes && bytes.size() > opts.max_bytes)
       return make_status(ErrorCode::DocumentTooLarge,
                          "document of " + std::to_string(bytes.size()) + " bytes exceeds the " +
                              std::to_string(opts.max_bytes) + "-byte limit");
@@ -428,10 +430,26 @@ Status validate(std::string_view bytes, const ValidateOptions& opts) {
     if (opts.require_map && MpView(p).type() != MpType::Map)
       return make_status(ErrorCode::FailedToParse, "expected a MessagePack map");
     v.value(0);
-    if (v.p != v.end)
+    used = size_t(v.p - p);
+    if (whole && v.p != v.end)
       return make_status(ErrorCode::FailedToParse, "trailing bytes after the MessagePack value");
+    if (!whole && opts.max_bytes && used > opts.max_bytes)
+      return make_status(ErrorCode::DocumentTooLarge,
+                         "document of " + std::to_string(used) + " bytes exceeds the " +
+                             std::to_string(opts.max_bytes) + "-byte limit");
     return Status::OK();
   });
+}
+}  // namespace
+
+Status validate(std::string_view bytes, const ValidateOptions& opts) {
+  size_t used = 0;
+  return validate_value(bytes, opts, true, used);
+}
+
+Status validate_prefix(std::string_view bytes, const ValidateOptions& opts, size_t& used) {
+  used = 0;
+  return validate_value(bytes, opts, false, used);
 }
 
 void MpWriter::put_be(uint64_t v, int bytes) {

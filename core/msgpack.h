@@ -100,6 +100,13 @@ class ArrayIter {
     --left_;
     return true;
   }
+  // next() that also gives the element's bytes, from the same single pass over it.
+  bool next(MpView& out, std::string_view& bytes) {
+    const uint8_t* start = p_;
+    if (!next(out)) return false;
+    bytes = {reinterpret_cast<const char*>(start), size_t(p_ - start)};
+    return true;
+  }
 
  private:
   const uint8_t* p_;
@@ -137,6 +144,9 @@ struct ValidateOptions {
 // DocumentTooLarge, or FailedToParse (truncated / trailing bytes / not a map when required).
 // The message names the offending path where there is one.
 Status validate(std::string_view bytes, const ValidateOptions& opts = {});
+// validate() of the one value at the start of `bytes`, which may go on past it: sets `used`
+// to the value's size (e.g. to slice the elements of an array while checking them).
+Status validate_prefix(std::string_view bytes, const ValidateOptions& opts, size_t& used);
 
 // Checks only that [data, data+size) is exactly one well-formed value, however deeply nested
 // (iterative, no recursion): any extension type, any integer. FailedToParse otherwise.

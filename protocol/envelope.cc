@@ -31,6 +31,7 @@ Status parse_envelope(std::string_view bytes, Envelope& out) {
   thread_local std::vector<const uint8_t*> items;
   if (Status s = check_structure(bytes, &items); !s.ok()) return s;
   out.body = MpView(bytes);
+  out.bytes = bytes;
   auto* body_end = reinterpret_cast<const uint8_t*>(bytes.data() + bytes.size());
   auto value_at = [&](size_t i) {
     const uint8_t* start = items[2 * i + 1];
@@ -94,6 +95,7 @@ Status parse_envelope(std::string_view bytes, Envelope& out) {
 void read_checked_envelope(std::string_view bytes, Envelope& out) {
   out = Envelope();
   out.body = MpView(bytes);
+  out.bytes = bytes;
   auto str = [&](const char* key, std::string_view& field) {
     MpView v = out.body.get(key);
     if (v.valid() && v.type() == MpType::Str) field = v.as_str();

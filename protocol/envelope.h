@@ -19,6 +19,7 @@ struct Envelope {
   std::string_view db = "default";
   std::string_view model;  // empty when absent
   MpView body;             // the whole request map
+  std::string_view bytes;  // the whole request, as received
   MpView arg(std::string_view key) const { return body.get(key); }
 };
 

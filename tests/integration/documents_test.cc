@@ -110,6 +110,13 @@ BOOST_FIXTURE_TEST_CASE(insert_many_is_all_or_nothing, OnSharedDaemon) {
   Error type = EXPECT_ERROR(
       c, Request("insertMany", "", model).arg_array("docs", {J(R"({"_id":6})"), J("42")}), 14);
   BOOST_TEST(type.details().get("index").as_int() == 1, js(type.details()));
+  // A document with a forbidden field name, after a good one (checked as the batch is sliced).
+  Error name = EXPECT_ERROR(c,
+                            Request("insertMany", "", model)
+                                .arg_array("docs", {J(R"({"_id":7})"), J(R"({"a":{"$x":1}})")}),
+                            2);
+  BOOST_TEST(name.details().get("index").as_int() == 1, js(name.details()));
+  BOOST_TEST(name.message().find("$x") != std::string::npos, name.message());
   BOOST_TEST(c.count("", model) == 1);
   BOOST_TEST(json_list(c.find("", model)) == canon(R"([{"_id":100}])"));
 }
