@@ -67,17 +67,17 @@ void release(Self self) {
   std::vector<Outgoing> out;
   out.reserve(st.events.size() + st.pending.size());
   std::string topic = st.cfg.db + "." + st.cfg.model;
-  st.log->append(st.events);
   if (!st.events.empty()) st.committed_seq = st.events.back().seq;
-  if (!st.cfg.sink->has_subscribers()) st.events.clear();
-  for (auto& e : st.events) {
-    Outgoing o;
-    o.kind = Outgoing::Kind::Event;
-    o.topic = topic;
-    o.body = encode_event(e);
-    out.push_back(std::move(o));
+  if (st.cfg.sink->has_subscribers()) {
+    for (auto& e : st.events) {
+      Outgoing o;
+      o.kind = Outgoing::Kind::Event;
+      o.topic = topic;
+      o.body = encode_event(e);
+      out.push_back(std::move(o));
+    }
   }
-  st.events.clear();
+  st.log->append(std::move(st.events));  // moved, not copied: no per-event allocation
   int64_t answered = int64_t(st.pending.size());
   for (auto& p : st.pending) out.push_back(std::move(p));
   st.pending.clear();

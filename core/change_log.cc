@@ -4,12 +4,14 @@
 
 namespace mg {
 
-void ChangeLog::append(const std::vector<ChangeEvent>& events) {
-  if (capacity_ == 0) return;
-  for (auto& e : events) {
-    events_.push_back(e);
-    if (events_.size() > capacity_) events_.pop_front();
+void ChangeLog::append(std::vector<ChangeEvent>&& events) {
+  if (capacity_ > 0) {
+    for (auto& e : events) {
+      events_.push_back(std::move(e));
+      if (events_.size() > capacity_) events_.pop_front();
+    }
   }
+  events.clear();
 }
 
 Status ChangeLog::since(uint64_t after, size_t limit, uint64_t last_seq,

@@ -19,8 +19,9 @@ class ChangeLog {
  public:
   explicit ChangeLog(size_t capacity) : capacity_(capacity) {}
 
-  // Appends events (seq must grow); drops the oldest past capacity.
-  void append(const std::vector<ChangeEvent>& events);
+  // Moves `events` in (seq must grow), leaving the vector empty; drops the oldest past
+  // capacity.
+  void append(std::vector<ChangeEvent>&& events);
 
   // Events with seq > after, oldest first, at most `limit` (0 = all retained). `last_seq` is
   // the model's current seq (the log may be empty after a restart). ChangeStreamHistoryLost

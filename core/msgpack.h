@@ -100,13 +100,6 @@ class ArrayIter {
     --left_;
     return true;
   }
-  // next() that also gives the element's bytes, from the same single pass over it.
-  bool next(MpView& out, std::string_view& bytes) {
-    const uint8_t* start = p_;
-    if (!next(out)) return false;
-    bytes = {reinterpret_cast<const char*>(start), size_t(p_ - start)};
-    return true;
-  }
 
  private:
   const uint8_t* p_;
