@@ -236,6 +236,45 @@ std::string Registry::list_databases() const {
   return out;
 }
 
+namespace {
+
+// A strategy whose open() fails with `why` (and everything else with it): the model's actor
+// answers every request with that error instead of serving documents that should not be there.
+class UnopenedStorage final : public StorageStrategy {
+ public:
+  explicit UnopenedStorage(Status why) : why_(std::move(why)) {}
+  Status open(const std::function<Status(std::string_view)>&) override { return why_; }
+  uint64_t last_seq() const override { return 0; }
+  Status apply(std::span<const Change>) override { return why_; }
+  Status commit() override { return why_; }
+  Status flush() override { return why_; }
+  void close() override {}
+  Status destroy() override { return why_; }
+  StorageStats stats() const override { return {}; }
+
+ private:
+  Status why_;
+};
+
+// The storage of a model the catalog does not list, emptied first. Whatever such a model's
+// storage holds was left by a creation whose catalog entry never became durable: the daemon was
+// killed after the model's first commit but before the catalog write it waits for, so none of
+// it was acknowledged (model_actor.cc release()), and after the restart the model does not
+// exist. Opened as it is, those documents would come back as soon as the model is created
+// again (a read spawns the actor, which loads them; the next write makes them visible): the
+// crash matrix saw them "resurrected" after a second kill, and a WiredTiger home killed in its
+// very first create could not be opened at all. Runs on the model's actor, like open().
+std::unique_ptr<StorageStrategy> emptied_storage(StorageEngine& engine, const std::string& name) {
+  Status s = engine.make_model(name)->destroy();
+  if (!s.ok())
+    return std::make_unique<UnopenedStorage>(make_status(
+        ErrorCode::StorageError,
+        "cannot remove what an unfinished creation of model '" + name + "' left: " + s.message));
+  return engine.make_model(name);
+}
+
+}  // namespace
+
 ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::string& schema,
                                 bool exists, const std::string& seed_dir) {
   ModelConfig cfg;
@@ -244,7 +283,9 @@ ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::
   cfg.sink = sink_;
   cfg.inflight = std::make_shared<std::atomic<int64_t>>(0);
   cfg.database = d.actor;
-  cfg.make_storage = [engine = d.engine, name = cfg.model] { return engine->make_model(name); };
+  cfg.make_storage = [engine = d.engine, name = cfg.model, exists] {
+    return exists ? engine->make_model(name) : emptied_storage(*engine, name);
+  };
   // Restored from a backup's snapshot dump: the model's storage loads it when it opens.
   std::string dump = seed_dir.empty() ? std::string() : seed_dir + "/" + cfg.model + kDumpSuffix;
   std::error_code ec;

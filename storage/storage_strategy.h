@@ -70,7 +70,10 @@ class StorageStrategy {
   // Releases files and handles after a final flush. Idempotent.
   virtual void close() = 0;
 
-  // Removes everything the model stored (dropModel). The strategy is closed afterwards.
+  // Removes everything the model stored (dropModel). The strategy is closed afterwards. Also
+  // called on a strategy never opened, to empty the storage of a model the catalog does not
+  // list before a fresh strategy opens it (actors/registry.cc emptied_storage): it must then
+  // remove what an earlier process left for that model, and succeed when there is nothing.
   virtual Status destroy() = 0;
 
   virtual StorageStats stats() const = 0;
