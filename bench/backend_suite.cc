@@ -23,7 +23,9 @@
 //   wiredtiger        right after it, the raw WiredTiger loader likewise (issue 6: >= 0.7x);
 //                     the loader also runs when the daemon has no wiredtiger, as a baseline
 //                     (both loaders also report this process's CPU time per document, to
-//                     set beside the daemon's)
+//                     set beside the daemon's); then the same load through WiredTigerStorage
+//                     in this process (raw_loaders.h strategy_wiredtiger_load): the backend's
+//                     own cost, apart from the daemon's pipeline
 //   file_debounced    its insertMany docs/s over memory's, same run (issue 4: >= 0.5)
 // Every reply is checked (found, matched, deleted, counted); a wrong one fails the run.
 #include <unistd.h>
@@ -187,6 +189,13 @@ void measure_raw_wiredtiger(Rig& rig, Metrics& m) {
   m["wiredtiger_raw_table_bytes_per_doc"] = double(r.table_bytes) / double(rig.sz.bulk);
   if (m.count("wiredtiger_insert_many_docs_per_s"))
     m["wiredtiger_insert_many_vs_raw"] = m["wiredtiger_insert_many_docs_per_s"] / r.docs_per_s;
+  TempDir sdir("memgoose-bench-strategy-wt-");
+  cpu0 = process_cpu_s(getpid());
+  RawLoad st = strategy_wiredtiger_load(sdir.path(), rig.data.bulk);
+  m["wiredtiger_strategy_cpu_us_per_doc"] =
+      (process_cpu_s(getpid()) - cpu0) * 1e6 / double(rig.sz.bulk);  // close included
+  m["wiredtiger_strategy_insert_docs_per_s"] = st.docs_per_s;
+  m["wiredtiger_strategy_vs_raw"] = st.docs_per_s / r.docs_per_s;
 }
 
 Metrics one_run(Rig& rig, Hello& hello) {
@@ -259,6 +268,8 @@ std::vector<std::string> expected_metrics(const Hello& hello,
   expect("sqlite_insert_many_vs_raw", absent("sqlite"));
   expect("wiredtiger_raw_insert_docs_per_s", "");
   expect("wiredtiger_insert_many_vs_raw", absent("wiredtiger"));
+  expect("wiredtiger_strategy_insert_docs_per_s", "");
+  expect("wiredtiger_strategy_vs_raw", "");
   return out;
 }
 
@@ -282,6 +293,8 @@ constexpr Note kNotes[] = {
     {"wiredtiger_insert_many_docs_per_s", "wiredtiger_raw_insert_docs_per_s",
      "wiredtiger_insert_many_vs_raw", 0},
     {"wiredtiger_insert_many_vs_raw", nullptr, nullptr, 0.7},
+    {"wiredtiger_strategy_insert_docs_per_s", "wiredtiger_raw_insert_docs_per_s",
+     "wiredtiger_strategy_vs_raw", 0},
 };
 
 }  // namespace

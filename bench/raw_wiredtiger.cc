@@ -82,3 +82,42 @@ RawLoad raw_wiredtiger_load(const std::string& dir,
 }
 
 }  // namespace mg::bench
+
+namespace mg::bench {
+
+RawLoad strategy_wiredtiger_load(const std::string& dir,
+                                 const std::vector<std::vector<std::string>>& batches,
+                                 const RawWiredTigerOptions& opts) {
+  WiredTigerStorage st(dir + "/Strategy", "Strategy_docs",
+                       WtOptions{opts.cache_size, opts.compressor, opts.sync_commits});
+  Status s = st.open([](std::string_view) { return Status::OK(); });
+  if (!s.ok()) throw std::runtime_error("wiredtiger strategy: " + s.message);
+  uint64_t docs = 0, seq = 0;
+  std::vector<std::string> ids, values;
+  std::vector<Change> changes;
+  double t0 = now_s();
+  for (auto& batch : batches) {
+    ids.resize(batch.size()), values.resize(batch.size()), changes.resize(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      ids[i].clear();
+      MpWriter(ids[i]).str(new_object_id());
+      values[i] = with_id(batch[i], MpView(ids[i]).as_str());
+      changes[i] = Change{Change::Op::Insert, ids[i], values[i], ++seq};
+    }
+    s = st.apply(changes);
+    if (s.ok()) s = st.commit();
+    if (!s.ok()) throw std::runtime_error("wiredtiger strategy: " + s.message);
+    docs += batch.size();
+  }
+  RawLoad out;
+  out.docs_per_s = double(docs) / (now_s() - t0);
+  double t1 = now_s();
+  st.close();
+  out.close_s = now_s() - t1;
+  std::error_code ec;
+  auto n = std::filesystem::file_size(dir + "/Strategy/Strategy_docs.wt", ec);
+  out.table_bytes = ec ? 0 : uint64_t(n);
+  return out;
+}
+
+}  // namespace mg::bench
