@@ -266,12 +266,13 @@ Status WiredTigerStorage::open_tables() {
     return error("cannot create memgoose_meta", ret);
   if ((ret = session_->create(session_, table_uri_.c_str(), docs_config.c_str())) != 0)
     return error("cannot create " + table_uri_, ret);
-  // Make the tables' creation durable before any write: without this checkpoint a kill -9
-  // soon after a model's first open left `table:memgoose_meta` in WiredTiger's metadata
-  // without its column group and file (the home no longer opened: "cannot be used until all
-  // column groups are created"), or the documents' file at its empty creation checkpoint with
-  // the log holding its writes archived (crash_test, memgoose-crash). Cheap: on a reopen
-  // nothing is dirty, and after a crash recovery has just checkpointed.
+  // Make the tables' creation durable before any write, so that a home the catalog lists
+  // (the model is added to it only after this open) always opens: WiredTiger 3.2.1's create is
+  // not atomic, and a kill -9 inside it leaves a table without its column group ("cannot be
+  // used until all column groups are created"). A home killed that early belongs to a model
+  // the catalog does not list, and is emptied before it opens again (actors/registry.cc
+  // emptied_storage). Cheap: on a reopen nothing is dirty, and after a crash recovery has just
+  // checkpointed.
   if ((ret = session_->checkpoint(session_, nullptr)) != 0)
     return error("cannot checkpoint the new tables", ret);
   const std::tuple<WT_CURSOR**, const char*, const char*> cursors[] = {
