@@ -13,7 +13,7 @@
 
 namespace mg {
 
-Registry::Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std::string data_dir,
+Registry::Registry(caf::actor_system& sys, std::weak_ptr<ReplySink> sink, std::string data_dir,
                    size_t change_log_size)
     : sys_(sys),
       sink_(std::move(sink)),
@@ -280,7 +280,7 @@ ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::
   ModelConfig cfg;
   cfg.db = d.cfg.name;
   cfg.model = std::string(model);
-  cfg.sink = sink_;
+  cfg.sink = sink_.lock();  // the owner calls this, so it is alive
   cfg.inflight = std::make_shared<std::atomic<int64_t>>(0);
   cfg.database = d.actor;
   cfg.make_storage = [engine = d.engine, name = cfg.model, exists] {

@@ -29,7 +29,10 @@ struct ModelRef {
 
 class Registry {
  public:
-  Registry(caf::actor_system& sys, std::shared_ptr<ReplySink> sink, std::string data_dir,
+  // `sink` is the registry's owner (the front door): held weakly, since the owner holds the
+  // registry (a shared_ptr here would be a cycle that keeps both alive past shutdown). Each
+  // model actor gets a strong reference, so the sink outlives the actors that post to it.
+  Registry(caf::actor_system& sys, std::weak_ptr<ReplySink> sink, std::string data_dir,
            size_t change_log_size = 100000);
 
   // The storages this build offers ("memory", ...), for `hello`.
@@ -82,7 +85,7 @@ class Registry {
   ModelRef& spawn_model(Database& d, std::string_view model, const std::string& schema, bool exists,
                         const std::string& seed_dir = {});
   caf::actor_system& sys_;
-  std::shared_ptr<ReplySink> sink_;
+  std::weak_ptr<ReplySink> sink_;
   std::string data_dir_;
   size_t change_log_size_;
   std::map<std::string, Database, std::less<>> dbs_;
