@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace mg {
@@ -38,8 +39,24 @@ const char* mp_type_name(MpType t) {
   return "unknown";
 }
 
+// False on int64 overflow (then *ms is meaningless).
+static bool date_millis(const Date& d, int64_t* ms) {
+  int64_t sec = d.sec, frac = int64_t(d.nsec / 1000000);
+  // Before 1970 with a fraction, borrow a second, so that the product stays in range for the
+  // earliest representable date (int64 min ms = -9223372036854776 s + 192 ms).
+  if (sec < 0 && frac > 0) ++sec, frac -= 1000;
+  return !__builtin_mul_overflow(sec, int64_t(1000), ms) && !__builtin_add_overflow(*ms, frac, ms);
+}
+
 int64_t Date::millis() const {
-  return sec * 1000 + int64_t(nsec / 1000000);
+  int64_t ms;
+  if (date_millis(*this, &ms)) return ms;
+  return sec < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+}
+
+bool Date::fits_millis() const {
+  int64_t ms;
+  return date_millis(*this, &ms);
 }
 
 Date Date::from_millis(int64_t ms) {
@@ -314,6 +331,11 @@ struct Validator {
     Date d = MpView(p).as_date();
     if (d.nsec >= 1000000000u)
       fail(ErrorCode::BadValue, "timestamp nanoseconds out of range" + where());
+    if (!d.fits_millis())
+      fail(ErrorCode::BadValue,
+           "date out of range: seconds " + std::to_string(d.sec) +
+               " do not fit in 64-bit milliseconds since 1970 (about ±292 million years)" +
+               where());
     p += hdr + len;
   }
 

@@ -24,10 +24,16 @@ enum class MpType : uint8_t { Nil, Bool, Int, Float, Str, Bin, Array, Map, Date 
 // The name messages use for a type: null, bool, int, float, string, binary, array, object, date.
 const char* mp_type_name(MpType t);
 
+// A MessagePack timestamp: seconds since 1970 (any int64) and nanoseconds. Documents hold only
+// dates whose milliseconds fit an int64 (about ±292 million years; validate() refuses others),
+// since every backend stores a date as its milliseconds.
 struct Date {
   int64_t sec = 0;
   uint32_t nsec = 0;
+  // Milliseconds since 1970; saturates at the int64 limits for a date outside that range.
   int64_t millis() const;
+  // False when millis() would saturate.
+  bool fits_millis() const;
   static Date from_millis(int64_t ms);
   static Date now();
   bool operator==(const Date&) const = default;

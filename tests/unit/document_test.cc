@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "core/compare.h"
@@ -117,6 +118,48 @@ BOOST_AUTO_TEST_CASE(all_three_timestamp_encodings_are_dates) {
                       *s;
     BOOST_TEST(validate(doc).ok());
     BOOST_TEST(int(MpView(doc).get("d").type()) == int(MpType::Date));
+  }
+}
+
+// A timestamp holds any int64 of seconds, but every backend stores a date as int64
+// milliseconds: at the limits millis() saturates (it overflowed before: UBSan), validate()
+// refuses a date beyond them, and the last representable dates round-trip.
+BOOST_AUTO_TEST_CASE(extreme_dates_saturate_and_are_refused_beyond_int64_millis) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  BOOST_TEST((Date{kMax, 0}.millis()) == kMax);
+  BOOST_TEST((Date{kMin, 0}.millis()) == kMin);
+  BOOST_TEST(!(Date{kMax, 0}.fits_millis()));
+  Date last = Date::from_millis(kMax);  // 9223372036854775 s + 807 ms
+  Date first = Date::from_millis(kMin);
+  BOOST_TEST(last.sec == kMax / 1000);
+  BOOST_TEST(last.millis() == kMax);
+  BOOST_TEST(first.millis() == kMin);
+  BOOST_TEST(first.fits_millis());
+  BOOST_TEST(!(Date{kMax / 1000, 808000000}.fits_millis()));  // one millisecond past the end
+  BOOST_TEST((Date{kMax / 1000, 808000000}.millis()) == kMax);
+  BOOST_TEST(!(Date{kMin / 1000 - 1, 0}.fits_millis()));
+  BOOST_TEST((Date{kMin / 1000 - 1, 0}.millis()) == kMin);
+
+  auto doc_with = [](Date d) {
+    std::string doc;
+    MpWriter w(doc);
+    w.map_header(1);
+    w.str("d");
+    w.date(d);
+    return doc;
+  };
+  for (Date d : {Date{kMax, 0}, Date{kMin, 0}, Date{kMax / 1000, 808000000}}) {
+    Status s = validate(doc_with(d));
+    BOOST_TEST(int(s.code) == int(ErrorCode::BadValue));
+    BOOST_TEST(s.message.find("date out of range") != std::string::npos, s.message);
+  }
+  for (Date d : {last, first}) {
+    std::string doc = doc_with(d);
+    BOOST_TEST(validate(doc).ok());
+    // through Extended JSON (how the file backend stores it) and back: the same date
+    std::string again = J(json_from_mp(doc).c_str());
+    BOOST_TEST(MpView(again).get("d").as_date().millis() == d.millis());
   }
 }
 
