@@ -442,7 +442,7 @@ class ReplaceRoot final : public Stage {
   }
 
  private:
-  std::string_view name_;
+  std::string name_;  // a copy: the pipeline the stage was compiled from does not outlive it
   ExprPtr root_;
 };
 
