@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "actors/args.h"
 #include "actors/backup.h"
@@ -19,16 +20,34 @@ namespace mg {
 
 namespace {
 
+// A reply held until the next commit, and what becomes of it if that commit fails (the
+// group's writes are rolled back, see roll_back()).
+struct Held {
+  enum class OnFailure : uint8_t {
+    Keep,   // send as it is (no write, and it read nothing the rollback changes)
+    Fail,   // the request wrote: answer StorageError instead; `id` is its request id
+    Rerun,  // a request that did not write but may have read the rolled-back writes: handle
+            // `request` again afterwards
+  };
+  Outgoing out;
+  OnFailure on_failure = OnFailure::Keep;
+  std::string id;       // Fail
+  std::string request;  // Rerun
+};
+
 struct ModelState {
   ModelConfig cfg;
   std::unique_ptr<Collection> coll;
   Status open_status;
-  std::vector<Outgoing> pending;    // replies held until the next commit
+  std::vector<Held> pending;        // replies held until the next commit
   std::vector<ChangeEvent> events;  // of writes not yet committed
   std::unique_ptr<ChangeLog> log;   // committed events, retained for `changes`
   uint64_t committed_seq = 0;       // seq of the last committed event
   bool dirty = false;               // writes applied since the last commit
   bool commit_scheduled = false;
+  // The model's catalog entry (exists, encoded schema) before the first write of the group
+  // that changed it (dropModel, a write creating the model): put back if the group fails.
+  std::optional<std::pair<bool, std::string>> entry_before;
   int catalog_pending = 0;  // catalog updates not yet on disk: replies wait for them
   struct OpStats {
     uint64_t count = 0;
@@ -79,35 +98,98 @@ void release(Self self) {
   }
   st.log->append(std::move(st.events));  // moved, not copied: no per-event allocation
   int64_t answered = int64_t(st.pending.size());
-  for (auto& p : st.pending) out.push_back(std::move(p));
+  for (auto& p : st.pending) out.push_back(std::move(p.out));
   st.pending.clear();
   if (!out.empty()) st.cfg.sink->post(std::move(out));
   st.cfg.inflight->fetch_sub(answered, std::memory_order_relaxed);
 }
 
-void commit(Self self) {
-  auto& st = self->state;
-  st.commit_scheduled = false;
-  if (st.dirty) {
-    Status s = st.coll->storage().commit();
-    if (!s.ok()) {
-      // The writes are applied in memory but may not be durable: like Redis and PostgreSQL on
-      // a failed fsync, stop rather than acknowledge what may be lost.
-      std::fprintf(stderr, "memgoosed: fatal: commit failed for %s.%s: %s\n", st.cfg.db.c_str(),
-                   st.cfg.model.c_str(), s.message.c_str());
-      std::abort();
-    }
-    st.dirty = false;
-  }
-  release(self);
+void handle(Self self, const ClientRequest& req);
+void notify_catalog(Self self);
+
+// What a write of a group that could not be committed is answered.
+Status commit_failure(const Status& why) {
+  return make_status(ErrorCode::StorageError,
+                     "commit failed, nothing of this write was applied (retry once the cause is "
+                     "fixed): " +
+                         why.message);
 }
 
-void hold(Self self, const Route& route, std::string reply, bool wrote) {
+// The storage could not commit the group (disk full, I/O error, a lost transaction) and has
+// rolled it back (storage_strategy.h): memory follows — documents, indexes and seq return to
+// the last commit (Collection::rollback), the group's events are dropped, a catalog entry the
+// group changed is put back. Every held reply of a write becomes StorageError; requests that
+// did not write but ran after the group's first write are handled again, against what is now
+// there. The model goes on serving; the next write tries the storage again.
+void roll_back(Self self, const Status& why) {
   auto& st = self->state;
-  Outgoing o;
-  o.route = route;
-  o.body = std::move(reply);
-  st.pending.push_back(std::move(o));
+  std::fprintf(stderr, "memgoosed: %s.%s: commit failed, %zu writes rolled back: %s\n",
+               st.cfg.db.c_str(), st.cfg.model.c_str(), st.pending.size(), why.message.c_str());
+  st.coll->rollback();
+  st.events.clear();
+  if (st.entry_before) {
+    auto [exists, schema] = std::move(*st.entry_before);
+    st.entry_before.reset();
+    (void)st.coll->set_schema(MpView(schema));
+    st.cfg.exists = exists;
+    notify_catalog(self);
+  }
+  // A backend's own indexes built inside the failed transaction (SQLite) are gone with it.
+  (void)st.coll->storage().set_indexes(st.coll->schema().indexes());
+  Status err = commit_failure(why);
+  std::vector<ClientRequest> again;
+  std::erase_if(st.pending, [&](Held& h) {
+    if (h.on_failure == Held::OnFailure::Fail) h.out.body = error_reply(h.id, err);
+    if (h.on_failure != Held::OnFailure::Rerun) return false;
+    again.push_back(ClientRequest{h.out.route, std::move(h.request)});
+    return true;
+  });
+  release(self);
+  for (auto& req : again) handle(self, req);
+}
+
+// Commits the writes applied since the last commit and releases the held replies. Returns the
+// storage's error when the group had to be rolled back (roll_back answered its writes).
+Status commit(Self self) {
+  auto& st = self->state;
+  st.commit_scheduled = false;
+  Status s;
+  if (st.dirty) {
+    st.dirty = false;
+    s = st.coll->storage().commit();
+    if (!s.ok()) {
+      roll_back(self, s);
+      return s;
+    }
+    st.coll->mark_committed();
+    st.entry_before.reset();
+  }
+  release(self);
+  return s;
+}
+
+// Remembers the model's catalog entry before the group changes it (roll_back puts it back).
+void remember_entry(ModelState& st) {
+  if (!st.entry_before) st.entry_before.emplace(st.cfg.exists, st.coll->schema().encoded());
+}
+
+// Holds `reply` until the next commit. `id` is the request's id and `request` the request
+// itself (null when it must not run again, e.g. defineModel): kept only while writes wait,
+// for roll_back().
+void hold(Self self, const Route& route, std::string reply, bool wrote, std::string_view id = {},
+          const std::string* request = nullptr) {
+  auto& st = self->state;
+  Held h;
+  h.out.route = route;
+  h.out.body = std::move(reply);
+  if (wrote) {
+    h.on_failure = Held::OnFailure::Fail;
+    h.id = id;
+  } else if (st.dirty && request) {
+    h.on_failure = Held::OnFailure::Rerun;
+    h.request = *request;
+  }
+  st.pending.push_back(std::move(h));
   st.dirty = st.dirty || wrote;
   if (!st.dirty) return release(self);
   if (!st.commit_scheduled) {
@@ -151,6 +233,7 @@ std::string drop_model(Self self, const Envelope& env, bool& wrote) {
   auto& st = self->state;
   bool existed = st.cfg.exists;
   if (existed) {
+    remember_entry(st);
     Status s = st.coll->clear(&st.events);
     if (!s.ok()) return error_reply(env.id, s);
     std::string empty_map("\x80", 1);
@@ -234,6 +317,7 @@ std::string changes(Self self, const Envelope& env) {
 // pipeline holds its documents by reference, so later writes do not change what it reads.
 struct AggregateRun {
   std::unique_ptr<Aggregation> agg;
+  std::string request;  // to run it again if writes it may have read are rolled back
   std::string id;
   Route route;
   std::chrono::steady_clock::time_point t0;
@@ -246,7 +330,7 @@ void drive(Self self, std::shared_ptr<AggregateRun> run) {
     record(st, "aggregate", run->t0);
     std::string reply =
         done.ok() ? aggregate_reply(run->id, *run->agg) : error_reply(run->id, done.status());
-    return hold(self, run->route, std::move(reply), false);
+    return hold(self, run->route, std::move(reply), false, run->id, &run->request);
   }
   const LookupQuery& q = run->agg->lookup();
   if (!st.cfg.database) {  // no database to ask (a model actor spawned alone, in tests)
@@ -274,6 +358,7 @@ void aggregate(Self self, const ClientRequest& req, const Envelope& env,
   if (!agg.ok()) return hold(self, req.route, error_reply(id, agg.status()), false);
   auto run = std::make_shared<AggregateRun>();
   run->agg = std::move(agg.value());
+  run->request = req.body;
   run->id = std::move(id);
   run->route = req.route;
   run->t0 = t0;
@@ -307,6 +392,7 @@ std::string call(Self self, const std::string& body) {
     } else {
       reply = run_document_op(*st.coll, env, st.events, wrote);
       if (document_op_kind(env.op) == OpKind::Write && !st.cfg.exists) {
+        remember_entry(st);
         st.cfg.exists = true;
         notify_catalog(self);
       }
@@ -315,7 +401,8 @@ std::string call(Self self, const std::string& body) {
     reply = error_reply(env.id, status_of_current_exception());
   }
   st.dirty = st.dirty || wrote;
-  commit(self);
+  Status c = commit(self);
+  if (!c.ok() && wrote) reply = error_reply(env.id, commit_failure(c));
   return reply;
 }
 
@@ -343,6 +430,7 @@ void handle(Self self, const ClientRequest& req) {
       } else {
         reply = run_document_op(*st.coll, env, st.events, wrote);
         if (kind == OpKind::Write && !st.cfg.exists) {
+          remember_entry(st);
           st.cfg.exists = true;  // a write to an undefined model creates it (§5)
           notify_catalog(self);
         }
@@ -352,7 +440,8 @@ void handle(Self self, const ClientRequest& req) {
     reply = error_reply(env.id, status_of_current_exception());
   }
   record(st, env.op, t0);
-  hold(self, req.route, std::move(reply), wrote);
+  hold(self, req.route, std::move(reply), wrote, env.id,
+       env.op == "defineModel" ? nullptr : &req.body);
 }
 
 void expire_ttl(Self self) {
@@ -378,6 +467,7 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
   st.open_status = st.coll->open(MpView(schema));
   st.log = std::make_unique<ChangeLog>(st.cfg.change_log_size);
   st.committed_seq = st.coll->last_seq();
+  st.coll->track_undo(true);
   if (!st.open_status.ok()) {
     st.open_status.code = ErrorCode::StorageError;
     st.open_status.message =

@@ -86,7 +86,7 @@ Status Collection::open(MpView schema) {
       return Status::OK();
     });
     if (!s.ok()) return s;
-    seq_ = storage_->last_seq();
+    seq_ = committed_seq_ = storage_->last_seq();
     return storage_->set_indexes(schema_->indexes());  // the backend's own copies, if any
   });
 }

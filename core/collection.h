@@ -127,6 +127,19 @@ class Collection {
 
   CollectionStats stats() const;
 
+  // Group commit (DESIGN.md decision 4): the model's actor applies several writes, then has the
+  // storage commit them at once. If that commit fails, the storage rolls them all back and so
+  // must memory. With track_undo(true), every write (insert, replace, delete, clear) records
+  // what it overwrote (the slot and a reference to the old document: no copy), until
+  // mark_committed() forgets it; rollback() undoes every write since the last
+  // mark_committed(), newest first, so documents, indexes and seq are exactly as they were
+  // then. Schema changes (set_schema) are not recorded: rollback() keeps the current schema and
+  // rebuilds nothing but what the undone writes touched (after undoing a clear, every index).
+  // Off by default (tests and tools that use a Collection alone never commit in groups).
+  void track_undo(bool on);
+  void mark_committed();
+  void rollback();
+
   struct Impl;
 
  private:
@@ -142,6 +155,23 @@ class Collection {
   // Set once a client-supplied `_id` could equal a generated ObjectId (objectid.h); until then
   // generated ids skip the `_id` uniqueness probe.
   bool id_collision_possible_ = false;
+  // The undo log (track_undo): per write, the slot and its previous document (empty for an
+  // insert); slot kCleared marks a clear(), whose previous contents are cleared_.back().
+  static constexpr uint32_t kCleared = UINT32_MAX;
+  struct Undo {
+    uint32_t slot;
+    DocRef old;
+  };
+  struct Cleared {
+    std::vector<DocRef> docs;
+    std::vector<uint32_t> free_slots;
+    size_t count = 0;
+    uint64_t doc_bytes = 0;
+  };
+  bool track_undo_ = false;
+  std::vector<Undo> undo_;
+  std::vector<Cleared> cleared_;
+  uint64_t committed_seq_ = 0;  // seq_ at the last mark_committed()
   friend struct Impl;
 };
 

@@ -12,6 +12,7 @@
 // batch put in, so that the outcome is the same all-or-nothing one with one descent less.
 #include <absl/container/btree_set.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "core/collection_impl.h"
@@ -228,8 +229,13 @@ void Collection::Impl::commit(Collection& c, std::span<PendingWrite> batch,
     if (events)
       events->push_back(ChangeEvent{changes[i].seq, w.op, std::string(changes[i].id), w.doc, now});
     if (w.slot == PendingWrite::kNoSlot) {
-      insert_slot(c, alloc_slot(c), std::move(w.doc));
-    } else if (!w.doc) {
+      uint32_t slot = alloc_slot(c);
+      if (c.track_undo_) c.undo_.push_back({slot, DocRef()});
+      insert_slot(c, slot, std::move(w.doc));
+      continue;
+    }
+    if (c.track_undo_) c.undo_.push_back({w.slot, c.docs_[w.slot]});
+    if (!w.doc) {
       erase_slot(c, w.slot);
     } else {
       for (auto& ix : c.indexes_) ix->erase(c.docs_[w.slot].view(), w.slot);
@@ -480,6 +486,10 @@ Status Collection::clear(std::vector<ChangeEvent>* events) {
       return s;
     }
     for (auto& ix : indexes_) ix->clear();
+    if (track_undo_) {
+      cleared_.push_back(Cleared{std::move(docs_), std::move(free_slots_), count_, doc_bytes_});
+      undo_.push_back({kCleared, DocRef()});
+    }
     docs_.clear();
     free_slots_.clear();
     count_ = 0;
@@ -488,6 +498,63 @@ Status Collection::clear(std::vector<ChangeEvent>* events) {
     if (events) events->push_back(ChangeEvent{seq_, ChangeEvent::Op::Drop, {}, {}, Date::now()});
     return Status::OK();
   });
+}
+
+void Collection::track_undo(bool on) {
+  track_undo_ = on;
+  mark_committed();
+}
+
+void Collection::mark_committed() {
+  undo_.clear();
+  cleared_.clear();
+  committed_seq_ = seq_;
+}
+
+// Undoes the log newest first: each step sees the collection exactly as its write left it.
+// A slot freed by a delete is the newest entry of free_slots_ again when that delete is undone
+// (later allocations were undone before it), so the search from the back stops at once.
+void Collection::rollback() {
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    if (it->slot == kCleared) {
+      Cleared& was = cleared_.back();
+      for (auto& ix : indexes_) ix->clear();
+      docs_ = std::move(was.docs);
+      free_slots_ = std::move(was.free_slots);
+      count_ = was.count;
+      doc_bytes_ = was.doc_bytes;
+      cleared_.pop_back();
+      IndexKeys keys;
+      for (uint32_t slot = 0; slot < docs_.size(); ++slot) {
+        if (!docs_[slot]) continue;
+        for (auto& ix : indexes_) {
+          ix->keys_of(docs_[slot].view(), keys);
+          ix->insert(keys, slot);
+        }
+      }
+      continue;
+    }
+    uint32_t slot = it->slot;
+    bool was_there = bool(docs_[slot]);
+    if (was_there) {  // the write's document goes
+      for (auto& ix : indexes_) ix->erase(docs_[slot].view(), slot);
+      doc_bytes_ -= docs_[slot].size();
+      docs_[slot] = DocRef();
+      --count_;
+    }
+    if (it->old) {  // the previous one comes back
+      if (!was_there) {
+        auto f = std::find(free_slots_.rbegin(), free_slots_.rend(), slot);
+        if (f != free_slots_.rend()) free_slots_.erase(std::next(f).base());
+      }
+      Impl::insert_slot(*this, slot, std::move(it->old));
+    } else {
+      free_slots_.push_back(slot);
+    }
+  }
+  undo_.clear();
+  cleared_.clear();
+  seq_ = committed_seq_;
 }
 
 Result<uint64_t> Collection::expire(Date now, std::vector<ChangeEvent>* events) {

@@ -27,6 +27,10 @@
 // Either way the bytes reached the kernel in apply(), so a killed process (SIGKILL) loses nothing
 // acknowledged; a power cut loses at most the last debounceMs in debounced mode, nothing in
 // immediate mode.
+// If the fdatasync fails (EIO; in debounced mode, the syncer's last one), commit() cuts the
+// group's records off the WAL again and returns StorageError (the model's actor rolls the group
+// back in memory); the failure is kept and every later apply() is refused until a restart, since
+// what the failed fdatasync should have written may be lost.
 //
 // Compaction. When the WAL passes compactBytes (and at close()), the state is rewritten as a
 // new snapshot and the WAL restarts empty. The Collection holds the documents in memory, but
@@ -69,9 +73,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "storage/backup_files.h"
 #include "storage/file_storage_internal.h"
@@ -162,6 +168,11 @@ Status WalFile::append(std::string_view bytes) {
                        path +
                            " has a partly written batch that could not be cut back; "
                            "restart the daemon to recover it");
+  if (!sync_error_.ok())
+    return make_status(ErrorCode::StorageError,
+                       "writes are refused until the daemon restarts (recovery then reads back "
+                       "what is on disk), since an fdatasync failed: " +
+                           sync_error_.message);
   if (fault_is(Fault::WalTornWrite)) {
     (void)write_all(fd->fd, bytes.substr(0, bytes.size() / 2), path);
     fault_point(Fault::WalTornWrite);
@@ -194,6 +205,19 @@ Status WalFile::sync() {
     return s;
   }
   if (gen == generation_ && target > synced_) synced_ = target;
+  return Status::OK();
+}
+
+Status WalFile::cut_back(uint64_t bytes) {
+  std::lock_guard lock(mu);
+  if (!fd || bytes == 0) return Status::OK();
+  uint64_t to = size_ - bytes;
+  if (::ftruncate(fd->fd, off_t(to)) != 0) {
+    broken_ = true;
+    return io_error("cannot cut back", path);
+  }
+  size_ = to;
+  synced_ = std::min(synced_, to);
   return Status::OK();
 }
 
@@ -249,6 +273,7 @@ Status FileStorage::apply(std::span<const Change> changes) {
   }
   Status s = wal_->append(buf_);
   if (!s.ok()) return s;
+  uncommitted_bytes_ += buf_.size();
   for (size_t i = 0; i < changes.size(); ++i) {
     std::string_view key(buf_.data() + key_pos_[i].first, key_pos_[i].second);
     switch (changes[i].op) {
@@ -273,7 +298,16 @@ Status FileStorage::apply(std::span<const Change> changes) {
 Status FileStorage::commit() {
   if (!open_ || closed_) return Status::OK();
   Status s = env_->opts.immediate ? wal_->sync() : wal_->check();
-  if (!s.ok()) return s;
+  uint64_t group = std::exchange(uncommitted_bytes_, 0);
+  if (!s.ok()) {
+    // Roll the group back (storage_strategy.h): its records are cut off the WAL, so recovery
+    // cannot bring them back. The sync error stays: later writes are refused until a restart,
+    // because what an fdatasync failed to write (acknowledged writes, in debounced mode) may
+    // be lost. Compaction stops too (close() skips it), so the Overlay never reaches a file.
+    Status cut = wal_->cut_back(group);
+    if (!cut.ok()) std::fprintf(stderr, "memgoosed: %s\n", cut.message.c_str());
+    return s;
+  }
   if (!env_->opts.immediate && wal_->pending() > 0) env_->bg->schedule_sync(wal_);
   ++commits_;
   reap_job(false);

@@ -71,10 +71,13 @@ class WalFile {
   // Appends `bytes` with one write(). On failure cuts the file back to its previous length,
   // so nothing of the call survives, and returns StorageError.
   Status append(std::string_view bytes);
-  // fdatasync of everything appended so far (outside the lock). A background sync failure is
-  // kept and returned by every later sync() and check(): the data may be lost.
+  // fdatasync of everything appended so far (outside the lock). A sync failure is kept and
+  // returned by every later sync() and check(), and append() refuses: the data may be lost.
   Status sync();
   Status check();
+  // Truncates the last `bytes` appended (a group whose commit failed). On failure the file is
+  // broken: later appends fail.
+  Status cut_back(uint64_t bytes);
   uint64_t size();
   uint64_t pending();  // bytes appended but not yet known durable
   // Replaces the file by `fd` holding `size` durable bytes (compaction), under the lock.
@@ -193,7 +196,8 @@ class FileStorage final : public StorageStrategy {
   uint64_t last_seq_ = 0;
   uint64_t snapshot_bytes_ = 0;
   uint64_t commits_ = 0;
-  uint64_t next_compact_at_ = 0;  // after a failed compaction: WAL size to wait for
+  uint64_t next_compact_at_ = 0;    // after a failed compaction: WAL size to wait for
+  uint64_t uncommitted_bytes_ = 0;  // appended to the WAL since the last commit
   bool open_ = false, closed_ = false;
   std::string buf_;                                 // apply()'s records, reused
   std::vector<std::pair<size_t, size_t>> key_pos_;  // apply()'s keys in buf_

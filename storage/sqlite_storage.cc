@@ -393,8 +393,8 @@ Status SqliteStorage::undo(Status why, bool savepoint) {
 }
 
 // The open transaction is gone (`why`): re-executes the logged changes of the calls that
-// succeeded since BEGIN in a new one. If that fails too they are lost, and every later call
-// fails, commit() included, so the caller stops before acknowledging them.
+// succeeded since BEGIN in a new one. If that fails too they are lost: every later apply()
+// fails until commit(), which reports it, so the caller rolls the whole group back.
 void SqliteStorage::rebuild_transaction(const Status& why) {
   in_txn_ = false;
   if (log_.empty()) return;
@@ -422,7 +422,14 @@ Status SqliteStorage::write_last_seq(uint64_t seq) {
 }
 
 Status SqliteStorage::commit() {
-  if (!broken_.ok()) return broken_;
+  if (!broken_.ok()) {  // the group is lost: the caller rolls it back, later groups go on
+    Status s = std::move(broken_);
+    broken_ = Status::OK();
+    log_.clear();
+    log_text_.clear();
+    last_seq_ = committed_seq_;
+    return s;
+  }
   if (!in_txn_) return Status::OK();
   Status s = last_seq_ != committed_seq_ ? write_last_seq(last_seq_) : Status::OK();
   std::string msg;

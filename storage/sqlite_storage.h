@@ -49,9 +49,10 @@ class SqliteStorage final : public StorageStrategy {
   //   when a UNIQUE index or the id PRIMARY KEY refuses a change; StorageError with SQLite's
   //   message and the file on I/O errors and SQLITE_FULL. Either way nothing of the call stays
   //   and the earlier calls since the last commit do (if SQLite abandoned the transaction they
-  //   are replayed). Only if that replay fails are they lost: then every later apply() and
-  //   commit() fail with StorageError, so the caller stops before acknowledging them.
-  // - commit: COMMIT of the open transaction, with `last_seq` written into it.
+  //   are replayed). Only if that replay fails are they lost: then every later apply() fails
+  //   with StorageError until commit() reports it (the caller rolls the group back).
+  // - commit: COMMIT of the open transaction, with `last_seq` written into it; ROLLBACK when
+  //   that fails (e.g. SQLITE_FULL: SQLite writes its pages at COMMIT).
   // - flush: commits, then makes earlier `normal` commits durable (one FULL-synced commit).
   Status open(const std::function<Status(std::string_view doc)>& sink) override;
   uint64_t last_seq() const override { return last_seq_; }

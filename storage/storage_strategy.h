@@ -60,8 +60,12 @@ class StorageStrategy {
   virtual Status apply(std::span<const Change> changes) = 0;
 
   // Group-commit point: makes everything applied since the last commit as durable as the
-  // backend's mode promises (fsync in immediate mode, a transaction commit, ...). An error here
-  // means acknowledged-to-be writes may be lost: the caller treats it as fatal for the model.
+  // backend's mode promises (fsync in immediate mode, a transaction commit, ...). On error
+  // (StorageError: disk full, I/O error, a transaction the backend lost) everything applied
+  // since the last commit is rolled back — none of it may come back at the next open() — and
+  // the strategy stays usable: later apply() and commit() work again once the cause is gone
+  // (a backend that cannot roll back must fail every later apply() with StorageError instead).
+  // The caller undoes the group in memory and answers its writes StorageError.
   virtual Status commit() = 0;
 
   // Makes every applied change durable regardless of mode (the `flush` op, shutdown).

@@ -221,7 +221,20 @@ Status WiredTigerStorage::open(const std::function<Status(std::string_view doc)>
     return make_status(ErrorCode::StorageError,
                        "wiredtiger: cannot create " + home_ + ": " + ec.message());
   events_ = std::make_unique<Events>(home_);
-  std::string config = open_config(opts_, cache.value());
+  Status s = connect(cache.value());
+  if (s.ok()) s = guard([&] { return load(sink); });
+  if (s.ok()) s = start_log_sync();
+  if (!s.ok()) {
+    close_connection();
+    return s;
+  }
+  events_->quiet = false;
+  return Status::OK();
+}
+
+// wiredtiger_open (which runs recovery), then open_tables().
+Status WiredTigerStorage::connect(uint64_t cache_bytes) {
+  std::string config = open_config(opts_, cache_bytes);
   int ret = wiredtiger_open(path_.c_str(), &events_->handler.h, config.c_str(), &conn_);
   if (ret != 0) {
     conn_ = nullptr;
@@ -235,24 +248,48 @@ Status WiredTigerStorage::open(const std::function<Status(std::string_view doc)>
               wiredtiger_strerror(ret) + " (" + detail + ")");
     return error("cannot open", ret);
   }
-  Status s = open_tables();
-  if (s.ok()) s = guard([&] { return load(sink); });
+  return open_tables();
+}
+
+// Registers the home with the background log sync (journalSync false).
+Status WiredTigerStorage::start_log_sync() {
+  if (!syncer_) return Status::OK();
+  WT_SESSION* bg = nullptr;
+  int ret = conn_->open_session(conn_, nullptr, nullptr, &bg);
+  if (ret != 0) return error("cannot open a session", ret);
+  events_->sync_entry = std::make_shared<WtLogSyncer::Entry>(bg, home_);
+  syncer_->add(events_->sync_entry);
+  return Status::OK();
+}
+
+// WiredTiger 3.2.1 panics (WT_PANIC, e.g. "fatal log failure" when a log write hits ENOSPC or
+// EIO) and the whole connection is unusable from then on: it is closed and opened again, which
+// recovers the home to its last commit. Memory already holds exactly that (the caller rolled
+// the failed group back), so nothing is loaded. Called by apply() outside a transaction; while
+// it fails (the disk still full), writes get its StorageError and the next apply() tries again.
+Status WiredTigerStorage::reopen() {
+  uint64_t committed = committed_seq_;
+  events_->quiet = true;  // the panicked connection's complaints while it closes
+  close_connection();
+  auto cache = parse_wt_cache_size(opts_.cache_size);
+  Status s = cache.ok() ? connect(cache.value()) : cache.status();
+  if (s.ok()) s = start_log_sync();
   if (!s.ok()) {
     close_connection();
-    return s;
+    last_seq_ = committed_seq_ = committed;
+    return make_status(ErrorCode::StorageError,
+                       "wiredtiger " + home_ +
+                           ": the connection failed and cannot be reopened yet, so writes are "
+                           "refused (reads go on): " +
+                           s.message);
   }
   events_->quiet = false;
-  if (syncer_) {
-    WT_SESSION* bg = nullptr;
-    ret = conn_->open_session(conn_, nullptr, nullptr, &bg);
-    if (ret != 0) {
-      s = error("cannot open a session", ret);
-      close_connection();
-      return s;
-    }
-    events_->sync_entry = std::make_shared<WtLogSyncer::Entry>(bg, home_);
-    syncer_->add(events_->sync_entry);
-  }
+  reopen_ = false;
+  if (committed_seq_ != committed)
+    std::fprintf(stderr,
+                 "wiredtiger %s: after reopening, the last committed seq is %llu, expected %llu\n",
+                 home_.c_str(), (unsigned long long)committed_seq_, (unsigned long long)committed);
+  std::fprintf(stderr, "wiredtiger %s: connection reopened after a failure\n", home_.c_str());
   return Status::OK();
 }
 
@@ -382,6 +419,10 @@ int WiredTigerStorage::apply_logged(size_t from) {
 }
 
 Status WiredTigerStorage::apply(std::span<const Change> changes) {
+  if (reopen_ && !in_txn_ && broken_.ok()) {
+    Status r = reopen();
+    if (!r.ok()) return r;
+  }
   if (!session_) return make_status(ErrorCode::StorageError, "wiredtiger " + home_ + ": not open");
   if (!broken_.ok()) return broken_;
   if (changes.empty()) return Status::OK();
@@ -391,6 +432,7 @@ Status WiredTigerStorage::apply(std::span<const Change> changes) {
   for (const Change& ch : changes) {
     int ret = put(ch);
     if (ret == 0) continue;
+    if (ret == WT_PANIC) reopen_ = true;
     if (ret == WT_DUPLICATE_KEY) {
       s = make_status(ErrorCode::DuplicateKey,
                       "E11000 duplicate key error in " + home_ + ": unique index _id_ dup key: " +
@@ -413,8 +455,7 @@ Status WiredTigerStorage::apply(std::span<const Change> changes) {
 
 // After a failed apply(): WiredTiger has no savepoints, so the transaction is rolled back and
 // the calls before the failing one are replayed into a new one. If that fails too they are
-// lost, and every later call fails (commit() included), so the caller stops before
-// acknowledging them.
+// lost: every later apply() fails until commit() reports it (the caller rolls the group back).
 Status WiredTigerStorage::undo(Status why, size_t mark, size_t text_mark) {
   session_->rollback_transaction(session_, nullptr);
   in_txn_ = false;
@@ -436,7 +477,14 @@ Status WiredTigerStorage::undo(Status why, size_t mark, size_t text_mark) {
 }
 
 Status WiredTigerStorage::commit() {
-  if (!broken_.ok()) return broken_;
+  if (!broken_.ok()) {  // the group is lost: the caller rolls it back, later groups go on
+    Status s = std::move(broken_);
+    broken_ = Status::OK();
+    log_.clear();
+    log_text_.clear();
+    last_seq_ = committed_seq_;
+    return s;
+  }
   if (!in_txn_) return Status::OK();
   int ret = 0;
   if (last_seq_ != committed_seq_) {
@@ -451,6 +499,7 @@ Status WiredTigerStorage::commit() {
   } else if ((ret = session_->commit_transaction(session_, nullptr)) != 0) {
     s = error("commit failed", ret);  // WiredTiger rolled it back
   }
+  if (ret == WT_PANIC) reopen_ = true;
   in_txn_ = false;
   log_.clear();
   log_text_.clear();

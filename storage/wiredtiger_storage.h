@@ -65,7 +65,11 @@ class WiredTigerStorage final : public StorageStrategy {
   // - apply: DuplicateKey when an Insert finds its key taken; StorageError with WiredTiger's
   //   message otherwise. Nothing of the failing call stays: the transaction is rolled back and
   //   the calls before it since the last commit are replayed (as SqliteStorage does).
-  // - commit: writes last_seq into the transaction and commits it (see the top of the .cc).
+  // - commit: writes last_seq into the transaction and commits it (see the top of the .cc). On
+  //   failure the transaction is rolled back (storage_strategy.h). After WT_PANIC (3.2.1
+  //   panics when a log write fails, e.g. on a full disk) the next apply() closes and reopens
+  //   the connection first (recovery to the last commit); until that works it fails with
+  //   StorageError.
   // - flush: commits, then WT_SESSION::log_flush("sync=on").
   // - close: commits, stops the background sync, closes the connection (a final checkpoint).
   Status open(const std::function<Status(std::string_view doc)>& sink) override;
@@ -90,6 +94,9 @@ class WiredTigerStorage final : public StorageStrategy {
   struct Events;
   // StorageError "wiredtiger <home>: <what>: <WiredTiger's message> (<strerror>)".
   Status error(const std::string& what, int ret) const;
+  Status connect(uint64_t cache_bytes);
+  Status start_log_sync();
+  Status reopen();
   Status open_tables();
   Status load(const std::function<Status(std::string_view doc)>& sink);
   Status begin_if_needed();
@@ -116,7 +123,8 @@ class WiredTigerStorage final : public StorageStrategy {
   std::vector<Logged> log_;        // the open transaction's changes, to replay after an undo
   std::string log_text_;
   bool in_txn_ = false;
-  Status broken_;  // set when a rolled-back transaction could not be rebuilt
+  Status broken_;        // set when a rolled-back transaction could not be rebuilt
+  bool reopen_ = false;  // WiredTiger panicked: apply() reopens the connection first
   uint64_t last_seq_ = 0, committed_seq_ = 0, commits_ = 0;
 };
 

@@ -1,20 +1,27 @@
-// tests/integration/disk_full_test.cc — a full disk under the real daemon, for every persistent
-// backend/mode (CONTRACT.md §6 StorageError; issue 5 item 6, issue 9 item 2). The unit tests
-// (file_storage_test, sqlite_storage_test) check each strategy on its own; here the whole path
-// is checked end to end: memgoosed runs on a data dir that fills up, and
-//   - a write that needs space is refused with StorageError (1001) and nothing of it is applied
-//     (an insertOne, an insertMany, an update: the document keeps its old value);
+// tests/integration/disk_full_test.cc — a full disk and I/O errors under the real daemon, for
+// every persistent backend/mode (CONTRACT.md §6 StorageError; issue 5 item 6, issue 9 item 2).
+// The unit tests (file_storage_test, sqlite_storage_test) check each strategy on its own; here
+// the whole path is checked end to end: memgoosed runs on a data dir that fills up (or fails),
+// and
+//   - a write that needs the disk is refused with StorageError (1001) and nothing of it is
+//     applied (an insertOne, an insertMany, an update: the document keeps its old value; the
+//     unique index on `k` keeps no entry of a refused document; no change event, and the
+//     model's lastSeq does not move);
 //   - reads go on answering, with exactly the acknowledged data;
 //   - the daemon stays up, and writes succeed again once there is space;
 //   - after SIGKILL and restart, and after a clean stop and restart, the data is exactly every
-//     acknowledged write (the partial writes left behind by the failures corrupt nothing).
-// Two ways to fill the disk:
+//     acknowledged write (the partial writes left behind by the failures corrupt nothing, and
+//     refused writes never retried do not come back).
+// Three ways to make the disk fail:
 //   - tmpfs: the data dir is a small tmpfs (needs CAP_SYS_ADMIN; the test process first moves
 //     into a private mount namespace so that no mount outlives it), filled by a filler file
 //     until ENOSPC; space returns when the filler is removed.
 //   - fsize: RLIMIT_FSIZE set on the running daemon with prlimit (works unprivileged; writes
 //     past the limit fail with EFBIG, and SIGXFSZ must not kill the daemon); space returns when
 //     the limit is lifted.
+//   - eio: the daemon runs with eio_inject.cc preloaded, and every write and fsync under the
+//     data dir fails with EIO while a trigger file exists (no device-mapper needed); the disk
+//     "heals" when the trigger is removed.
 // wiredtiger: its cases run when `hello` lists it (crash::persistent_modes), with no change here.
 #define BOOST_TEST_MODULE integration_disk_full
 #include <fcntl.h>
@@ -117,9 +124,30 @@ class FsizeSqueeze : public Squeeze {
   }
 };
 
+class EioSqueeze : public Squeeze {
+ public:
+  void before_start(DaemonProcess& d) override {
+    fs::create_directories(d.data_dir());
+    trigger_ = d.dir() + "/eio-now";
+    d.extra_env().push_back(std::string("LD_PRELOAD=") + EIO_INJECT_PATH);
+    d.extra_env().push_back("MG_EIO_DIR=" + fs::canonical(d.data_dir()).string());
+    d.extra_env().push_back("MG_EIO_TRIGGER=" + trigger_);
+  }
+  void fill(DaemonProcess&) override {
+    int fd = ::open(trigger_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    BOOST_REQUIRE(fd >= 0);
+    ::close(fd);
+  }
+  void release(DaemonProcess&) override { BOOST_REQUIRE(::unlink(trigger_.c_str()) == 0); }
+
+ private:
+  std::string trigger_;
+};
+
+// `k` (uniquely indexed) mirrors the _id, so a stale index entry would refuse a retry.
 std::string doc(int64_t id, int64_t v, size_t pad) {
-  return J(R"({"_id":)" + std::to_string(id) + R"(,"v":)" + std::to_string(v) + R"(,"pad":")" +
-           std::string(pad, 'p') + R"("})");
+  return J(R"({"_id":)" + std::to_string(id) + R"(,"k":)" + std::to_string(id) + R"(,"v":)" +
+           std::to_string(v) + R"(,"pad":")" + std::string(pad, 'p') + R"("})");
 }
 
 using State = std::map<int64_t, int64_t>;  // _id -> v
@@ -162,12 +190,14 @@ void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squee
   mg::crash::Mode mode = mg::crash::find_mode(c, mode_name);
   std::string db = "full";
   c.create_database(db, mode.storage, J(mode.options));
+  c.define_model(db, "M", J(R"({"fields":{"k":{"type":"number","unique":true}}})"));
   State expect;
   for (int64_t id = 1; id <= 20; ++id) {
     c.insert_one(db, "M", doc(id, 0, 1000));
     expect[id] = 0;
   }
   c.flush(db);
+  int64_t seq = c.changes(db, "M", 0).last_seq;
 
   squeeze.fill(d);
   // Write until the disk says no: some writes may still fit (pages, a reused WAL).
@@ -176,14 +206,16 @@ void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squee
   for (int64_t id = 1000; id < 3000 && !refused; ++id) {
     Reply r = c.call(std::move(Request("insertOne", db, "M").arg("doc", doc(id, 1, big))));
     if (r.ok())
-      expect[id] = 1;
+      expect[id] = 1, ++seq;
     else if (r.error().code() == kStorageError)
-      refused = id;
+      refused = id, BOOST_TEST_MESSAGE("refused: " << js(r));
     else
       BOOST_FAIL("insertOne: " << js(r));
   }
   BOOST_REQUIRE_MESSAGE(refused, "2000 inserts of 32 KiB never filled the disk");
   BOOST_TEST(!c.find_by_id(db, "M", J(std::to_string(refused))), "the refused insert is there");
+  BOOST_TEST(c.find(db, "M", find_args(J(R"({"k":)" + std::to_string(refused) + "}"))).empty(),
+             "the refused insert is in the index on k");
   std::vector<std::string> batch = {doc(5000, 2, big), doc(5001, 2, big), doc(5002, 2, big)};
   expect_refused(c.call(std::move(Request("insertMany", db, "M").arg_array("docs", batch))),
                  "insertMany", d);
@@ -192,9 +224,21 @@ void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squee
                                       .arg("update", J(R"({"$set":{"v":3,"pad":")" +
                                                        std::string(big, 'q') + "\"}}")))),
                  "updateOne", d);
-  // Reads go on, with exactly what was acknowledged.
+  // Refused and never retried: none of these may appear, now or after a restart.
+  expect_refused(c.call(std::move(Request("insertOne", db, "M").arg("doc", doc(7000, 7, big)))),
+                 "insertOne", d);
+  expect_refused(c.call(std::move(Request("updateOne", db, "M")
+                                      .arg("filter", J(R"({"_id":2})"))
+                                      .arg("update", J(R"({"$set":{"v":9,"pad":")" +
+                                                       std::string(big, 'r') + "\"}}")))),
+                 "updateOne", d);
+  // Reads go on, with exactly what was acknowledged; no event of a refused write.
   BOOST_TEST((read_state(c, db) == expect), "reads on a full disk");
   BOOST_TEST(c.count(db, "M") == int64_t(expect.size()));
+  BOOST_TEST(c.count(db, "M", J(R"({"k":{"$gte":1000}})")) == int64_t(expect.size()) - 20);
+  mg::client::ChangesResult during = c.changes(db, "M", seq);
+  BOOST_TEST(during.events.empty(), "change events of refused writes");
+  BOOST_TEST(during.last_seq == seq, "lastSeq moved on refused writes");
   BOOST_TEST(d.running(), "the daemon died on a full disk\n" << d.log());
 
   // Space returns: the same writes now succeed.
@@ -206,6 +250,9 @@ void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squee
   BOOST_TEST(c.update_one(db, "M", J(R"({"_id":1})"), J(R"({"$set":{"v":3}})")).modified == 1);
   expect[1] = 3;
   BOOST_TEST((read_state(c, db) == expect), "after space returned");
+  mg::client::ChangesResult after = c.changes(db, "M", seq);
+  BOOST_TEST_REQUIRE(after.events.size() == 5u, "events after space returned");
+  BOOST_TEST(MpView(after.events[0]).get("seq").as_int() == seq + 1, "seq skipped refused writes");
 
   // Nothing corrupt on disk: a SIGKILL restart and a clean restart both recover it exactly.
   d.kill();
@@ -244,46 +291,47 @@ boost::test_tools::assertion_result has_mode(const std::string& mode, bool mount
   return r;
 }
 
-void run(const std::string& mode, bool tmpfs) {
-  if (tmpfs) {
+enum class How { Tmpfs, Fsize, Eio };
+
+void run(const std::string& mode, How how) {
+  if (how == How::Tmpfs) {
     TmpfsSqueeze s;
     disk_full(mode, s);
-  } else {
+  } else if (how == How::Fsize) {
     FsizeSqueeze s;
+    disk_full(mode, s);
+  } else {
+    EioSqueeze s;
     disk_full(mode, s);
   }
 }
 
 }  // namespace
 
-// One case per backend/mode and way of filling the disk; wiredtiger's run when it is built.
-//
-// KNOWN GAP (sqlite): SQLite writes its pages at COMMIT, and the model actor treats a failed
-// commit as fatal (actors/model_actor.cc commit(): abort rather than acknowledge writes that
-// are applied in memory but not durable). So on a full disk memgoosed stops instead of
-// answering StorageError. Safe for durability (nothing acknowledged is lost, the restart
-// recovers), but reads stop and writes do not resume. The sqlite cases are therefore marked
-// with exactly the one failure this causes; when the actor learns to roll the batch back and
-// answer StorageError, they pass and Boost reports fewer failures than expected: drop the 1.
-#define DISK_FULL_CASE(name, mode, tmpfs, known_failures)                          \
-  BOOST_AUTO_TEST_CASE(name, *boost::unit_test::precondition([](auto) {            \
-                         return has_mode(mode, tmpfs);                             \
-                       }) * boost::unit_test::expected_failures(known_failures)) { \
-    run(mode, tmpfs);                                                              \
+// One case per backend/mode and way of failing the disk; wiredtiger's run when it is built.
+// SQLite writes its pages at COMMIT and WiredTiger its log at commit (3.2.1 then panics,
+// "fatal log failure", and the connection is reopened before the next write): their failures
+// reach the model actor as a failed group commit, which it rolls back (model_actor.cc).
+#define DISK_FULL_CASE(name, mode, how)                                                     \
+  BOOST_AUTO_TEST_CASE(name, *boost::unit_test::precondition(                               \
+                                 [](auto) { return has_mode(mode, how == How::Tmpfs); })) { \
+    run(mode, how);                                                                         \
   }
 
-DISK_FULL_CASE(enospc_file_immediate, "file-immediate", true, 0)
-DISK_FULL_CASE(enospc_file_debounced, "file-debounced", true, 0)
-DISK_FULL_CASE(enospc_sqlite_normal, "sqlite-normal", true, 1)
-DISK_FULL_CASE(enospc_sqlite_full, "sqlite-full", true, 1)
-// KNOWN GAP (wiredtiger): WiredTiger 3.2.1 panics (WT_PANIC, "fatal log failure") when a log
-// write hits ENOSPC, so the connection is gone and the model actor stops the daemon as for
-// SQLite above: nothing acknowledged is lost, but reads stop. Marked with that one failure.
-DISK_FULL_CASE(enospc_wiredtiger, "wiredtiger-sync", true, 1)
-DISK_FULL_CASE(fsize_limit_file_immediate, "file-immediate", false, 0)
-DISK_FULL_CASE(fsize_limit_file_debounced, "file-debounced", false, 0)
-DISK_FULL_CASE(fsize_limit_sqlite_normal, "sqlite-normal", false, 1)
-DISK_FULL_CASE(fsize_limit_sqlite_full, "sqlite-full", false, 1)
+DISK_FULL_CASE(enospc_file_immediate, "file-immediate", How::Tmpfs)
+DISK_FULL_CASE(enospc_file_debounced, "file-debounced", How::Tmpfs)
+DISK_FULL_CASE(enospc_sqlite_normal, "sqlite-normal", How::Tmpfs)
+DISK_FULL_CASE(enospc_sqlite_full, "sqlite-full", How::Tmpfs)
+DISK_FULL_CASE(enospc_wiredtiger, "wiredtiger-sync", How::Tmpfs)
+DISK_FULL_CASE(fsize_limit_file_immediate, "file-immediate", How::Fsize)
+DISK_FULL_CASE(fsize_limit_file_debounced, "file-debounced", How::Fsize)
+DISK_FULL_CASE(fsize_limit_sqlite_normal, "sqlite-normal", How::Fsize)
+DISK_FULL_CASE(fsize_limit_sqlite_full, "sqlite-full", How::Fsize)
+DISK_FULL_CASE(eio_file_immediate, "file-immediate", How::Eio)
+DISK_FULL_CASE(eio_file_debounced, "file-debounced", How::Eio)
+DISK_FULL_CASE(eio_sqlite_normal, "sqlite-normal", How::Eio)
+DISK_FULL_CASE(eio_sqlite_full, "sqlite-full", How::Eio)
+DISK_FULL_CASE(eio_wiredtiger, "wiredtiger-sync", How::Eio)
 // No fsize case for wiredtiger: its log files are 16 MB (allocated in full when created) and
 // the compressed table stays below any limit this test can set without also refusing the
 // log, so RLIMIT_FSIZE never turns into a refused write there; the tmpfs case covers it.
