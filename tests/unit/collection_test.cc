@@ -643,3 +643,55 @@ BOOST_AUTO_TEST_CASE(index_insert_checked_reports_and_undoes_a_conflict) {
     BOOST_TEST(ix.entries() == before + (compound ? 1u : 2u));
   }
 }
+
+// Group commit: when the storage cannot commit a group, rollback() takes memory back to the last
+// mark_committed() — documents in their slots, every index, count, bytes and seq — whatever the
+// group did (inserts, an update, a delete whose slot a later insert reused, a clear).
+BOOST_FIXTURE_TEST_CASE(rollback_undoes_every_write_since_the_last_commit, Fixture) {
+  c.track_undo(true);
+  seed_people();
+  c.mark_committed();
+  const auto before = find("{}");
+  const uint64_t seq = c.last_seq();
+  const CollectionStats stats = c.stats();
+  auto write_group = [&](bool with_clear) {
+    insert({R"({"_id":5,"email":"e@x","status":"new","city":"Oslo","age":1})"});
+    std::string f = J(R"({"_id":1})"), u = J(R"({"$set":{"email":"a2@x","status":"idle"}})");
+    BOOST_REQUIRE(c.update(V(f), V(u), false, false, &events).ok());
+    f = J(R"({"_id":2})");
+    BOOST_REQUIRE(c.remove(V(f), false, &events).ok());
+    insert({R"({"_id":6,"email":"b@x","status":"active","city":"Rome","age":41})"});
+    if (with_clear) {
+      BOOST_REQUIRE(c.clear(&events).ok());
+      insert({R"({"_id":7,"email":"a@x","status":"idle","city":"Oslo","age":9})"});
+    }
+    BOOST_REQUIRE(c.last_seq() > seq);
+  };
+  for (bool with_clear : {false, true}) {
+    write_group(with_clear);
+    c.rollback();
+    BOOST_TEST(find("{}") == before, "documents after rollback (clear: " << with_clear << ")");
+    BOOST_TEST(c.last_seq() == seq);
+    BOOST_TEST(c.size() == stats.count);
+    BOOST_TEST(c.stats().doc_bytes == stats.doc_bytes);
+    // Every index holds exactly the old keys.
+    BOOST_TEST(count(R"({"email":"a@x"})") == 1u);
+    BOOST_TEST(count(R"({"email":"a2@x"})") == 0u);
+    BOOST_TEST(count(R"({"email":"b@x"})") == 1u);
+    BOOST_TEST(count(R"({"email":"e@x"})") == 0u);
+    BOOST_TEST(count(R"({"status":"idle"})") == 1u);
+    BOOST_TEST(count(R"({"status":"active"})") == 2u);
+    QueryStats qs;
+    BOOST_TEST(count(R"({"city":"Oslo","age":{"$gte":0}})", &qs) == 2u);
+    BOOST_TEST(qs.plan.find("city_1_age_-1") != std::string::npos, qs.plan);  // the index
+  }
+  // The unique index lets the rolled-back keys be written again, and still refuses real ones.
+  insert({R"({"_id":5,"email":"e@x"})", R"({"_id":6,"email":"a2@x"})"});
+  BOOST_TEST(int(insert_status({R"({"_id":8,"email":"b@x"})"}).code) ==
+             int(ErrorCode::DuplicateKey));
+  BOOST_TEST(c.last_seq() == seq + 2);
+  // mark_committed() makes the writes stay.
+  c.mark_committed();
+  c.rollback();
+  BOOST_TEST(count("{}") == 6u);
+}
