@@ -2,6 +2,7 @@
 // document ops go to model_ops; defineModel and dropModel change the model itself.
 #include "actors/model_actor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -123,8 +124,11 @@ Status commit_failure(const Status& why) {
 // there. The model goes on serving; the next write tries the storage again.
 void roll_back(Self self, const Status& why) {
   auto& st = self->state;
-  std::fprintf(stderr, "memgoosed: %s.%s: commit failed, %zu writes rolled back: %s\n",
-               st.cfg.db.c_str(), st.cfg.model.c_str(), st.pending.size(), why.message.c_str());
+  size_t writes = size_t(std::count_if(st.pending.begin(), st.pending.end(), [](const Held& h) {
+    return h.on_failure == Held::OnFailure::Fail;
+  }));
+  std::fprintf(stderr, "memgoosed: %s.%s: commit failed, %zu client writes rolled back: %s\n",
+               st.cfg.db.c_str(), st.cfg.model.c_str(), writes, why.message.c_str());
   st.coll->rollback();
   st.events.clear();
   if (st.entry_before) {
@@ -162,8 +166,8 @@ Status commit(Self self) {
       return s;
     }
     st.coll->mark_committed();
-    st.entry_before.reset();
   }
+  st.entry_before.reset();
   release(self);
   return s;
 }
@@ -191,7 +195,10 @@ void hold(Self self, const Route& route, std::string reply, bool wrote, std::str
   }
   st.pending.push_back(std::move(h));
   st.dirty = st.dirty || wrote;
-  if (!st.dirty) return release(self);
+  if (!st.dirty) {  // nothing to commit: whatever the request changed stands
+    st.entry_before.reset();
+    return release(self);
+  }
   if (!st.commit_scheduled) {
     st.commit_scheduled = true;
     self->send(self, commit_atom::value);

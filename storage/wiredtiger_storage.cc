@@ -61,6 +61,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "core/ejson.h"
 #include "storage/backup_files.h"
@@ -162,10 +163,17 @@ struct WiredTigerStorage::Events {
     std::lock_guard<std::mutex> lk(mu);
     return last_error;
   }
+  // The first error since the last call: what a panic was about ("pwrite: ... No space left on
+  // device"), where the last one only says "WT_PANIC".
+  std::string take_first() {
+    std::lock_guard<std::mutex> lk(mu);
+    return std::exchange(first_error, std::string());
+  }
   static int on_error(WT_EVENT_HANDLER* h, WT_SESSION*, int, const char* msg) {
     Events* e = reinterpret_cast<Handler*>(h)->self;
     std::lock_guard<std::mutex> lk(e->mu);
     e->last_error = msg;
+    if (e->first_error.empty()) e->first_error = msg;
     if (!e->quiet) std::fprintf(stderr, "wiredtiger %s: %s\n", e->home.c_str(), msg);
     return 0;
   }
@@ -178,7 +186,7 @@ struct WiredTigerStorage::Events {
   Handler handler{};
   std::string home;
   std::mutex mu;
-  std::string last_error;
+  std::string last_error, first_error;
   std::atomic<bool> quiet{true};
   std::shared_ptr<WtLogSyncer::Entry> sync_entry;
 };
@@ -206,10 +214,13 @@ std::string WiredTigerStorage::open_config(const WtOptions& opts, uint64_t cache
 }
 
 Status WiredTigerStorage::error(const std::string& what, int ret) const {
-  std::string detail = events_ ? events_->last() : std::string();
-  return make_status(ErrorCode::StorageError,
-                     "wiredtiger " + home_ + ": " + what + ": " + wiredtiger_strerror(ret) +
-                         (detail.empty() ? std::string() : " (" + detail + ")"));
+  std::string first = events_ ? events_->take_first() : std::string();
+  std::string detail = ret == WT_PANIC ? first : events_ ? events_->last() : std::string();
+  return make_status(
+      ErrorCode::StorageError,
+      "wiredtiger " + home_ + ": " + what + ": " + wiredtiger_strerror(ret) +
+          (detail.empty() ? std::string() : " (" + detail + ")") +
+          (ret == WT_PANIC ? "; the connection is reopened before the next write" : ""));
 }
 
 Status WiredTigerStorage::open(const std::function<Status(std::string_view doc)>& sink) {

@@ -37,15 +37,21 @@ int decode_status(int wstatus) {
 
 // The parent's environment without systemd's notification variables: a test daemon must not
 // talk to the service manager of whoever runs the tests.
-std::vector<std::string> child_environment() {
+// This process's environment without systemd's notification variables and without the
+// variables `extra` sets (getenv finds the first entry of a name), followed by `extra`.
+std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
   std::vector<std::string> env;
+  auto name_of = [](std::string_view kv) { return kv.substr(0, kv.find('=') + 1); };
   for (char** e = environ; e && *e; ++e) {
     std::string_view kv(*e);
     if (kv.starts_with("NOTIFY_SOCKET=") || kv.starts_with("WATCHDOG_PID=") ||
         kv.starts_with("WATCHDOG_USEC="))
       continue;
-    env.emplace_back(kv);
+    bool replaced = false;
+    for (const std::string& x : extra) replaced = replaced || name_of(x) == name_of(kv);
+    if (!replaced) env.emplace_back(kv);
   }
+  env.insert(env.end(), extra.begin(), extra.end());
   return env;
 }
 
@@ -118,8 +124,7 @@ void DaemonProcess::start() {
   std::vector<std::string> args{binary_path(), "--bind",     req_,     "--pub",
                                 pub_,          "--data-dir", data_dir_};
   args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
-  std::vector<std::string> env = child_environment();
-  env.insert(env.end(), opts_.extra_env.begin(), opts_.extra_env.end());
+  std::vector<std::string> env = child_environment(opts_.extra_env);
   std::vector<char*> argv = c_array(args), envp = c_array(env);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0)

@@ -41,7 +41,8 @@ inline constexpr int kStillRunning = -1;
 
 struct DaemonOptions {
   std::vector<std::string> extra_args;  // appended after the endpoint and data-dir flags
-  std::vector<std::string> extra_env;   // "NAME=value" entries added to the environment
+  std::vector<std::string> extra_env;   // "NAME=value" entries added to (or replacing in) the
+                                        // environment
   std::chrono::milliseconds ready_timeout{10000};
   bool start = true;  // start in the constructor
 };

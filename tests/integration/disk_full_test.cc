@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -132,6 +133,11 @@ class EioSqueeze : public Squeeze {
     d.extra_env().push_back(std::string("LD_PRELOAD=") + EIO_INJECT_PATH);
     d.extra_env().push_back("MG_EIO_DIR=" + fs::canonical(d.data_dir()).string());
     d.extra_env().push_back("MG_EIO_TRIGGER=" + trigger_);
+    // An ASan build of the daemon (GCC links libasan dynamically) refuses a preloaded library
+    // ahead of its runtime unless told this order is fine.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    d.extra_env().push_back(std::string("ASAN_OPTIONS=") + (asan ? asan : "") +
+                            (asan && *asan ? ":" : "") + "verify_asan_link_order=0");
   }
   void fill(DaemonProcess&) override {
     int fd = ::open(trigger_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
