@@ -10,6 +10,8 @@
 // (insert_batch): the documents go into the indexes first, the unique check being each
 // insertion's own B-tree descent, and a conflict or a storage refusal takes out again what the
 // batch put in, so that the outcome is the same all-or-nothing one with one descent less.
+// With track_undo (collection.h), both record each applied write in the undo log that
+// rollback() replays newest first when the group's storage commit fails.
 #include <absl/container/btree_set.h>
 
 #include <algorithm>
@@ -307,6 +309,7 @@ void Collection::Impl::insert_batch(Collection& c, std::span<PendingWrite> batch
     if (events)
       events->push_back(
           ChangeEvent{changes[i].seq, batch[i].op, std::string(changes[i].id), batch[i].doc, now});
+    if (c.track_undo_) c.undo_.push_back({slots[i], DocRef()});
     store_slot(c, slots[i], std::move(batch[i].doc));
   }
   c.seq_ = seq;
