@@ -127,12 +127,15 @@ class FsizeSqueeze : public Squeeze {
 
 class EioSqueeze : public Squeeze {
  public:
+  // sync_only: only fsync and fdatasync fail (MG_EIO_OPS=sync), the writes before them work.
+  explicit EioSqueeze(bool sync_only = false) : sync_only_(sync_only) {}
   void before_start(DaemonProcess& d) override {
     fs::create_directories(d.data_dir());
     trigger_ = d.dir() + "/eio-now";
     d.extra_env().push_back(std::string("LD_PRELOAD=") + EIO_INJECT_PATH);
     d.extra_env().push_back("MG_EIO_DIR=" + fs::canonical(d.data_dir()).string());
     d.extra_env().push_back("MG_EIO_TRIGGER=" + trigger_);
+    if (sync_only_) d.extra_env().push_back("MG_EIO_OPS=sync");
     // An ASan build of the daemon (GCC links libasan dynamically) refuses a preloaded library
     // ahead of its runtime unless told this order is fine.
     const char* asan = std::getenv("ASAN_OPTIONS");
@@ -147,6 +150,7 @@ class EioSqueeze : public Squeeze {
   void release(DaemonProcess&) override { BOOST_REQUIRE(::unlink(trigger_.c_str()) == 0); }
 
  private:
+  bool sync_only_;
   std::string trigger_;
 };
 
@@ -341,3 +345,91 @@ DISK_FULL_CASE(eio_wiredtiger, "wiredtiger-sync", How::Eio)
 // No fsize case for wiredtiger: its log files are 16 MB (allocated in full when created) and
 // the compressed table stays below any limit this test can set without also refusing the
 // log, so RLIMIT_FSIZE never turns into a refused write there; the tmpfs case covers it.
+
+// EIO from fsync/fdatasync only: the group's data reached the page cache (and the WAL file) but
+// not the disk. Its writes are refused with StorageError, and a SIGKILL right afterwards — no
+// later write overwriting anything — must not bring them back (the group is rolled back on disk,
+// not only in memory). Then the disk heals: sqlite and wiredtiger take writes again at once; the
+// file backend refuses them until a restart (what a failed fdatasync should have written may be
+// lost), and takes them after it.
+void fsync_fails(const std::string& mode_name) {
+  DaemonOptions o;
+  o.start = false;
+  DaemonProcess d(o);
+  EioSqueeze squeeze(true);
+  squeeze.before_start(d);
+  d.start();
+  std::string db = "full";
+  State expect;
+  {
+    Client c(d.req_endpoint(), client_options(5000));
+    mg::crash::Mode mode = mg::crash::find_mode(c, mode_name);
+    c.create_database(db, mode.storage, J(mode.options));
+    for (int64_t id = 1; id <= 20; ++id) {
+      c.insert_one(db, "M", doc(id, 0, 100));
+      expect[id] = 0;
+    }
+    c.flush(db);
+    int64_t seq = c.changes(db, "M", 0).last_seq;
+    squeeze.fill(d);
+    Reply r = c.call(std::move(Request("insertOne", db, "M").arg("doc", doc(1000, 1, 100))));
+    expect_refused(r, "insertOne", d);
+    BOOST_TEST_MESSAGE("refused: " << js(r));
+    expect_refused(c.call(std::move(Request("updateOne", db, "M")
+                                        .arg("filter", J(R"({"_id":2})"))
+                                        .arg("update", J(R"({"$set":{"v":9}})")))),
+                   "updateOne", d);
+    BOOST_TEST((read_state(c, db) == expect), "reads after a failed fsync");
+    BOOST_TEST(c.changes(db, "M", seq).events.empty(), "change events of refused writes");
+    squeeze.release(d);
+    if (mode_name.starts_with("file")) {
+      Reply again = c.call(std::move(Request("insertOne", db, "M").arg("doc", doc(1001, 1, 100))));
+      expect_refused(again, "insertOne after a failed fdatasync, before a restart", d);
+      if (!again.ok())
+        BOOST_TEST(std::string(again.error().message()).find("restart") != std::string::npos,
+                   js(again));
+    }
+  }
+  d.kill();
+  d.start();
+  {
+    Client c(d.req_endpoint(), client_options());
+    State got = read_state(c, db);
+    BOOST_TEST((got == expect), "after SIGKILL right after the failed fsync: refused insert "
+                                    << (got.count(1000) ? "back" : "absent") << ", refused update "
+                                    << (got[2] == 9 ? "back" : "absent"));
+    // The known gap (see the case list below): what came back is one or both refused writes,
+    // and nothing else. Go on from there, to check that the rest still holds.
+    State gap = got;
+    if (gap.count(1000) && gap[1000] == 1) gap.erase(1000);
+    if (gap.count(2) && gap[2] == 9) gap[2] = 0;
+    BOOST_TEST_REQUIRE((gap == expect), "more than the refused writes differs");
+    expect = got;
+    c.insert_one(db, "M", doc(1001, 1, 100));
+    expect[1001] = 1;
+    BOOST_TEST((read_state(c, db) == expect), "writes after the restart");
+  }
+  BOOST_TEST(d.stop() == 0, d.log());
+  d.start();
+  {
+    Client c(d.req_endpoint(), client_options());
+    BOOST_TEST((read_state(c, db) == expect), "after a clean restart\n" << d.log());
+  }
+  BOOST_TEST(d.stop() == 0, d.log());
+}
+
+// KNOWN GAP (sqlite, wiredtiger): when only the fsync fails, SQLite has already written a
+// complete commit frame to its WAL and WiredTiger its log record. Neither publishes it, and the
+// model rolls the group back, but a restart before any later write overwrites the frame
+// recovers it: the refused writes come back (nothing acknowledged is lost). One failure each
+// (the check right after the SIGKILL); when fixed, Boost reports fewer failures: drop the 1.
+#define FSYNC_CASE(name, mode, known_failures)                                     \
+  BOOST_AUTO_TEST_CASE(name, *boost::unit_test::precondition([](auto) {            \
+                         return has_mode(mode, false);                             \
+                       }) * boost::unit_test::expected_failures(known_failures)) { \
+    fsync_fails(mode);                                                             \
+  }
+
+FSYNC_CASE(eio_fsync_file_immediate, "file-immediate", 0)
+FSYNC_CASE(eio_fsync_sqlite_full, "sqlite-full", 1)
+FSYNC_CASE(eio_fsync_wiredtiger, "wiredtiger-sync", 1)

@@ -4,11 +4,13 @@
 // EIO while the file $MG_EIO_TRIGGER exists. Every backend reaches the kernel through these
 // libc symbols (SQLite's unix VFS, WiredTiger's POSIX layer, the file backend's WAL), so the
 // daemon sees exactly what a failing disk reports. Device-mapper (dm-error, dm-flakey) is the
-// usual tool, but it is not available everywhere (not in this project's CI containers).
+// usual tool, but it is not available everywhere (not on this project's development VM).
 //
 // Contract: with MG_EIO_DIR (an absolute, symlink-free directory) and MG_EIO_TRIGGER set, a
 // call on a descriptor whose /proc/self/fd link lies under MG_EIO_DIR returns -1 with errno
 // EIO while the trigger exists; every other call goes to libc unchanged. Reads are untouched.
+// With MG_EIO_OPS=sync only fsync and fdatasync fail (the data reaches the page cache, its sync
+// does not: a device failing at writeback).
 #include <dlfcn.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -22,7 +24,9 @@
 
 namespace {
 
-bool failing(int fd) {
+bool failing(int fd, bool sync) {
+  const char* ops = getenv("MG_EIO_OPS");
+  if (!sync && ops && std::strcmp(ops, "sync") == 0) return false;
   const char* dir = getenv("MG_EIO_DIR");
   const char* trigger = getenv("MG_EIO_TRIGGER");
   if (!dir || !trigger || access(trigger, F_OK) != 0) return false;
@@ -38,48 +42,48 @@ bool failing(int fd) {
 }  // namespace
 
 #define REAL(name) (reinterpret_cast<decltype(&::name)>(dlsym(RTLD_NEXT, #name)))
-#define FAIL_IF_TRIGGERED(fd) \
-  do {                        \
-    if (failing(fd)) {        \
-      errno = EIO;            \
-      return -1;              \
-    }                         \
+#define FAIL_IF_TRIGGERED(fd, sync) \
+  do {                              \
+    if (failing(fd, sync)) {        \
+      errno = EIO;                  \
+      return -1;                    \
+    }                               \
   } while (0)
 
 extern "C" {
 
 ssize_t write(int fd, const void* buf, size_t n) {
-  FAIL_IF_TRIGGERED(fd);
+  FAIL_IF_TRIGGERED(fd, false);
   return REAL(write)(fd, buf, n);
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
-  FAIL_IF_TRIGGERED(fd);
+  FAIL_IF_TRIGGERED(fd, false);
   return REAL(pwrite)(fd, buf, n, off);
 }
 
 ssize_t pwrite64(int fd, const void* buf, size_t n, off64_t off) {
-  FAIL_IF_TRIGGERED(fd);
+  FAIL_IF_TRIGGERED(fd, false);
   return REAL(pwrite64)(fd, buf, n, off);
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int cnt) {
-  FAIL_IF_TRIGGERED(fd);
+  FAIL_IF_TRIGGERED(fd, false);
   return REAL(writev)(fd, iov, cnt);
 }
 
 ssize_t pwritev(int fd, const struct iovec* iov, int cnt, off_t off) {
-  FAIL_IF_TRIGGERED(fd);
+  FAIL_IF_TRIGGERED(fd, false);
   return REAL(pwritev)(fd, iov, cnt, off);
 }
 
 int fsync(int fd) {
-  FAIL_IF_TRIGGERED(fd);
+  FAIL_IF_TRIGGERED(fd, true);
   return REAL(fsync)(fd);
 }
 
 int fdatasync(int fd) {
-  FAIL_IF_TRIGGERED(fd);
+  FAIL_IF_TRIGGERED(fd, true);
   return REAL(fdatasync)(fd);
 }
 
