@@ -242,6 +242,25 @@ void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squee
                                       .arg("update", J(R"({"$set":{"v":9,"pad":")" +
                                                        std::string(big, 'r') + "\"}}")))),
                  "updateOne", d);
+  // Reads pipelined behind a refused write wait for its group commit with it (they may have
+  // seen it); when the group is rolled back they are answered again, without it.
+  int64_t pipelined_refused = 0, reads = 0, reads_seeing_it = 0;
+  // A batch big enough to take the model a while: the reads are in its mailbox by then.
+  std::vector<std::string> slow;
+  for (int64_t id = 8000; id < 9000; ++id) slow.push_back(doc(id, 8, 200));
+  c.insert_many_async(db, "M", slow, [&](Reply r) {
+    pipelined_refused += !r.ok() && r.error().code() == kStorageError;
+  });
+  for (int i = 0; i < 16; ++i)
+    c.send_async(std::move(Request("count", db, "M").arg("filter", J(R"({"k":{"$gte":8000}})"))),
+                 [&](Reply r) {
+                   ++reads;
+                   if (!r.ok() || r.get("count").as_int() != 0) ++reads_seeing_it;
+                 });
+  c.drain();
+  BOOST_TEST(pipelined_refused == 1);
+  BOOST_TEST(reads == 16);
+  BOOST_TEST(reads_seeing_it == 0, "reads answered with a rolled-back write");
   // Reads go on, with exactly what was acknowledged; no event of a refused write.
   BOOST_TEST((read_state(c, db) == expect), "reads on a full disk");
   BOOST_TEST(c.count(db, "M") == int64_t(expect.size()));
