@@ -62,19 +62,25 @@ using Self = caf::stateful_actor<ModelState>*;
 std::string encode_event(const ChangeEvent& e) {
   std::string out;
   bool has_doc = bool(e.doc);
-  // One allocation: the keys, seq, op and ts take at most 50 bytes (growing took four).
+  // One allocation: the keys, seq, op and ts take at most 50 bytes (growing took four). The
+  // keys are fixstr constants appended as they are encoded.
   out.reserve(64 + e.id.size() + (has_doc ? e.doc.size() : 0));
   MpWriter w(out);
-  w.map_header(has_doc ? 5 : 4);
-  w.str("seq"), w.integer(int64_t(e.seq));
-  w.str("op"), w.str(change_op_name(e.op));
-  w.str("id");
+  out.push_back(char(has_doc ? 0x85 : 0x84));
+  out.append("\xa3seq", 4), w.integer(int64_t(e.seq));
+  out.append("\xa2op", 3), w.str(change_op_name(e.op));
+  out.append("\xa2id", 3);
   if (e.id.empty())
     w.nil();
   else
-    w.raw(e.id);
-  if (has_doc) w.str("doc"), w.raw(e.doc.bytes());
-  w.str("ts"), w.date(e.ts);
+    out.append(e.id);
+  if (has_doc)
+    out.append(
+        "\xa3"
+        "doc",
+        4),
+        out.append(e.doc.bytes());
+  out.append("\xa2ts", 3), w.date(e.ts);
   return out;
 }
 

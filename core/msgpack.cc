@@ -3,6 +3,7 @@
 #include <absl/container/inlined_vector.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -397,6 +398,49 @@ struct Validator {
 
 }  // namespace
 
+namespace {
+
+// What a lead byte says about the value it starts (the MessagePack spec's format table), so
+// check_structure needs one table load and one switch per value instead of a chain of tests.
+struct Lead {
+  enum Kind : uint8_t { Fixed, Sized, Array, Map, Bad };
+  Kind kind = Bad;
+  uint8_t size = 0;       // Fixed: the whole value; otherwise the header before the payload
+  uint8_t len_bytes = 0;  // big-endian length/count bytes after the lead byte (0: in the lead)
+};
+
+constexpr std::array<Lead, 256> make_lead_table() {
+  std::array<Lead, 256> t{};
+  auto fixed = [&t](int b, int size) { t[b] = Lead{Lead::Fixed, uint8_t(size), 0}; };
+  auto sized = [&t](int b, int header, int len_bytes) {
+    t[b] = Lead{Lead::Sized, uint8_t(header), uint8_t(len_bytes)};
+  };
+  for (int b = 0x00; b <= 0x7f; ++b) fixed(b, 1);  // positive fixint
+  for (int b = 0xe0; b <= 0xff; ++b) fixed(b, 1);  // negative fixint
+  for (int b = 0x80; b <= 0x8f; ++b) t[b] = Lead{Lead::Map, 1, 0};
+  for (int b = 0x90; b <= 0x9f; ++b) t[b] = Lead{Lead::Array, 1, 0};
+  for (int b = 0xa0; b <= 0xbf; ++b) fixed(b, 1 + (b & 0x1f));     // fixstr
+  fixed(0xc0, 1), fixed(0xc2, 1), fixed(0xc3, 1);                  // nil, false, true
+  sized(0xc4, 2, 1), sized(0xc5, 3, 2), sized(0xc6, 5, 4);         // bin 8/16/32
+  sized(0xc7, 3, 1), sized(0xc8, 4, 2), sized(0xc9, 6, 4);         // ext 8/16/32 (+ type byte)
+  fixed(0xca, 5), fixed(0xcb, 9);                                  // float 32/64
+  fixed(0xcc, 2), fixed(0xcd, 3), fixed(0xce, 5), fixed(0xcf, 9);  // uint 8..64
+  fixed(0xd0, 2), fixed(0xd1, 3), fixed(0xd2, 5), fixed(0xd3, 9);  // int 8..64
+  fixed(0xd4, 3), fixed(0xd5, 4), fixed(0xd6, 6), fixed(0xd7, 10), fixed(0xd8, 18);  // fixext
+  sized(0xd9, 2, 1), sized(0xda, 3, 2), sized(0xdb, 5, 4);                           // str 8/16/32
+  t[0xdc] = Lead{Lead::Array, 3, 2}, t[0xdd] = Lead{Lead::Array, 5, 4};
+  t[0xde] = Lead{Lead::Map, 3, 2}, t[0xdf] = Lead{Lead::Map, 5, 4};
+  return t;  // 0xc1 stays Bad
+}
+
+constexpr std::array<Lead, 256> kLead = make_lead_table();
+
+inline uint64_t read_be(const uint8_t* p, int bytes) {
+  return bytes == 1 ? p[0] : bytes == 2 ? be16(p) : be32(p);
+}
+
+}  // namespace
+
 Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items) {
   auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const uint8_t* end = p + bytes.size();
@@ -415,23 +459,29 @@ Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_
       top_items->push_back(p);
       --top_left;
     }
-    uint8_t b = *p;
-    if (b == 0xc1) return bad("byte 0xc1");
+    const Lead& lead = kLead[*p];
     --pending;
-    size_t header = 1;  // bytes needed before mp_head_size can read its length fields
-    if (b == 0xc4 || b == 0xd9 || b == 0xc7) header = 2;
-    if (b == 0xc5 || b == 0xda || b == 0xc8 || b == 0xdc || b == 0xde) header = 3;
-    if (b == 0xc6 || b == 0xdb || b == 0xc9 || b == 0xdd || b == 0xdf) header = 5;
-    if (size_t(end - p) < header) return bad("truncated header");
-    if (mp_is_container(b)) {
-      uint64_t n = MpView(p).count();
-      pending += ((b & 0xf0) == 0x80 || b == 0xde || b == 0xdf) ? 2 * n : n;
-      if (pending > uint64_t(end - p)) return bad("truncated container");  // >= 1 byte each
-      if (root) top_left = pending;
+    size_t left = size_t(end - p), size = lead.size;
+    if (left < size) return bad("truncated value");
+    switch (lead.kind) {
+      case Lead::Fixed:
+        break;
+      case Lead::Sized:
+        size += read_be(p + 1, lead.len_bytes);
+        if (left < size) return bad("truncated value");
+        break;
+      case Lead::Array:
+      case Lead::Map: {
+        uint64_t n = lead.len_bytes ? read_be(p + 1, lead.len_bytes) : (*p & 0x0f);
+        pending += lead.kind == Lead::Map ? 2 * n : n;
+        if (pending > left) return bad("truncated container");  // >= 1 byte each
+        if (root) top_left = pending;
+        break;
+      }
+      case Lead::Bad:
+        return bad("byte 0xc1");
     }
     root = false;
-    size_t size = mp_head_size(p);
-    if (size_t(end - p) < size) return bad("truncated value");
     p += size;
   }
   if (p != end) return bad("trailing bytes after the value");
@@ -475,33 +525,45 @@ Status validate_prefix(std::string_view bytes, const ValidateOptions& opts, size
 }
 
 void MpWriter::put_be(uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out_.push_back(char((v >> (8 * i)) & 0xff));
+  char b[8];
+  for (int i = 0; i < bytes; ++i) b[i] = char((v >> (8 * (bytes - 1 - i))) & 0xff);
+  out_.append(b, size_t(bytes));  // one append: each push_back checks capacity on its own
 }
+
+namespace {
+// Appends a type byte and `bytes` big-endian bytes of v in one append.
+void append_tagged(std::string& out, uint8_t tag, uint64_t v, int bytes) {
+  char b[9];
+  b[0] = char(tag);
+  for (int i = 0; i < bytes; ++i) b[1 + i] = char((v >> (8 * (bytes - 1 - i))) & 0xff);
+  out.append(b, size_t(1 + bytes));
+}
+}  // namespace
 
 void MpWriter::integer(int64_t v) {
   if (v >= 0) {
     if (v <= 0x7f) {
       out_.push_back(char(v));
     } else if (v <= 0xff) {
-      out_.push_back(char(0xcc)), put_be(uint64_t(v), 1);
+      append_tagged(out_, 0xcc, uint64_t(v), 1);
     } else if (v <= 0xffff) {
-      out_.push_back(char(0xcd)), put_be(uint64_t(v), 2);
+      append_tagged(out_, 0xcd, uint64_t(v), 2);
     } else if (v <= 0xffffffffll) {
-      out_.push_back(char(0xce)), put_be(uint64_t(v), 4);
+      append_tagged(out_, 0xce, uint64_t(v), 4);
     } else {
-      out_.push_back(char(0xd3)), put_be(uint64_t(v), 8);
+      append_tagged(out_, 0xd3, uint64_t(v), 8);
     }
   } else {
     if (v >= -32) {
       out_.push_back(char(int8_t(v)));
     } else if (v >= INT8_MIN) {
-      out_.push_back(char(0xd0)), put_be(uint64_t(v), 1);
+      append_tagged(out_, 0xd0, uint64_t(v), 1);
     } else if (v >= INT16_MIN) {
-      out_.push_back(char(0xd1)), put_be(uint64_t(v), 2);
+      append_tagged(out_, 0xd1, uint64_t(v), 2);
     } else if (v >= INT32_MIN) {
-      out_.push_back(char(0xd2)), put_be(uint64_t(v), 4);
+      append_tagged(out_, 0xd2, uint64_t(v), 4);
     } else {
-      out_.push_back(char(0xd3)), put_be(uint64_t(v), 8);
+      append_tagged(out_, 0xd3, uint64_t(v), 8);
     }
   }
 }
@@ -509,8 +571,7 @@ void MpWriter::integer(int64_t v) {
 void MpWriter::float64(double v) {
   uint64_t u;
   std::memcpy(&u, &v, 8);
-  out_.push_back(char(0xcb));
-  put_be(u, 8);
+  append_tagged(out_, 0xcb, u, 8);
 }
 
 void MpWriter::str(std::string_view s) {
@@ -518,11 +579,11 @@ void MpWriter::str(std::string_view s) {
   if (n <= 31) {
     out_.push_back(char(0xa0 | n));
   } else if (n <= 0xff) {
-    out_.push_back(char(0xd9)), put_be(n, 1);
+    append_tagged(out_, 0xd9, n, 1);
   } else if (n <= 0xffff) {
-    out_.push_back(char(0xda)), put_be(n, 2);
+    append_tagged(out_, 0xda, n, 2);
   } else {
-    out_.push_back(char(0xdb)), put_be(n, 4);
+    append_tagged(out_, 0xdb, n, 4);
   }
   out_.append(s);
 }
@@ -530,28 +591,33 @@ void MpWriter::str(std::string_view s) {
 void MpWriter::bin(std::string_view b) {
   size_t n = b.size();
   if (n <= 0xff) {
-    out_.push_back(char(0xc4)), put_be(n, 1);
+    append_tagged(out_, 0xc4, n, 1);
   } else if (n <= 0xffff) {
-    out_.push_back(char(0xc5)), put_be(n, 2);
+    append_tagged(out_, 0xc5, n, 2);
   } else {
-    out_.push_back(char(0xc6)), put_be(n, 4);
+    append_tagged(out_, 0xc6, n, 4);
   }
   out_.append(b);
 }
 
 void MpWriter::date(Date d) {
+  // Each form in one append: a type byte, the extension type -1, the big-endian payload.
+  char b[15];
+  auto be = [&b](int at, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) b[at + i] = char((v >> (8 * (bytes - 1 - i))) & 0xff);
+  };
   if (d.sec >= 0 && (d.sec >> 34) == 0) {
     if (d.nsec == 0 && d.sec <= 0xffffffffll) {
-      out_.push_back(char(0xd6)), out_.push_back(char(-1));
-      put_be(uint64_t(d.sec), 4);
+      b[0] = char(0xd6), b[1] = char(-1), be(2, uint64_t(d.sec), 4);
+      out_.append(b, 6);
     } else {
-      out_.push_back(char(0xd7)), out_.push_back(char(-1));
-      put_be(uint64_t(d.nsec) << 34 | uint64_t(d.sec), 8);
+      b[0] = char(0xd7), b[1] = char(-1), be(2, uint64_t(d.nsec) << 34 | uint64_t(d.sec), 8);
+      out_.append(b, 10);
     }
   } else {
-    out_.push_back(char(0xc7)), out_.push_back(char(12)), out_.push_back(char(-1));
-    put_be(d.nsec, 4);
-    put_be(uint64_t(d.sec), 8);
+    b[0] = char(0xc7), b[1] = char(12), b[2] = char(-1);
+    be(3, d.nsec, 4), be(7, uint64_t(d.sec), 8);
+    out_.append(b, 15);
   }
 }
 
@@ -559,9 +625,9 @@ void MpWriter::array_header(uint32_t n) {
   if (n <= 15) {
     out_.push_back(char(0x90 | n));
   } else if (n <= 0xffff) {
-    out_.push_back(char(0xdc)), put_be(n, 2);
+    append_tagged(out_, 0xdc, n, 2);
   } else {
-    out_.push_back(char(0xdd)), put_be(n, 4);
+    append_tagged(out_, 0xdd, n, 4);
   }
 }
 
@@ -569,9 +635,9 @@ void MpWriter::map_header(uint32_t n) {
   if (n <= 15) {
     out_.push_back(char(0x80 | n));
   } else if (n <= 0xffff) {
-    out_.push_back(char(0xde)), put_be(n, 2);
+    append_tagged(out_, 0xde, n, 2);
   } else {
-    out_.push_back(char(0xdf)), put_be(n, 4);
+    append_tagged(out_, 0xdf, n, 4);
   }
 }
 

@@ -25,13 +25,6 @@ namespace {
 
 constexpr size_t kReadAhead = 64;  // live events decoded ahead of the one next() returns
 
-ValidateOptions event_limits() {
-  ValidateOptions vo;
-  vo.max_depth = 110;  // event map > document (100 levels)
-  vo.max_bytes = 0;    // a 16 MiB document plus the event's own fields
-  return vo;
-}
-
 Error history_lost(const std::string& topic, const std::string& what) {
   return Error(286, "ChangeStreamHistoryLost",
                "change stream of " + topic + ": " + what + "; resynchronise from a find");
@@ -39,15 +32,18 @@ Error history_lost(const std::string& topic, const std::string& what) {
 
 }  // namespace
 
-bool parse_event(MpView body, Event& out) {
-  if (!body.valid() || body.type() != MpType::Map) return false;
+namespace {
+
+// The fields of one event map, as they are found.
+struct EventFields {
   MpView seq, op, id, ts;
   std::string_view id_bytes, doc_bytes;
-  const uint8_t* p = body.first();
-  for (uint32_t n = body.count(); n > 0; --n) {  // one pass: each value is walked once
-    MpView key(p), value(key.end());
-    p = value.end();
-    std::string_view bytes(reinterpret_cast<const char*>(value.data()), size_t(p - value.data()));
+
+  // Files the value [v, v_end) under `key`; other keys are ignored.
+  void file(MpView key, const uint8_t* v, const uint8_t* v_end) {
+    if (key.type() != MpType::Str) return;
+    MpView value(v);
+    std::string_view bytes(reinterpret_cast<const char*>(v), size_t(v_end - v));
     std::string_view k = key.as_str();
     if (k == "seq")
       seq = value;
@@ -60,15 +56,49 @@ bool parse_event(MpView body, Event& out) {
     else if (k == "ts")
       ts = value;
   }
-  if (!seq.valid() || seq.type() != MpType::Int || seq.as_int() <= 0) return false;
-  if (!op.valid() || op.type() != MpType::Str || !id.valid()) return false;
-  if (!ts.valid() || ts.type() != MpType::Date) return false;
-  out.seq = uint64_t(seq.as_int());
-  out.op.assign(op.as_str());
-  out.id.assign(id_bytes);
-  out.doc.assign(doc_bytes);
-  out.ts = ts.as_date();
-  return true;
+
+  bool finish(Event& out) const {
+    if (!seq.valid() || seq.type() != MpType::Int || seq.as_int() <= 0) return false;
+    if (!op.valid() || op.type() != MpType::Str || !id.valid()) return false;
+    if (!ts.valid() || ts.type() != MpType::Date) return false;
+    out.seq = uint64_t(seq.as_int());
+    out.op.assign(op.as_str());
+    out.id.assign(id_bytes);
+    out.doc.assign(doc_bytes);
+    out.ts = ts.as_date();
+    return true;
+  }
+};
+
+// Decodes a live event straight from the SUB socket's bytes. One bounds-checked walk
+// (check_structure) finds where each top-level key and value starts, so nothing is walked
+// twice: a truncated or malformed message is refused and never read out of bounds. The
+// daemon's own limits (names, depth) are not checked again: the client only reads the fields
+// above and hands the document over as bytes that are well-formed MessagePack.
+bool decode_live_event(std::string_view bytes, Event& out) {
+  thread_local std::vector<const uint8_t*> items;
+  if (bytes.empty() || !check_structure(bytes, &items).ok()) return false;
+  MpView root(reinterpret_cast<const uint8_t*>(bytes.data()));
+  if (root.type() != MpType::Map || items.size() != size_t(root.count()) * 2) return false;
+  const uint8_t* end = reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size();
+  EventFields f;
+  for (size_t i = 0; i < items.size(); i += 2)
+    f.file(MpView(items[i]), items[i + 1], i + 2 < items.size() ? items[i + 2] : end);
+  return f.finish(out);
+}
+
+}  // namespace
+
+bool parse_event(MpView body, Event& out) {
+  if (!body.valid() || body.type() != MpType::Map) return false;
+  EventFields f;
+  const uint8_t* p = body.first();
+  for (uint32_t n = body.count(); n > 0; --n) {  // one pass: each value is walked once
+    MpView key(p), value(key.end());
+    p = value.end();
+    f.file(key, value.data(), p);
+  }
+  return f.finish(out);
 }
 
 Watcher::Watcher(std::string req_endpoint, std::string pub_endpoint, std::string db,
@@ -143,7 +173,6 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
 // empty) it reads everything queued into ahead_, up to max_buffered, so that the PUB side does
 // not drop more while the hole is fetched.
 void Watcher::receive_live() {
-  static const ValidateOptions limits = event_limits();
   while (ready_.size() < kReadAhead && ready_.size() + ahead_.size() < opts_.max_buffered) {
     zmq::message_t topic, body;
     try {
@@ -168,7 +197,7 @@ void Watcher::receive_live() {
       continue;
     std::string_view bytes(body.data<char>(), body.size());
     Event e;
-    if (!validate(bytes, limits).ok() || !parse_event(MpView(bytes), e)) {
+    if (!decode_live_event(bytes, e)) {
       ++stats_.malformed;
       continue;
     }
