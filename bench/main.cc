@@ -15,7 +15,10 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include "bench/backend_suites.h"
 #include "bench/changes_suite.h"
@@ -31,6 +34,24 @@ std::string sibling_daemon(const char* argv0) {
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) self = argv0;
   return (self.parent_path() / "memgoosed").string();
+}
+
+// Runs the bench (and the memgoosed it starts, which inherits the environment) with glibc's
+// malloc on transparent huge pages, the way systemd/memgoosed.service runs the daemon
+// (GLIBC_TUNABLES=glibc.malloc.hugetlb=1): a fresh process loading 100k documents otherwise
+// takes ~5,500 page faults for its new heap, each a trap into a VM's kernel (docs/BENCHMARKS.md,
+// "Session 4"). Tunables are read at start-up only, so the bench re-executes itself once with
+// the variable set. MG_BENCH_HUGEPAGES=0 measures without.
+void run_with_huge_pages(char** argv) {
+  const char* want = std::getenv("MG_BENCH_HUGEPAGES");
+  if (want && std::string_view(want) == "0") return;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  std::string t = tunables ? tunables : "";
+  if (t.find("glibc.malloc.hugetlb") != std::string::npos) return;  // set: by us or the caller
+  t = t.empty() ? "glibc.malloc.hugetlb=1" : t + ":glibc.malloc.hugetlb=1";
+  setenv("GLIBC_TUNABLES", t.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  std::perror("memgoose-bench: re-exec with GLIBC_TUNABLES (going on without huge pages)");
 }
 
 // Prints `rep`, and returns the problems of its expected metrics (also printed).
@@ -67,6 +88,7 @@ int run(const Chosen& s, const SuiteOptions& opts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  run_with_huge_pages(argv);
   CLI::App app{"memgoose-bench: measures memgoosed against its baselines"};
   app.require_subcommand(1);
   SuiteOptions opts;
