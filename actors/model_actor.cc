@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "actors/args.h"
 #include "actors/backup.h"
@@ -46,6 +47,12 @@ struct ModelState {
   uint64_t committed_seq = 0;       // seq of the last committed event
   bool dirty = false;               // writes applied since the last commit
   bool commit_scheduled = false;
+  // Group commit gathering (schedule_commit): client writes held in the open group and in
+  // the last committed one, how long the storage's last commit took, and whether the commit
+  // of the open group waits for more writes.
+  uint32_t group_writes = 0, last_group_writes = 0;
+  int64_t last_commit_us = 0;
+  bool gathering = false;
   // The model's catalog entry (exists, encoded schema) before the first write of the group
   // that changed it (dropModel, a write creating the model): put back if the group fails.
   std::optional<std::pair<bool, std::string>> entry_before;
@@ -74,12 +81,11 @@ std::string encode_event(const ChangeEvent& e) {
     w.nil();
   else
     out.append(e.id);
-  if (has_doc)
-    out.append(
-        "\xa3"
-        "doc",
-        4),
-        out.append(e.doc.bytes());
+  static constexpr std::string_view kDocKey(
+      "\xa3"
+      "doc",
+      4);  // split: \xa3d is one escape
+  if (has_doc) out.append(kDocKey), out.append(e.doc.bytes());
   out.append("\xa2ts", 3), w.date(e.ts);
   return out;
 }
@@ -163,10 +169,16 @@ void roll_back(Self self, const Status& why) {
 Status commit(Self self) {
   auto& st = self->state;
   st.commit_scheduled = false;
+  st.gathering = false;
   Status s;
   if (st.dirty) {
     st.dirty = false;
+    st.last_group_writes = std::exchange(st.group_writes, 0);
+    auto t0 = std::chrono::steady_clock::now();
     s = st.coll->storage().commit();
+    st.last_commit_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     if (!s.ok()) {
       roll_back(self, s);
       return s;
@@ -176,6 +188,34 @@ Status commit(Self self) {
   st.entry_before.reset();
   release(self);
   return s;
+}
+
+// Sends the commit of the open group to the back of the mailbox, so every request already
+// waiting joins the group. When the last group held several client writes (several clients
+// writing at once) and its commit was slow (a sync: file immediate, sqlite full, wiredtiger
+// with journalSync), the commit also waits — at most half the last commit's time — until as
+// many writes as last time have joined, so that one sync acknowledges them all (PostgreSQL's
+// commit_delay with commit_siblings, adaptive). One writer, or commits that do not sync,
+// never wait; a group that reaches last time's size is committed at once.
+void schedule_commit(Self self) {
+  constexpr int64_t kSlowCommitUs = 200, kMaxGatherUs = 2000;
+  auto& st = self->state;
+  if (st.gathering && st.group_writes >= st.last_group_writes) {
+    st.gathering = false;  // enough writes: commit now (the timer's commit finds nothing)
+    self->send(self, commit_atom::value);
+    return;
+  }
+  if (st.commit_scheduled) return;
+  st.commit_scheduled = true;
+  if (st.last_group_writes >= 2 && st.last_commit_us >= kSlowCommitUs &&
+      st.group_writes < st.last_group_writes) {
+    st.gathering = true;
+    self->delayed_send(self,
+                       std::chrono::microseconds(std::min(st.last_commit_us / 2, kMaxGatherUs)),
+                       commit_atom::value);
+    return;
+  }
+  self->send(self, commit_atom::value);
 }
 
 // Remembers the model's catalog entry before the group changes it (roll_back puts it back).
@@ -205,10 +245,8 @@ void hold(Self self, const Route& route, std::string reply, bool wrote, std::str
     st.entry_before.reset();
     return release(self);
   }
-  if (!st.commit_scheduled) {
-    st.commit_scheduled = true;
-    self->send(self, commit_atom::value);
-  }
+  if (wrote) ++st.group_writes;
+  schedule_commit(self);
 }
 
 // Tells the database actor the model's new catalog entry; held replies wait for its answer,
@@ -463,10 +501,7 @@ void expire_ttl(Self self) {
     auto n = st.coll->expire(Date::now(), &st.events);
     if (n.ok() && n.value() > 0) {
       st.dirty = true;
-      if (!st.commit_scheduled) {
-        st.commit_scheduled = true;
-        self->send(self, commit_atom::value);
-      }
+      schedule_commit(self);
     }
   }
   self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
