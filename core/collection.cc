@@ -44,6 +44,13 @@ static IndexSpec id_index_spec() {
 Collection::Collection(std::string name, std::unique_ptr<StorageStrategy> storage)
     : name_(std::move(name)), storage_(std::move(storage)), schema_(Schema::parse(MpView())) {
   indexes_.push_back(std::make_unique<Index>(id_index_spec()));
+  Impl::bind_hot_fields(*this);
+}
+
+void Collection::Impl::bind_hot_fields(Collection& c) {
+  c.hot_fields_.clear();
+  c.hot_fields_.add("_id");  // slot 0
+  for (auto& ix : c.indexes_) ix->bind_top_fields(c.hot_fields_);
 }
 
 Collection::~Collection() {
@@ -55,16 +62,22 @@ Status Collection::open(MpView schema) {
   return guard([&]() -> Status {
     schema_ = Schema::parse(schema);
     for (auto& spec : schema_->indexes()) indexes_.push_back(std::make_unique<Index>(spec));
+    Impl::bind_hot_fields(*this);
     ValidateOptions basic;
+    FieldSet::Values top;  // the stored document's hot fields, scanned once
     basic.max_bytes = 0;
     Status s = storage_->open([&](std::string_view bytes) -> Status {
       Status v = validate(bytes, basic);
-      if (!v.ok() || doc_id(MpView(bytes)).empty())
+      DocRef doc;
+      if (v.ok()) {
+        doc = DocRef::make(bytes);
+        hot_fields_.scan(doc.view(), top);  // the bytes the indexes will point into
+      }
+      if (!v.ok() || !top[0].valid())
         return make_status(ErrorCode::StorageError,
                            "model '" + name_ +
                                "': stored document is invalid: " + (v.ok() ? "no _id" : v.message));
-      DocRef doc = DocRef::make(bytes);
-      MpView id = doc.view().get("_id");
+      MpView id = top[0];
       if (id.type() == MpType::Str && may_collide_with_generated(id.as_str()))
         id_collision_possible_ = true;
       // The stored documents were checked against the unique indexes when they were written:
@@ -73,7 +86,7 @@ Status Collection::open(MpView schema) {
       thread_local IndexKeys keys;  // scratch, reused across documents
       uint32_t slot = Impl::alloc_slot(*this);
       for (size_t i = 0; i < indexes_.size(); ++i) {
-        indexes_[i]->keys_of(doc.view(), keys);
+        indexes_[i]->keys_of(doc.view(), keys, &top);
         if (!indexes_[i]->insert_checked(keys, slot)) continue;
         for (size_t j = 0; j < i; ++j) indexes_[j]->erase(doc.view(), slot);
         free_slots_.push_back(slot);
@@ -129,6 +142,7 @@ Result<bool> Collection::set_schema(MpView schema) {
       next_indexes.push_back(reuse[i] ? std::move(indexes_[reuse[i]]) : std::move(built[i]));
     indexes_ = std::move(next_indexes);
     schema_ = std::move(next);
+    Impl::bind_hot_fields(*this);
     return true;
   });
 }

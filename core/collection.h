@@ -25,6 +25,7 @@
 #include "core/index.h"
 #include "core/msgpack.h"
 #include "core/schema.h"
+#include "core/top_fields.h"
 #include "storage/storage_strategy.h"
 
 namespace mg {
@@ -147,7 +148,10 @@ class Collection {
   std::unique_ptr<StorageStrategy> storage_;
   std::shared_ptr<const Schema> schema_;
   std::vector<std::unique_ptr<Index>> indexes_;  // [0] is _id
-  std::vector<DocRef> docs_;                     // by slot; empty = free
+  // `_id` (slot 0) and the indexes' top-level fields, scanned once per stored document
+  // (Impl::bind_hot_fields, after every change of indexes_).
+  FieldSet hot_fields_;
+  std::vector<DocRef> docs_;  // by slot; empty = free
   std::vector<uint32_t> free_slots_;
   size_t count_ = 0;
   uint64_t doc_bytes_ = 0;

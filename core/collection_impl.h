@@ -35,6 +35,9 @@ struct Collection::Impl {
   static std::vector<uint32_t> select(const Collection& c, const Matcher& m, MpView sort,
                                       bool multi);
 
+  // Rebuilds c.hot_fields_ from `_id` and the indexes, and binds each index to it.
+  static void bind_hot_fields(Collection& c);
+
   // Turns untrusted bytes into a stored document: limits, field names, `_id` (generated when
   // absent), schema defaults and timestamps, then schema validation.
   // `prechecked`: `raw` already passed validate() with document_options().

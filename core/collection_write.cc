@@ -270,12 +270,17 @@ void Collection::Impl::insert_batch(Collection& c, std::span<PendingWrite> batch
   std::vector<uint32_t> slots;
   slots.reserve(batch.size());
   const Index* id_index = c.indexes_[0].get();
+  FieldSet::Values top;  // each document's hot fields, scanned once for every index
+  std::vector<std::string_view> ids;
+  ids.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     MpView doc = batch[i].doc.view();
+    c.hot_fields_.scan(doc, top);
+    ids.push_back(top[0].valid() ? top[0].bytes() : std::string_view());
     slots.push_back(alloc_slot(c));
     for (size_t k = 0; k < c.indexes_.size(); ++k) {
       Index& ix = *c.indexes_[k];
-      ix.keys_of(doc, keys);
+      ix.keys_of(doc, keys, &top);
       // A generated ObjectId cannot collide (unless a client stored ids of this process's
       // pattern): no need to look for a neighbour.
       if (!ix.unique() || (&ix == id_index && batch[i].generated_id && !c.id_collision_possible_)) {
@@ -295,7 +300,7 @@ void Collection::Impl::insert_batch(Collection& c, std::span<PendingWrite> batch
     ch.seq = ++seq;
     ch.op = Change::Op::Insert;
     ch.doc = batch[i].doc.bytes();
-    ch.id = doc_id(batch[i].doc.view());
+    ch.id = ids[i];
   }
   Status s = c.storage_->apply(changes);
   if (!s.ok()) {

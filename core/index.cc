@@ -51,6 +51,7 @@ Index::Index(IndexSpec spec)
       postings_(KeyLess{this}) {
   for (auto& f : spec_.fields) dirs_.push_back(f.second < 0 ? -1 : 1);
   dir0_ = dirs_[0];
+  top_slot_.fill(-1);
 }
 
 Index::~Index() {
@@ -158,14 +159,21 @@ void Index::add_field_values(MpView doc, size_t field, std::vector<MpView>& out)
 }
 
 // Compound key when every field is a top-level non-array value: one encode, no fan-out.
-bool Index::compound_fast_path(MpView doc, IndexKeys& out) const {
+void Index::bind_top_fields(FieldSet& set) {
+  top_slot_.fill(-1);
+  for (size_t f = 0; f < spec_.fields.size() && f < top_slot_.size(); ++f)
+    if (spec_.fields[f].first.size() == 1)
+      top_slot_[f] = int8_t(set.add(spec_.fields[f].first.parts[0]));
+}
+
+bool Index::compound_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const {
   MpView vals[8];
   size_t n = spec_.fields.size();
   if (n > 8) return false;
   for (size_t f = 0; f < n; ++f) {
     const FieldPath& p = spec_.fields[f].first;
     if (p.size() != 1) return false;
-    MpView v = doc.get(p.parts[0]);
+    MpView v = top_value(doc, f, top);
     if (v.valid() && v.type() == MpType::Array) return false;
     vals[f] = v.valid() ? v : MpView(&kNilByte);
   }
@@ -179,13 +187,13 @@ bool Index::compound_fast_path(MpView doc, IndexKeys& out) const {
   return true;
 }
 
-void Index::keys_of(MpView doc, IndexKeys& out) const {
+void Index::keys_of(MpView doc, IndexKeys& out, const FieldSet::Values* top) const {
   out.clear();
   if (!compound_) {
     // Fast path: a top-level field that is not an array (the common case).
     const FieldPath& p = spec_.fields[0].first;
     if (p.size() == 1) {
-      MpView v = doc.get(p.parts[0]);
+      MpView v = top_value(doc, 0, top);
       if (!v.valid()) {
         out.keys.push_back(&kNilByte);
         return;
@@ -200,7 +208,7 @@ void Index::keys_of(MpView doc, IndexKeys& out) const {
     for (auto& v : vals) out.keys.push_back(v.data());
     return;
   }
-  if (compound_fast_path(doc, out)) return;
+  if (compound_fast_path(doc, out, top)) return;
   std::vector<std::vector<MpView>> per_field(spec_.fields.size());
   size_t total = 1;
   for (size_t f = 0; f < per_field.size(); ++f) {

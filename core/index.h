@@ -21,6 +21,7 @@
 #include <absl/container/inlined_vector.h>
 #include <absl/types/compare.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "core/document.h"
 #include "core/msgpack.h"
 #include "core/schema.h"
+#include "core/top_fields.h"
 
 namespace mg {
 
@@ -72,8 +74,13 @@ class Index {
   bool multikey() const { return multikey_; }
   size_t entries() const { return entries_; }
 
-  // Computes the keys `doc` contributes (deduplicated).
-  void keys_of(MpView doc, IndexKeys& out) const;
+  // Computes the keys `doc` contributes (deduplicated). `top`, when given, holds the values of
+  // the collection's FieldSet scanned from this same `doc` (see bind_top_fields).
+  void keys_of(MpView doc, IndexKeys& out, const FieldSet::Values* top = nullptr) const;
+
+  // Adds this index's top-level fields to `set` and remembers their slots, so that keys_of
+  // with the set's scanned values reads them without scanning `doc` again.
+  void bind_top_fields(FieldSet& set);
 
   // For a unique index: the slot of another document (slot != self, and not in `ignore`)
   // holding one of `keys`, or nullopt. Non-unique indexes never conflict.
@@ -152,7 +159,12 @@ class Index {
  private:
   using PostingMap = absl::btree_map<const uint8_t*, Posting, KeyLess>;
   void add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const;
-  bool compound_fast_path(MpView doc, IndexKeys& out) const;
+  bool compound_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const;
+  // The value of top-level field `f` (spec_.fields[f] has one part): from `top` when bound.
+  MpView top_value(MpView doc, size_t f, const FieldSet::Values* top) const {
+    if (top && f < top_slot_.size() && top_slot_[f] >= 0) return (*top)[size_t(top_slot_[f])];
+    return doc.get(spec_.fields[f].first.parts[0]);
+  }
   int compare_compound(const uint8_t* a, const uint8_t* b) const;
   void post(const uint8_t* key, size_t key_bytes, uint32_t slot);
   void unpost(const uint8_t* key, uint32_t slot);
@@ -166,6 +178,7 @@ class Index {
   bool compound_;
   std::vector<int> dirs_;
   int dir0_ = 1;
+  std::array<int8_t, 8> top_slot_;  // per field: slot in the bound FieldSet, or -1
   bool multikey_ = false;
   size_t entries_ = 0;
   absl::btree_set<Entry, Less> set_;  // unique indexes

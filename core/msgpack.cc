@@ -167,6 +167,54 @@ static inline bool short_equal(const uint8_t* a, const char* b, size_t n) {
   return true;
 }
 
+namespace {
+
+// What a lead byte says about the value it starts (the MessagePack spec's format table), so
+// check_structure needs one table load and one switch per value instead of a chain of tests.
+struct Lead {
+  enum Kind : uint8_t { Fixed, Sized, Array, Map, Bad };
+  Kind kind = Bad;
+  uint8_t size = 0;       // Fixed: the whole value; otherwise the header before the payload
+  uint8_t len_bytes = 0;  // big-endian length/count bytes after the lead byte (0: in the lead)
+};
+
+constexpr std::array<Lead, 256> make_lead_table() {
+  std::array<Lead, 256> t{};
+  auto fixed = [&t](int b, int size) { t[b] = Lead{Lead::Fixed, uint8_t(size), 0}; };
+  auto sized = [&t](int b, int header, int len_bytes) {
+    t[b] = Lead{Lead::Sized, uint8_t(header), uint8_t(len_bytes)};
+  };
+  for (int b = 0x00; b <= 0x7f; ++b) fixed(b, 1);  // positive fixint
+  for (int b = 0xe0; b <= 0xff; ++b) fixed(b, 1);  // negative fixint
+  for (int b = 0x80; b <= 0x8f; ++b) t[b] = Lead{Lead::Map, 1, 0};
+  for (int b = 0x90; b <= 0x9f; ++b) t[b] = Lead{Lead::Array, 1, 0};
+  for (int b = 0xa0; b <= 0xbf; ++b) fixed(b, 1 + (b & 0x1f));     // fixstr
+  fixed(0xc0, 1), fixed(0xc2, 1), fixed(0xc3, 1);                  // nil, false, true
+  sized(0xc4, 2, 1), sized(0xc5, 3, 2), sized(0xc6, 5, 4);         // bin 8/16/32
+  sized(0xc7, 3, 1), sized(0xc8, 4, 2), sized(0xc9, 6, 4);         // ext 8/16/32 (+ type byte)
+  fixed(0xca, 5), fixed(0xcb, 9);                                  // float 32/64
+  fixed(0xcc, 2), fixed(0xcd, 3), fixed(0xce, 5), fixed(0xcf, 9);  // uint 8..64
+  fixed(0xd0, 2), fixed(0xd1, 3), fixed(0xd2, 5), fixed(0xd3, 9);  // int 8..64
+  fixed(0xd4, 3), fixed(0xd5, 4), fixed(0xd6, 6), fixed(0xd7, 10), fixed(0xd8, 18);  // fixext
+  sized(0xd9, 2, 1), sized(0xda, 3, 2), sized(0xdb, 5, 4);                           // str 8/16/32
+  t[0xdc] = Lead{Lead::Array, 3, 2}, t[0xdd] = Lead{Lead::Array, 5, 4};
+  t[0xde] = Lead{Lead::Map, 3, 2}, t[0xdf] = Lead{Lead::Map, 5, 4};
+  return t;  // 0xc1 stays Bad
+}
+
+constexpr std::array<Lead, 256> kLead = make_lead_table();
+
+inline uint64_t read_be(const uint8_t* p, int bytes) {
+  return bytes == 1 ? p[0] : bytes == 2 ? be16(p) : be32(p);
+}
+
+}  // namespace
+
+const uint8_t* mp_skip(const uint8_t* p) {
+  const Lead& lead = kLead[*p];
+  return lead.kind == Lead::Fixed ? p + lead.size : MpView(p).end();
+}
+
 MpView MpView::get(std::string_view key) const {
   // Hot in every index and schema lookup: fixstr keys (nearly all of them) and the common
   // fixed-size scalar values are stepped over without the generic decoders.
@@ -183,17 +231,7 @@ MpView MpView::get(std::string_view key) const {
       v = k.end();
       if (k.as_str() == key) return MpView(v);
     }
-    uint8_t t = *v;
-    if (t <= 0x7f || (t >= 0xc0 && t <= 0xc3) || t >= 0xe0)
-      p = v + 1;
-    else if ((t & 0xe0) == 0xa0)
-      p = v + 1 + (t & 0x1f);
-    else if (t == 0xcb)
-      p = v + 9;
-    else if (t == 0xd7)
-      p = v + 10;
-    else
-      p = MpView(v).end();
+    p = mp_skip(v);
   }
   return MpView();
 }
@@ -398,49 +436,6 @@ struct Validator {
 
 }  // namespace
 
-namespace {
-
-// What a lead byte says about the value it starts (the MessagePack spec's format table), so
-// check_structure needs one table load and one switch per value instead of a chain of tests.
-struct Lead {
-  enum Kind : uint8_t { Fixed, Sized, Array, Map, Bad };
-  Kind kind = Bad;
-  uint8_t size = 0;       // Fixed: the whole value; otherwise the header before the payload
-  uint8_t len_bytes = 0;  // big-endian length/count bytes after the lead byte (0: in the lead)
-};
-
-constexpr std::array<Lead, 256> make_lead_table() {
-  std::array<Lead, 256> t{};
-  auto fixed = [&t](int b, int size) { t[b] = Lead{Lead::Fixed, uint8_t(size), 0}; };
-  auto sized = [&t](int b, int header, int len_bytes) {
-    t[b] = Lead{Lead::Sized, uint8_t(header), uint8_t(len_bytes)};
-  };
-  for (int b = 0x00; b <= 0x7f; ++b) fixed(b, 1);  // positive fixint
-  for (int b = 0xe0; b <= 0xff; ++b) fixed(b, 1);  // negative fixint
-  for (int b = 0x80; b <= 0x8f; ++b) t[b] = Lead{Lead::Map, 1, 0};
-  for (int b = 0x90; b <= 0x9f; ++b) t[b] = Lead{Lead::Array, 1, 0};
-  for (int b = 0xa0; b <= 0xbf; ++b) fixed(b, 1 + (b & 0x1f));     // fixstr
-  fixed(0xc0, 1), fixed(0xc2, 1), fixed(0xc3, 1);                  // nil, false, true
-  sized(0xc4, 2, 1), sized(0xc5, 3, 2), sized(0xc6, 5, 4);         // bin 8/16/32
-  sized(0xc7, 3, 1), sized(0xc8, 4, 2), sized(0xc9, 6, 4);         // ext 8/16/32 (+ type byte)
-  fixed(0xca, 5), fixed(0xcb, 9);                                  // float 32/64
-  fixed(0xcc, 2), fixed(0xcd, 3), fixed(0xce, 5), fixed(0xcf, 9);  // uint 8..64
-  fixed(0xd0, 2), fixed(0xd1, 3), fixed(0xd2, 5), fixed(0xd3, 9);  // int 8..64
-  fixed(0xd4, 3), fixed(0xd5, 4), fixed(0xd6, 6), fixed(0xd7, 10), fixed(0xd8, 18);  // fixext
-  sized(0xd9, 2, 1), sized(0xda, 3, 2), sized(0xdb, 5, 4);                           // str 8/16/32
-  t[0xdc] = Lead{Lead::Array, 3, 2}, t[0xdd] = Lead{Lead::Array, 5, 4};
-  t[0xde] = Lead{Lead::Map, 3, 2}, t[0xdf] = Lead{Lead::Map, 5, 4};
-  return t;  // 0xc1 stays Bad
-}
-
-constexpr std::array<Lead, 256> kLead = make_lead_table();
-
-inline uint64_t read_be(const uint8_t* p, int bytes) {
-  return bytes == 1 ? p[0] : bytes == 2 ? be16(p) : be32(p);
-}
-
-}  // namespace
-
 Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items) {
   auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const uint8_t* end = p + bytes.size();
@@ -522,12 +517,6 @@ Status validate(std::string_view bytes, const ValidateOptions& opts) {
 Status validate_prefix(std::string_view bytes, const ValidateOptions& opts, size_t& used) {
   used = 0;
   return validate_value(bytes, opts, false, used);
-}
-
-void MpWriter::put_be(uint64_t v, int bytes) {
-  char b[8];
-  for (int i = 0; i < bytes; ++i) b[i] = char((v >> (8 * (bytes - 1 - i))) & 0xff);
-  out_.append(b, size_t(bytes));  // one append: each push_back checks capacity on its own
 }
 
 namespace {

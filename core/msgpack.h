@@ -154,6 +154,10 @@ Status validate_prefix(std::string_view bytes, const ValidateOptions& opts, size
 // walk the top level without skipping over large values a second time.
 Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items = nullptr);
 
+// The end of the well-formed value starting at `p`: one table lookup for fixed-size scalars
+// (most values), MpView::end() for the rest.
+const uint8_t* mp_skip(const uint8_t* p);
+
 // Checks a single field name against CONTRACT.md §4. Returns the reason or empty.
 std::string_view field_name_problem(std::string_view name);
 
@@ -175,7 +179,6 @@ class MpWriter {
   std::string& buffer() { return out_; }
 
  private:
-  void put_be(uint64_t v, int bytes);
   std::string& out_;
 };
 
