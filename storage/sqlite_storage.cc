@@ -260,7 +260,7 @@ Status SqliteStorage::load(const std::function<Status(std::string_view doc)>& si
   while (next_row(meta.get(), rc)) {
     std::string_view key = column_text(meta.get(), 0);
     int64_t v = sqlite3_column_int64(meta.get(), 1);
-    if (key == "last_seq") last_seq_ = committed_seq_ = uint64_t(v);
+    if (key == "last_seq") log_.reset_seq(uint64_t(v));
     if (key == "format" && v != kFormat)
       return make_status(ErrorCode::StorageError,
                          "sqlite " + path_ + ": format " + std::to_string(v) + " is not supported");
@@ -294,13 +294,13 @@ Status SqliteStorage::begin_if_needed() {
 
 Status SqliteStorage::apply(std::span<const Change> changes) {
   if (!db_) return make_status(ErrorCode::StorageError, "sqlite " + path_ + ": not open");
-  if (!broken_.ok()) return broken_;
+  if (!log_.lost().ok()) return log_.lost();
   if (changes.empty()) return Status::OK();
   Status s = begin_if_needed();
   if (!s.ok()) return s;
   // One statement is atomic by itself; several need a savepoint to be undone together.
   bool savepoint = changes.size() > 1;
-  size_t mark = log_.size(), text_mark = log_text_.size();
+  GroupLog::Mark mark = log_.mark();
   std::string msg;
   int rc = savepoint ? run(db_, st_->savepoint, msg) : SQLITE_DONE;
   if (rc != SQLITE_DONE) return undo(error("SAVEPOINT", rc, msg), false);
@@ -308,44 +308,39 @@ Status SqliteStorage::apply(std::span<const Change> changes) {
   if (s.ok() && savepoint && (rc = run(db_, st_->release, msg)) != SQLITE_DONE)
     s = error("RELEASE", rc, msg);
   if (!s.ok()) {
-    log_.resize(mark);
-    log_text_.resize(text_mark);
+    log_.cut(mark);
     return undo(std::move(s), savepoint);
   }
-  last_seq_ = std::max(last_seq_, changes.back().seq);
+  log_.applied(changes.back().seq);
   return Status::OK();
 }
 
 // Logs `ch` as the text SQLite gets and executes it.
 Status SqliteStorage::apply_one(const Change& ch) {
-  Logged e{ch.op, log_text_.size(), 0, 0, 0};
-  if (ch.op != Change::Op::Clear) msgpack_to_ejson(MpView(ch.id), log_text_);
-  e.id_len = log_text_.size() - e.id_off;
-  e.doc_off = log_text_.size();
-  if (ch.op == Change::Op::Insert || ch.op == Change::Op::Replace)
-    msgpack_to_ejson(MpView(ch.doc), log_text_);
-  e.doc_len = log_text_.size() - e.doc_off;
-  log_.push_back(e);
+  const GroupLog::Entry& e = log_.add(
+      ch, [&](std::string& out) { msgpack_to_ejson(MpView(ch.id), out); },
+      [&](std::string& out) { msgpack_to_ejson(MpView(ch.doc), out); });
   std::string msg;
   int rc = run_logged(e, msg);
   if (rc == SQLITE_DONE) return Status::OK();
   if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     return duplicate_key(ch, msg);
-  std::string what = ch.op == Change::Op::Clear ? std::string("cannot delete all documents")
-                                                : "cannot write the document with _id " +
-                                                      log_text_.substr(e.id_off, e.id_len);
+  std::string what = ch.op == Change::Op::Clear
+                         ? std::string("cannot delete all documents")
+                         : "cannot write the document with _id " + std::string(log_.key(e));
   return error(what.c_str(), rc, msg);
 }
 
 // Binds a logged change's text (SQLITE_STATIC: the log outlives the step) and runs it.
-int SqliteStorage::run_logged(const Logged& e, std::string& msg) {
+int SqliteStorage::run_logged(const GroupLog::Entry& e, std::string& msg) {
   if (e.op == Change::Op::Clear) return run(db_, st_->clear, msg);
   sqlite3_stmt* s = e.op == Change::Op::Delete   ? st_->remove
                     : e.op == Change::Op::Insert ? st_->insert
                                                  : st_->replace;
-  sqlite3_bind_text(s, 1, log_text_.data() + e.id_off, int(e.id_len), SQLITE_STATIC);
+  std::string_view id = log_.key(e), doc = log_.doc(e);
+  sqlite3_bind_text(s, 1, id.data(), int(id.size()), SQLITE_STATIC);
   if (e.op != Change::Op::Delete)
-    sqlite3_bind_text(s, 2, log_text_.data() + e.doc_off, int(e.doc_len), SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, doc.data(), int(doc.size()), SQLITE_STATIC);
   return run(db_, s, msg);
 }
 
@@ -400,18 +395,15 @@ void SqliteStorage::rebuild_transaction(const Status& why) {
   if (log_.empty()) return;
   Status s = begin_if_needed();
   std::string msg;
-  for (size_t i = 0; s.ok() && i < log_.size(); ++i) {
-    int rc = run_logged(log_[i], msg);
+  for (size_t i = 0; s.ok() && i < log_.entries().size(); ++i) {
+    int rc = run_logged(log_.entries()[i], msg);
     if (rc != SQLITE_DONE) s = make_status(ErrorCode::StorageError, msg);
   }
   if (s.ok()) return;
   if (!sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
   in_txn_ = false;
-  broken_ =
-      make_status(ErrorCode::StorageError,
-                  "sqlite " + path_ + ": SQLite abandoned the open transaction (" + why.message +
-                      ") and rebuilding it failed (" + s.message + "); " +
-                      std::to_string(log_.size()) + " changes since the last commit are lost");
+  log_.lose("sqlite " + path_ + ": SQLite abandoned the open transaction (" + why.message +
+            ") and rebuilding it failed (" + s.message + ")");
 }
 
 Status SqliteStorage::write_last_seq(uint64_t seq) {
@@ -422,29 +414,18 @@ Status SqliteStorage::write_last_seq(uint64_t seq) {
 }
 
 Status SqliteStorage::commit() {
-  if (!broken_.ok()) {  // the group is lost: the caller rolls it back, later groups go on
-    Status s = std::move(broken_);
-    broken_ = Status::OK();
-    log_.clear();
-    log_text_.clear();
-    last_seq_ = committed_seq_;
-    return s;
-  }
+  // A lost group: the caller rolls it back, later groups go on.
+  if (Status lost = log_.take_lost(); !lost.ok()) return lost;
   if (!in_txn_) return Status::OK();
-  Status s = last_seq_ != committed_seq_ ? write_last_seq(last_seq_) : Status::OK();
+  Status s =
+      log_.last_seq() != log_.committed_seq() ? write_last_seq(log_.last_seq()) : Status::OK();
   std::string msg;
   int rc = s.ok() ? run(db_, st_->commit, msg) : SQLITE_ERROR;
   if (s.ok() && rc != SQLITE_DONE) s = error("COMMIT", rc, msg);
   if (!s.ok() && !sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
   in_txn_ = false;
-  log_.clear();
-  log_text_.clear();
-  if (log_text_.capacity() > (64u << 20)) log_text_.shrink_to_fit();
-  if (!s.ok()) {
-    last_seq_ = committed_seq_;
-    return s;
-  }
-  committed_seq_ = last_seq_;
+  log_.end(s.ok());
+  if (!s.ok()) return s;
   unsynced_ = !opts_.full_sync;
   ++commits_;
   return Status::OK();
@@ -471,7 +452,7 @@ Status SqliteStorage::flush() {
 
 void SqliteStorage::close() {
   if (!db_) return;
-  if (broken_.ok()) (void)flush();
+  if (log_.lost().ok()) (void)flush();
   st_.reset();
   // Closing the last connection checkpoints the WAL into the database file.
   sqlite3_close_v2(db_);
@@ -498,7 +479,7 @@ StorageStats SqliteStorage::stats() const {
     auto n = std::filesystem::file_size(path_ + suffix, ec);
     if (!ec) s.bytes_on_disk += n;
   }
-  s.pending_bytes = log_text_.size();
+  s.pending_bytes = log_.bytes();
   s.commits = commits_;
   return s;
 }
@@ -545,7 +526,7 @@ Status SqliteStorage::sync_indexes(const std::vector<IndexSpec>& want) {
 
 Status SqliteStorage::set_indexes(const std::vector<IndexSpec>& indexes) {
   if (!db_) return make_status(ErrorCode::StorageError, "sqlite " + path_ + ": not open");
-  if (!broken_.ok()) return broken_;
+  if (!log_.lost().ok()) return log_.lost();
   // Inside the open transaction (committed with its batch) or, outside one, as its own.
   Status s = exec("SAVEPOINT indexes");
   if (s.ok()) s = guard([&] { return sync_indexes(indexes); });

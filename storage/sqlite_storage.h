@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "storage/group_log.h"
 #include "storage/storage_strategy.h"
 
 struct sqlite3;
@@ -55,7 +56,7 @@ class SqliteStorage final : public StorageStrategy {
   //   that fails (e.g. SQLITE_FULL: SQLite writes its pages at COMMIT).
   // - flush: commits, then makes earlier `normal` commits durable (one FULL-synced commit).
   Status open(const std::function<Status(std::string_view doc)>& sink) override;
-  uint64_t last_seq() const override { return last_seq_; }
+  uint64_t last_seq() const override { return log_.last_seq(); }
   Status apply(std::span<const Change> changes) override;
   Status commit() override;
   Status flush() override;
@@ -80,13 +81,8 @@ class SqliteStorage final : public StorageStrategy {
   Status prepare_all();
   Status load(const std::function<Status(std::string_view doc)>& sink);
   Status begin_if_needed();
-  // A change of the open transaction as the text SQLite was given (offsets into log_text_).
-  struct Logged {
-    Change::Op op;
-    size_t id_off, id_len, doc_off, doc_len;
-  };
   Status apply_one(const Change& ch);
-  int run_logged(const Logged& e, std::string& msg);
+  int run_logged(const GroupLog::Entry& e, std::string& msg);
   Status duplicate_key(const Change& ch, const std::string& msg) const;
   Status undo(Status why, bool savepoint);
   void rebuild_transaction(const Status& why);
@@ -99,14 +95,12 @@ class SqliteStorage final : public StorageStrategy {
   sqlite3* db_ = nullptr;
   std::unique_ptr<Stmts> st_;
   std::vector<IndexSpec> indexes_;  // as last given to set_indexes (for DuplicateKey details)
-  // The open transaction's changes, kept to rebuild it if SQLite abandons it (undo()); the
-  // text buffer is also what apply() binds from, reused from one transaction to the next.
-  std::vector<Logged> log_;
-  std::string log_text_;
+  // The open transaction's changes as the text SQLite was given (the _id and the document as
+  // Extended JSON), kept to rebuild it if SQLite abandons it (undo()); its buffer is also what
+  // apply() binds from. Its seq is the model's last_seq.
+  GroupLog log_;
   bool in_txn_ = false;
   bool unsynced_ = false;  // `normal` commits not yet fsynced by flush()
-  Status broken_;          // set when SQLite abandoned the open transaction
-  uint64_t last_seq_ = 0, committed_seq_ = 0;
   uint64_t commits_ = 0;
 };
 

@@ -77,10 +77,10 @@ constexpr int64_t kFormat = 1;
 constexpr const char* kMetaUri = "table:memgoose_meta";
 constexpr auto kLogSyncEvery = std::chrono::milliseconds(100);
 
-WT_ITEM item(const std::string& buf, size_t off, size_t len) {
+WT_ITEM item(std::string_view bytes) {
   WT_ITEM it{};
-  it.data = buf.data() + off;
-  it.size = len;
+  it.data = bytes.data();
+  it.size = bytes.size();
   return it;
 }
 
@@ -279,7 +279,7 @@ Status WiredTigerStorage::start_log_sync() {
 // the failed group back), so nothing is loaded. Called by apply() outside a transaction; while
 // it fails (the disk still full), writes get its StorageError and the next apply() tries again.
 Status WiredTigerStorage::reopen() {
-  uint64_t committed = committed_seq_;
+  uint64_t committed = log_.committed_seq();
   events_->quiet = true;  // the panicked connection's complaints while it closes
   close_connection();
   auto cache = parse_wt_cache_size(opts_.cache_size);
@@ -287,7 +287,7 @@ Status WiredTigerStorage::reopen() {
   if (s.ok()) s = start_log_sync();
   if (!s.ok()) {
     close_connection();
-    last_seq_ = committed_seq_ = committed;
+    log_.reset_seq(committed);
     return make_status(ErrorCode::StorageError,
                        "wiredtiger " + home_ +
                            ": the connection failed and cannot be reopened yet, so writes are "
@@ -296,10 +296,10 @@ Status WiredTigerStorage::reopen() {
   }
   events_->quiet = false;
   reopen_ = false;
-  if (committed_seq_ != committed)
-    std::fprintf(stderr,
-                 "wiredtiger %s: after reopening, the last committed seq is %llu, expected %llu\n",
-                 home_.c_str(), (unsigned long long)committed_seq_, (unsigned long long)committed);
+  if (log_.committed_seq() != committed)
+    std::fprintf(
+        stderr, "wiredtiger %s: after reopening, the last committed seq is %llu, expected %llu\n",
+        home_.c_str(), (unsigned long long)log_.committed_seq(), (unsigned long long)committed);
   std::fprintf(stderr, "wiredtiger %s: connection reopened after a failure\n", home_.c_str());
   return Status::OK();
 }
@@ -345,8 +345,7 @@ Status WiredTigerStorage::open_tables() {
   if (ret != 0) return error("cannot read memgoose_meta", ret);
   meta_->set_key(meta_, "last_seq");
   ret = meta_->search(meta_);
-  if (ret == 0 && (ret = meta_->get_value(meta_, &v)) == 0)
-    last_seq_ = committed_seq_ = uint64_t(v);
+  if (ret == 0 && (ret = meta_->get_value(meta_, &v)) == 0) log_.reset_seq(uint64_t(v));
   meta_->reset(meta_);
   return ret == 0 || ret == WT_NOTFOUND ? Status::OK() : error("cannot read last_seq", ret);
 }
@@ -375,25 +374,20 @@ Status WiredTigerStorage::begin_if_needed() {
   return Status::OK();
 }
 
-// Logs `ch` (its key and document copied into log_text_) and executes it in the open
+// Logs `ch` (its key and document copied into the group log) and executes it in the open
 // transaction; 0 or WiredTiger's error.
 int WiredTigerStorage::put(const Change& ch) {
-  Logged e{ch.op, log_text_.size(), 0, 0, 0};
-  if (ch.op != Change::Op::Clear) wt_key_of(MpView(ch.id), log_text_);
-  e.key_len = log_text_.size() - e.key_off;
-  e.doc_off = log_text_.size();
-  if (ch.op == Change::Op::Insert || ch.op == Change::Op::Replace) log_text_ += ch.doc;
-  e.doc_len = log_text_.size() - e.doc_off;
-  log_.push_back(e);
-  return apply_logged(log_.size() - 1);
+  log_.add(
+      ch, [&](std::string& out) { wt_key_of(MpView(ch.id), out); },
+      [&](std::string& out) { out += ch.doc; });
+  return apply_logged(log_.entries().size() - 1);
 }
 
 // Runs log_[from..] against the tables; 0 or the first WiredTiger error.
 int WiredTigerStorage::apply_logged(size_t from) {
-  for (size_t i = from; i < log_.size(); ++i) {
-    const Logged& e = log_[i];
-    WT_ITEM key = item(log_text_, e.key_off, e.key_len),
-            doc = item(log_text_, e.doc_off, e.doc_len);
+  for (size_t i = from; i < log_.entries().size(); ++i) {
+    const GroupLog::Entry& e = log_.entries()[i];
+    WT_ITEM key = item(log_.key(e)), doc = item(log_.doc(e));
     int ret = 0;
     switch (e.op) {
       case Change::Op::Insert:
@@ -430,16 +424,16 @@ int WiredTigerStorage::apply_logged(size_t from) {
 }
 
 Status WiredTigerStorage::apply(std::span<const Change> changes) {
-  if (reopen_ && !in_txn_ && broken_.ok()) {
+  if (reopen_ && !in_txn_ && log_.lost().ok()) {
     Status r = reopen();
     if (!r.ok()) return r;
   }
   if (!session_) return make_status(ErrorCode::StorageError, "wiredtiger " + home_ + ": not open");
-  if (!broken_.ok()) return broken_;
+  if (!log_.lost().ok()) return log_.lost();
   if (changes.empty()) return Status::OK();
   Status s = begin_if_needed();
   if (!s.ok()) return s;
-  size_t mark = log_.size(), text_mark = log_text_.size();
+  GroupLog::Mark mark = log_.mark();
   for (const Change& ch : changes) {
     int ret = put(ch);
     if (ret == 0) continue;
@@ -458,20 +452,19 @@ Status WiredTigerStorage::apply(std::span<const Change> changes) {
                              : "cannot write the document with _id " + json_from_mp(ch.id);
       s = error(what, ret);
     }
-    return undo(std::move(s), mark, text_mark);
+    return undo(std::move(s), mark);
   }
-  last_seq_ = std::max(last_seq_, changes.back().seq);
+  log_.applied(changes.back().seq);
   return Status::OK();
 }
 
 // After a failed apply(): WiredTiger has no savepoints, so the transaction is rolled back and
 // the calls before the failing one are replayed into a new one. If that fails too they are
 // lost: every later apply() fails until commit() reports it (the caller rolls the group back).
-Status WiredTigerStorage::undo(Status why, size_t mark, size_t text_mark) {
+Status WiredTigerStorage::undo(Status why, GroupLog::Mark mark) {
   session_->rollback_transaction(session_, nullptr);
   in_txn_ = false;
-  log_.resize(mark);
-  log_text_.resize(text_mark);
+  log_.cut(mark);
   if (log_.empty()) return why;
   Status s = begin_if_needed();
   int ret = s.ok() ? apply_logged(0) : 0;
@@ -479,28 +472,19 @@ Status WiredTigerStorage::undo(Status why, size_t mark, size_t text_mark) {
   if (s.ok()) return why;
   if (in_txn_) session_->rollback_transaction(session_, nullptr);
   in_txn_ = false;
-  broken_ =
-      make_status(ErrorCode::StorageError,
-                  "wiredtiger " + home_ + ": the transaction was rolled back (" + why.message +
-                      ") and replaying it failed (" + s.message + "); " +
-                      std::to_string(log_.size()) + " changes since the last commit are lost");
+  log_.lose("wiredtiger " + home_ + ": the transaction was rolled back (" + why.message +
+            ") and replaying it failed (" + s.message + ")");
   return why;
 }
 
 Status WiredTigerStorage::commit() {
-  if (!broken_.ok()) {  // the group is lost: the caller rolls it back, later groups go on
-    Status s = std::move(broken_);
-    broken_ = Status::OK();
-    log_.clear();
-    log_text_.clear();
-    last_seq_ = committed_seq_;
-    return s;
-  }
+  // A lost group: the caller rolls it back, later groups go on.
+  if (Status lost = log_.take_lost(); !lost.ok()) return lost;
   if (!in_txn_) return Status::OK();
   int ret = 0;
-  if (last_seq_ != committed_seq_) {
+  if (log_.last_seq() != log_.committed_seq()) {
     meta_->set_key(meta_, "last_seq");
-    meta_->set_value(meta_, int64_t(last_seq_));
+    meta_->set_value(meta_, int64_t(log_.last_seq()));
     ret = meta_->insert(meta_);
   }
   Status s;
@@ -512,14 +496,8 @@ Status WiredTigerStorage::commit() {
   }
   if (ret == WT_PANIC) reopen_ = true;
   in_txn_ = false;
-  log_.clear();
-  log_text_.clear();
-  if (log_text_.capacity() > (64u << 20)) log_text_.shrink_to_fit();
-  if (!s.ok()) {
-    last_seq_ = committed_seq_;
-    return s;
-  }
-  committed_seq_ = last_seq_;
+  log_.end(s.ok());
+  if (!s.ok()) return s;
   ++commits_;
   if (events_->sync_entry) events_->sync_entry->dirty.store(true, std::memory_order_relaxed);
   return s;
@@ -561,7 +539,7 @@ Result<bool> WiredTigerStorage::backup(const std::string& dir) {
 
 void WiredTigerStorage::close() {
   if (!conn_) return;
-  if (broken_.ok() && session_) {
+  if (log_.lost().ok() && session_) {
     Status s = commit();
     if (!s.ok()) std::fprintf(stderr, "%s\n", s.message.c_str());
   }
@@ -608,7 +586,7 @@ StorageStats WiredTigerStorage::stats() const {
     auto n = e.is_regular_file(fec) ? e.file_size(fec) : 0;
     if (!fec) s.bytes_on_disk += n;
   }
-  s.pending_bytes = log_text_.size();
+  s.pending_bytes = log_.bytes();
   s.commits = commits_;
   return s;
 }

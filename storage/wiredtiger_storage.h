@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "storage/group_log.h"
 #include "storage/storage_strategy.h"
 
 struct __wt_connection;
@@ -73,7 +74,7 @@ class WiredTigerStorage final : public StorageStrategy {
   // - flush: commits, then WT_SESSION::log_flush("sync=on").
   // - close: commits, stops the background sync, closes the connection (a final checkpoint).
   Status open(const std::function<Status(std::string_view doc)>& sink) override;
-  uint64_t last_seq() const override { return last_seq_; }
+  uint64_t last_seq() const override { return log_.last_seq(); }
   Status apply(std::span<const Change> changes) override;
   Status commit() override;
   Status flush() override;
@@ -102,14 +103,8 @@ class WiredTigerStorage final : public StorageStrategy {
   Status begin_if_needed();
   int put(const Change& ch);
   int apply_logged(size_t from);
-  Status undo(Status why, size_t mark, size_t text_mark);
+  Status undo(Status why, GroupLog::Mark mark);
   void close_connection();
-
-  // A change of the open transaction, as offsets into log_text_ (key, then document).
-  struct Logged {
-    Change::Op op;
-    size_t key_off, key_len, doc_off, doc_len;
-  };
 
   std::string home_, path_, table_uri_;
   WtOptions opts_;
@@ -120,12 +115,12 @@ class WiredTigerStorage final : public StorageStrategy {
   __wt_cursor* insert_ = nullptr;  // overwrite=false: an existing key is WT_DUPLICATE_KEY
   __wt_cursor* write_ = nullptr;   // overwrite=true: replace (insert or update) and remove
   __wt_cursor* meta_ = nullptr;    // memgoose_meta
-  std::vector<Logged> log_;        // the open transaction's changes, to replay after an undo
-  std::string log_text_;
+  // The open transaction's changes (wt_key.h key, MessagePack document), to replay after an
+  // undo; its seq is the model's last_seq.
+  GroupLog log_;
   bool in_txn_ = false;
-  Status broken_;        // set when a rolled-back transaction could not be rebuilt
   bool reopen_ = false;  // WiredTiger panicked: apply() reopens the connection first
-  uint64_t last_seq_ = 0, committed_seq_ = 0, commits_ = 0;
+  uint64_t commits_ = 0;
 };
 
 }  // namespace mg
