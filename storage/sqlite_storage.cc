@@ -187,7 +187,12 @@ struct SqliteStorage::Stmts {
 };
 
 SqliteStorage::SqliteStorage(std::string path, SqliteOptions opts)
-    : path_(std::move(path)), opts_(opts) {}
+    : path_(std::move(path)),
+      opts_(opts),
+      reconciler_(path_ + "-reconcile", "sqlite " + path_,
+                  [this](std::span<const Change> changes, uint64_t seq) {
+                    return write_back(changes, seq);
+                  }) {}
 
 SqliteStorage::~SqliteStorage() {
   close();
@@ -248,6 +253,7 @@ Status SqliteStorage::open(const std::function<Status(std::string_view doc)>& si
       if (s.ok()) s = exec(sql);
   }
   if (s.ok()) s = prepare_all();
+  if (s.ok()) s = reconciler_.recover();
   if (s.ok()) s = guard([&] { return load(sink); });
   if (!s.ok()) close();
   return s;
@@ -295,6 +301,7 @@ Status SqliteStorage::begin_if_needed() {
 Status SqliteStorage::apply(std::span<const Change> changes) {
   if (!db_) return make_status(ErrorCode::StorageError, "sqlite " + path_ + ": not open");
   if (!log_.lost().ok()) return log_.lost();
+  if (Status r = reconciler_.retry(); !r.ok()) return r;
   if (changes.empty()) return Status::OK();
   Status s = begin_if_needed();
   if (!s.ok()) return s;
@@ -431,8 +438,44 @@ Status SqliteStorage::commit() {
   return Status::OK();
 }
 
+// One transaction: the changes and last_seq, plus ('reconciles', N + 1) so that it always
+// writes at least one page (a Delete of an absent row and an unchanged last_seq write none,
+// and a commit of no frames would leave the failed frames as they are). Committed with
+// synchronous=FULL in either mode.
+Status SqliteStorage::write_back(std::span<const Change> changes, uint64_t seq) {
+  if (!db_) return make_status(ErrorCode::StorageError, "sqlite " + path_ + ": not open");
+  Status s = opts_.full_sync ? Status::OK() : exec("PRAGMA synchronous=FULL");
+  if (s.ok()) s = begin_if_needed();
+  for (size_t i = 0; s.ok() && i < changes.size(); ++i) s = apply_one(changes[i]);
+  if (s.ok()) s = write_last_seq(seq);
+  if (s.ok())
+    s = exec(
+        "INSERT INTO meta(key, value) VALUES('reconciles', 1) "
+        "ON CONFLICT(key) DO UPDATE SET value = value + 1");
+  std::string msg;
+  int rc = s.ok() ? run(db_, st_->commit, msg) : SQLITE_ERROR;
+  if (s.ok() && rc != SQLITE_DONE) s = error("COMMIT", rc, msg);
+  if (!s.ok() && !sqlite3_get_autocommit(db_)) (void)exec("ROLLBACK");
+  in_txn_ = false;
+  log_.end(false);
+  if (!opts_.full_sync) {
+    Status back = exec("PRAGMA synchronous=NORMAL");
+    if (s.ok()) s = back;
+  }
+  if (!s.ok()) return s;
+  log_.reset_seq(seq);
+  unsynced_ = false;  // the FULL commit synced the WAL up to its end
+  return Status::OK();
+}
+
+Status SqliteStorage::reconcile(std::span<const Change> changes, uint64_t seq) {
+  if (!db_) return make_status(ErrorCode::StorageError, "sqlite " + path_ + ": not open");
+  return reconciler_.reconcile(changes, seq);
+}
+
 Status SqliteStorage::flush() {
   if (!db_) return Status::OK();
+  if (Status r = reconciler_.retry(); !r.ok()) return r;
   Status s = commit();
   if (!s.ok() || !unsynced_) return s;
   // A commit with synchronous=FULL fsyncs the WAL, and with it every frame written before.
@@ -462,7 +505,7 @@ void SqliteStorage::close() {
 
 Status SqliteStorage::destroy() {
   close();
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", "-reconcile", "-reconcile.tmp"}) {
     std::error_code ec;
     std::filesystem::remove(path_ + suffix, ec);
     if (ec)

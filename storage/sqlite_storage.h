@@ -18,6 +18,7 @@
 
 #include "storage/engine.h"
 #include "storage/group_log.h"
+#include "storage/reconcile.h"
 #include "storage/storage_strategy.h"
 
 struct sqlite3;
@@ -55,10 +56,16 @@ class SqliteStorage final : public StorageStrategy {
   // - commit: COMMIT of the open transaction, with `last_seq` written into it; ROLLBACK when
   //   that fails (e.g. SQLITE_FULL: SQLite writes its pages at COMMIT).
   // - flush: commits, then makes earlier `normal` commits durable (one FULL-synced commit).
+  // - reconcile: storage/reconcile.h, intent file `<Model>.db-reconcile`; the transaction
+  //   also counts ('reconciles', N) in meta and is committed FULL-synced in either mode. Its
+  //   frames go where the failed commit's frames went (those never entered the WAL index), so
+  //   recovery stops before what is left of them. apply() and flush() retry a pending one
+  //   first; open() completes one recorded before the process ended, before loading.
   Status open(const std::function<Status(std::string_view doc)>& sink) override;
   uint64_t last_seq() const override { return log_.last_seq(); }
   Status apply(std::span<const Change> changes) override;
   Status commit() override;
+  Status reconcile(std::span<const Change> changes, uint64_t seq) override;
   Status flush() override;
   void close() override;
   Status destroy() override;
@@ -87,6 +94,8 @@ class SqliteStorage final : public StorageStrategy {
   Status undo(Status why, bool savepoint);
   void rebuild_transaction(const Status& why);
   Status write_last_seq(uint64_t seq);
+  // Reconciler::WriteFn: the reconciling transaction (storage/reconcile.h).
+  Status write_back(std::span<const Change> changes, uint64_t seq);
   Status existing_indexes(std::map<std::string, std::string>& out);
   Status sync_indexes(const std::vector<IndexSpec>& want);
 
@@ -101,6 +110,7 @@ class SqliteStorage final : public StorageStrategy {
   GroupLog log_;
   bool in_txn_ = false;
   bool unsynced_ = false;  // `normal` commits not yet fsynced by flush()
+  Reconciler reconciler_;
   uint64_t commits_ = 0;
 };
 

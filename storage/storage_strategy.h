@@ -62,11 +62,28 @@ class StorageStrategy {
   // Group-commit point: makes everything applied since the last commit as durable as the
   // backend's mode promises (fsync in immediate mode, a transaction commit, ...). On error
   // (StorageError: disk full, I/O error, a transaction the backend lost) everything applied
-  // since the last commit is rolled back — none of it may come back at the next open() — and
-  // the strategy stays usable: later apply() and commit() work again once the cause is gone
+  // since the last commit is rolled back — none of it may come back at the next open(), once
+  // reconcile() below has succeeded (it may have, before that, when the engine had logged it) —
+  // and the strategy stays usable: later apply() and commit() work again once the cause is gone
   // (a backend that cannot roll back must fail every later apply() with StorageError instead).
-  // The caller undoes the group in memory and answers its writes StorageError.
+  // The caller undoes the group in memory, calls reconcile(), and answers its writes
+  // StorageError.
   virtual Status commit() = 0;
+
+  // After commit() failed and the caller rolled the group back in memory: for a backend whose
+  // engine may already have logged the group's commit when the failure came (its log written
+  // but not synced), so that its next recovery would replay it, makes the store equal memory
+  // again. `changes`: for every document the failed group touched, a Delete of its _id, then an
+  // Insert or Replace of the version memory holds, if any; `seq`: memory's last_seq, which the
+  // store must hold again too. Returns OK once that is durable. On StorageError the backend
+  // refuses every later apply() with StorageError until it has done it (retried at each
+  // apply()), and completes it at the next open() if it could record it (storage/reconcile.h
+  // is the shared implementation). The default does nothing: for a backend whose failed
+  // commit() leaves nothing of the group that a recovery could find (file, memory).
+  virtual Status reconcile(std::span<const Change> changes, uint64_t seq) {
+    (void)changes, (void)seq;
+    return Status::OK();
+  }
 
   // Makes every applied change durable regardless of mode (the `flush` op, shutdown).
   virtual Status flush() = 0;

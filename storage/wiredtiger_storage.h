@@ -19,6 +19,7 @@
 
 #include "storage/engine.h"
 #include "storage/group_log.h"
+#include "storage/reconcile.h"
 #include "storage/storage_strategy.h"
 
 struct __wt_connection;
@@ -71,12 +72,19 @@ class WiredTigerStorage final : public StorageStrategy {
   //   panics when a log write fails, e.g. on a full disk) the next apply() closes and reopens
   //   the connection first (recovery to the last commit); until that works it fails with
   //   StorageError.
+  // - reconcile: storage/reconcile.h, intent file `<Model>/memgoose.reconcile`. A connection
+  //   that panicked is reopened first (its recovery replays the failed commit if it reached
+  //   the log); then one transaction writes the changes and last_seq, commits, and
+  //   log_flush("sync=on")s whatever journalSync says. apply() and flush() retry a pending one
+  //   first; open() completes one recorded before the process ended, after WiredTiger's
+  //   recovery and before loading.
   // - flush: commits, then WT_SESSION::log_flush("sync=on").
   // - close: commits, stops the background sync, closes the connection (a final checkpoint).
   Status open(const std::function<Status(std::string_view doc)>& sink) override;
   uint64_t last_seq() const override { return log_.last_seq(); }
   Status apply(std::span<const Change> changes) override;
   Status commit() override;
+  Status reconcile(std::span<const Change> changes, uint64_t seq) override;
   Status flush() override;
   void close() override;
   Status destroy() override;
@@ -104,6 +112,8 @@ class WiredTigerStorage final : public StorageStrategy {
   int put(const Change& ch);
   int apply_logged(size_t from);
   Status undo(Status why, GroupLog::Mark mark);
+  // Reconciler::WriteFn: the reconciling transaction (storage/reconcile.h).
+  Status write_back(std::span<const Change> changes, uint64_t seq);
   void close_connection();
 
   std::string home_, path_, table_uri_;
@@ -120,6 +130,7 @@ class WiredTigerStorage final : public StorageStrategy {
   GroupLog log_;
   bool in_txn_ = false;
   bool reopen_ = false;  // WiredTiger panicked: apply() reopens the connection first
+  Reconciler reconciler_;
   uint64_t commits_ = 0;
 };
 

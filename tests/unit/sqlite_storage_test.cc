@@ -17,6 +17,7 @@
 #include "core/collection.h"
 #include "core/ejson.h"
 #include "storage/engine.h"
+#include "storage/reconcile.h"
 #include "storage/sqlite_storage.h"
 #include "tests/unit/stored_model.h"
 
@@ -462,4 +463,89 @@ BOOST_AUTO_TEST_CASE(the_sqlite_kind_checks_options_and_makes_model_files) {
   BOOST_TEST(sqlite3_column_int(q, 0) == 2);  // FULL
   sqlite3_finalize(q);
   BOOST_TEST(query(dir.file("User.db"), "PRAGMA journal_mode").at(0) == "wal");
+}
+
+// After a failed commit the model has the strategy write back, as memory has them, the
+// documents the group touched, with memory's last_seq (StorageStrategy::reconcile): here over
+// a store that holds the refused group, as after a recovery replayed its WAL frames. While that
+// cannot be done (the database read-only here) every write is refused and the intent file
+// stays; the next write that can do it goes on; one recorded when the process ended is done by
+// the next open(), before loading.
+BOOST_AUTO_TEST_CASE(reconcile_writes_back_memory_and_refuses_writes_until_it_can) {
+  TmpDir dir;
+  std::string path = dir.file("M.db"), intent = path + "-reconcile";
+  std::string id1 = J("1"), id2 = J("2"), id3 = J("3"), d1 = J(R"({"_id":1,"v":0})"),
+              d2 = J(R"({"_id":2,"v":0})"), d2x = J(R"({"_id":2,"v":9})"),
+              d3 = J(R"({"_id":3,"v":1})");
+  auto change = [](Change::Op op, const std::string& id, const std::string& doc, uint64_t seq) {
+    Change ch = insert_change(id, doc, seq);
+    ch.op = op;
+    if (op == Change::Op::Delete) ch.doc = {};
+    return ch;
+  };
+  // Memory: 1 and 2 at v 0, seq 2.
+  const std::vector<Change> back = {
+      change(Change::Op::Delete, id1, "", 2), change(Change::Op::Delete, id2, "", 2),
+      change(Change::Op::Delete, id3, "", 2), change(Change::Op::Replace, id1, d1, 2),
+      change(Change::Op::Replace, id2, d2, 2)};
+  auto rows = [&] { return query(path, "SELECT id, data FROM documents ORDER BY id"); };
+  const std::vector<std::string> want = {R"(1|{"_id":1,"v":0})", R"(2|{"_id":2,"v":0})"};
+  {
+    SqliteStorage st(path, {});
+    BOOST_REQUIRE(open_quiet(st).ok());
+    Change acked[] = {insert_change(id1, d1, 1), insert_change(id2, d2, 2)};
+    BOOST_REQUIRE(st.apply(acked).ok());
+    BOOST_REQUIRE(st.commit().ok());
+    Change refused[] = {insert_change(id3, d3, 3), change(Change::Op::Replace, id2, d2x, 4),
+                        change(Change::Op::Delete, id1, "", 5)};
+    BOOST_REQUIRE(st.apply(refused).ok());
+    BOOST_REQUIRE(st.commit().ok());
+    BOOST_TEST(st.last_seq() == 5u);
+
+    sqlite3_exec(st.connection(), "PRAGMA query_only = 1", nullptr, nullptr, nullptr);
+    Status s = st.reconcile(back, 2);
+    BOOST_TEST(int(s.code) == int(ErrorCode::StorageError));
+    BOOST_TEST(s.message.find("writes are refused") != std::string::npos, s.message);
+    BOOST_TEST(std::filesystem::exists(intent));
+    Change next = insert_change(id3, d3, 3);
+    s = st.apply({&next, 1});
+    BOOST_TEST(int(s.code) == int(ErrorCode::StorageError));
+    BOOST_TEST(s.message.find(intent) != std::string::npos, s.message);
+    BOOST_TEST(!st.flush().ok());
+
+    sqlite3_exec(st.connection(), "PRAGMA query_only = 0", nullptr, nullptr, nullptr);
+    BOOST_REQUIRE(st.apply({&next, 1}).ok());  // written back first, then applied
+    BOOST_TEST(!std::filesystem::exists(intent));
+    BOOST_REQUIRE(st.commit().ok());
+    BOOST_TEST(st.last_seq() == 3u);
+    BOOST_TEST(rows() == (std::vector<std::string>{want[0], want[1], R"(3|{"_id":3,"v":1})"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(query(path, "SELECT value FROM meta WHERE key = 'reconciles'").at(0) == "1");
+
+    // Written back at once: nothing stays pending.
+    BOOST_REQUIRE(st.reconcile(back, 2).ok());
+    BOOST_TEST(!std::filesystem::exists(intent));
+    BOOST_TEST(st.last_seq() == 2u);
+    BOOST_TEST(rows() == want, boost::test_tools::per_element());
+  }
+  // Recorded when the process ended (the store still holding the refused group): open() writes
+  // it back before it loads anything.
+  {
+    SqliteStorage st(path, {});
+    BOOST_REQUIRE(open_quiet(st).ok());
+    Change refused = change(Change::Op::Replace, id2, d2x, 3);
+    BOOST_REQUIRE(st.apply({&refused, 1}).ok());
+    BOOST_REQUIRE(st.commit().ok());
+  }
+  std::ofstream(intent, std::ios::binary) << encode_intent(back, 2);
+  SqliteStorage st(path, {});
+  std::vector<std::string> loaded;
+  BOOST_REQUIRE(st.open([&](std::string_view doc) {
+                    loaded.push_back(json_from_mp(doc));
+                    return Status::OK();
+                  }).ok());
+  BOOST_TEST(loaded == (std::vector<std::string>{R"({"_id":1,"v":0})", R"({"_id":2,"v":0})"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(st.last_seq() == 2u);
+  BOOST_TEST(!std::filesystem::exists(intent));
 }

@@ -18,6 +18,7 @@
 #include "core/collection.h"
 #include "core/ejson.h"
 #include "storage/engine.h"
+#include "storage/reconcile.h"
 #include "storage/wiredtiger_storage.h"
 #include "storage/wt_compressors.h"
 #include "storage/wt_key.h"
@@ -394,4 +395,68 @@ BOOST_AUTO_TEST_CASE(the_wiredtiger_kind_checks_options_and_locks_the_directory)
     model->close();
   }  // dropping the engine releases the directory
   BOOST_TEST(k->open(dir.path, MpView(d.value())).ok());
+}
+
+// After a failed commit the model has the strategy write back, as memory has them, the
+// documents the group touched, with memory's last_seq (StorageStrategy::reconcile). Here the
+// refused group is in the log, as when its commit record was written but the fsync failed, and
+// the process was killed with the write-back only recorded (the intent file): the next open()
+// recovers the log, which brings the group back, then writes back what the record says before
+// it loads anything. A live reconcile does the same at once.
+BOOST_AUTO_TEST_CASE(reconcile_overrides_a_refused_commit_that_reached_the_log) {
+  TmpDir dir;
+  std::string home = dir.file("M"), intent = home + "/memgoose.reconcile";
+  std::string id1 = J("1"), id2 = J("2"), id3 = J("3"), d1 = J(R"({"_id":1,"v":0})"),
+              d2 = J(R"({"_id":2,"v":0})"), d2x = J(R"({"_id":2,"v":9})"),
+              d3 = J(R"({"_id":3,"v":1})");
+  // Memory after the rollback: 1 and 2 at v 0, seq 2.
+  const std::vector<Change> back = {
+      change(Change::Op::Delete, id1, "", 2), change(Change::Op::Delete, id2, "", 2),
+      change(Change::Op::Delete, id3, "", 2), change(Change::Op::Replace, id1, d1, 2),
+      change(Change::Op::Replace, id2, d2, 2)};
+  pid_t pid = fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    WiredTigerStorage st(home, "M_docs", with("snappy", true));
+    if (!st.open([](std::string_view) { return Status::OK(); }).ok()) _exit(2);
+    Change acked[] = {change(Change::Op::Insert, id1, d1, 1),
+                      change(Change::Op::Insert, id2, d2, 2)};
+    if (!st.apply(acked).ok() || !st.commit().ok()) _exit(3);
+    Change refused[] = {change(Change::Op::Insert, id3, d3, 3),
+                        change(Change::Op::Replace, id2, d2x, 4),
+                        change(Change::Op::Delete, id1, "", 5)};
+    if (!st.apply(refused).ok() || !st.commit().ok()) _exit(4);
+    std::string bytes = encode_intent(back, 2);
+    FILE* f = std::fopen(intent.c_str(), "wb");
+    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) _exit(5);
+    std::fclose(f);
+    raise(SIGKILL);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_REQUIRE_MESSAGE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL),
+                        "child status " << status);
+  const std::vector<std::string> want = {R"({"_id":1,"v":0})", R"({"_id":2,"v":0})"};
+  auto docs = [](Model& m) {
+    std::vector<std::string> out;
+    for (auto& d : m.all()) out.push_back(json_from_mp(d));
+    return out;
+  };
+  {
+    Model m(home, with("snappy", true));
+    BOOST_TEST(docs(m) == want, boost::test_tools::per_element());
+    BOOST_TEST(m.c->last_seq() == 2u);
+    BOOST_TEST(!std::filesystem::exists(intent));
+    // The refused group again, then a live write-back.
+    Change refused[] = {change(Change::Op::Insert, id3, d3, 3),
+                        change(Change::Op::Replace, id2, d2x, 4)};
+    BOOST_REQUIRE(m.raw->apply(refused).ok());
+    BOOST_REQUIRE(m.raw->commit().ok());
+    BOOST_REQUIRE(m.raw->reconcile(back, 2).ok());
+    BOOST_TEST(m.raw->last_seq() == 2u);
+    BOOST_TEST(!std::filesystem::exists(intent));
+  }
+  Model m(home, with("snappy", true));
+  BOOST_TEST(docs(m) == want, boost::test_tools::per_element());
+  BOOST_TEST(m.c->last_seq() == 2u);
 }
