@@ -131,9 +131,15 @@ Status commit_failure(const Status& why) {
 // The storage could not commit the group (disk full, I/O error, a lost transaction) and has
 // rolled it back (storage_strategy.h): memory follows — documents, indexes and seq return to
 // the last commit (Collection::rollback), the group's events are dropped, a catalog entry the
-// group changed is put back. Every held reply of a write becomes StorageError; requests that
+// group changed is put back. Then the storage is reconciled with memory before anything is
+// answered: the engine may have logged the group's commit before the failure (EIO at fsync),
+// and its next recovery would bring it back, so memory's versions of every document the group
+// touched, and memory's seq, are written back in a transaction of their own that must be
+// durable (Collection::reconcile_storage, storage/reconcile.h). If that fails too, the storage
+// refuses every write with StorageError until it can do it (retried at each write), and the
+// group's writes are told so. Every held reply of a write becomes StorageError; requests that
 // did not write but ran after the group's first write are handled again, against what is now
-// there. The model goes on serving; the next write tries the storage again.
+// there. The model goes on serving reads.
 void roll_back(Self self, const Status& why) {
   auto& st = self->state;
   size_t writes = size_t(std::count_if(st.pending.begin(), st.pending.end(), [](const Held& h) {
@@ -141,8 +147,12 @@ void roll_back(Self self, const Status& why) {
   }));
   std::fprintf(stderr, "memgoosed: %s.%s: commit failed, %zu client writes rolled back: %s\n",
                st.cfg.db.c_str(), st.cfg.model.c_str(), writes, why.message.c_str());
-  st.coll->rollback();
+  std::vector<std::string> touched = st.coll->rollback();
   st.events.clear();
+  Status reconciled = st.coll->reconcile_storage(touched);
+  if (!reconciled.ok())
+    std::fprintf(stderr, "memgoosed: %s.%s: %s\n", st.cfg.db.c_str(), st.cfg.model.c_str(),
+                 reconciled.message.c_str());
   if (st.entry_before) {
     auto [exists, schema] = std::move(*st.entry_before);
     st.entry_before.reset();
@@ -153,6 +163,7 @@ void roll_back(Self self, const Status& why) {
   // A backend's own indexes built inside the failed transaction (SQLite) are gone with it.
   (void)st.coll->storage().set_indexes(st.coll->schema().indexes());
   Status err = commit_failure(why);
+  if (!reconciled.ok()) err.message += "; and then: " + reconciled.message;
   std::vector<ClientRequest> again;
   std::erase_if(st.pending, [&](Held& h) {
     if (h.on_failure == Held::OnFailure::Fail) h.out.body = error_reply(h.id, err);

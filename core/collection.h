@@ -137,9 +137,18 @@ class Collection {
   // then. Schema changes (set_schema) are not recorded: rollback() keeps the current schema and
   // rebuilds nothing but what the undone writes touched (after undoing a clear, every index).
   // Off by default (tests and tools that use a Collection alone never commit in groups).
+  // rollback() returns the encoded `_id` of every document the undone writes touched (each
+  // once; after undoing a clear, every document there was): reconcile_storage() takes them.
   void track_undo(bool on);
   void mark_committed();
-  void rollback();
+  std::vector<std::string> rollback();
+
+  // After rollback(), when the storage's commit failed: has the storage write back memory's
+  // state of `ids` (StorageStrategy::reconcile: a Delete of each, then a Replace with the
+  // version memory holds, if any) and memory's last_seq(), so that nothing of the failed group
+  // can come back from the storage's log. StorageError when that could not be made durable:
+  // the storage then refuses writes until it can.
+  Status reconcile_storage(std::span<const std::string> ids);
 
   struct Impl;
 

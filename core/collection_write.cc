@@ -522,7 +522,26 @@ void Collection::mark_committed() {
 // Undoes the log newest first: each step sees the collection exactly as its write left it.
 // A slot freed by a delete is the newest entry of free_slots_ again when that delete is undone
 // (later allocations were undone before it), so the search from the back stops at once.
-void Collection::rollback() {
+std::vector<std::string> Collection::rollback() {
+  // The ids first: every version the group overwrote, and whatever its slots hold now.
+  std::vector<std::string> ids;
+  absl::flat_hash_set<std::string> seen;
+  auto touch = [&](const DocRef& d) {
+    if (!d) return;
+    std::string id(d.view().get("_id").bytes());
+    if (seen.insert(id).second) ids.push_back(std::move(id));
+  };
+  size_t clears = 0;
+  for (const Undo& u : undo_) {
+    if (u.slot == kCleared) {
+      for (const DocRef& d : cleared_[clears++].docs) touch(d);
+      continue;
+    }
+    touch(u.old);
+    // A slot of a write before a clear may be past the end now; what it held then is in the
+    // clear's record, or an older version of a later write.
+    if (u.slot < docs_.size()) touch(docs_[u.slot]);
+  }
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
     if (it->slot == kCleared) {
       Cleared& was = cleared_.back();
@@ -563,6 +582,36 @@ void Collection::rollback() {
   undo_.clear();
   cleared_.clear();
   seq_ = committed_seq_;
+  return ids;
+}
+
+Status Collection::reconcile_storage(std::span<const std::string> ids) {
+  return guard([&]() -> Status {
+    // Every Delete before any Replace: the store may hold the failed group's versions (a
+    // recovery replayed it), and putting a document back must not trip over a unique key
+    // another touched document holds there.
+    std::vector<Change> changes(ids.size());
+    std::vector<DocRef> held;  // the documents' bytes, alive until reconcile returns
+    for (size_t i = 0; i < ids.size(); ++i) {
+      changes[i].op = Change::Op::Delete;
+      changes[i].id = ids[i];
+      changes[i].seq = seq_;
+    }
+    for (const std::string& id : ids) {
+      Result<DocRef> doc = find_by_id(MpView(id));
+      if (!doc.ok()) return doc.status();
+      if (!doc.value()) continue;
+      held.push_back(std::move(doc.value()));
+      Change ch;
+      ch.op = Change::Op::Replace;
+      ch.id = id;
+      ch.doc =
+          std::string_view(reinterpret_cast<const char*>(held.back().data()), held.back().size());
+      ch.seq = seq_;
+      changes.push_back(ch);
+    }
+    return storage_->reconcile(changes, seq_);
+  });
 }
 
 Result<uint64_t> Collection::expire(Date now, std::vector<ChangeEvent>* events) {

@@ -2,6 +2,7 @@
 // and updates, the planner uses indexes (documents examined are counted), schema changes
 // build and drop indexes, TTL expiry, and the defects found in memgoose do not exist here.
 #define BOOST_TEST_MODULE collection
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 
 #include "core/collection.h"
@@ -34,6 +35,19 @@ struct RecordingStorage : StorageStrategy {
     return {};
   }
   Status commit() override { return {}; }
+  // Recorded as "delete <_id>" / "replace <document>", in order (JSON).
+  std::vector<std::string> reconciled;
+  uint64_t reconciled_seq = 0;
+  Status reconcile(std::span<const Change> changes, uint64_t seq) override {
+    reconciled.clear();
+    for (auto& c : changes)
+      reconciled.push_back(c.op == Change::Op::Delete
+                               ? "delete " + json_from_mp(c.id)
+                               : std::string(c.op == Change::Op::Replace ? "replace " : "? ") +
+                                     json_from_mp(c.doc));
+    reconciled_seq = seq;
+    return {};
+  }
   Status flush() override { return {}; }
   void close() override {}
   Status destroy() override { return {}; }
@@ -667,10 +681,27 @@ BOOST_FIXTURE_TEST_CASE(rollback_undoes_every_write_since_the_last_commit, Fixtu
     }
     BOOST_REQUIRE(c.last_seq() > seq);
   };
+  auto& storage = static_cast<RecordingStorage&>(c.storage());
   for (bool with_clear : {false, true}) {
     write_group(with_clear);
-    c.rollback();
+    std::vector<std::string> touched;
+    for (const std::string& id : c.rollback()) touched.push_back(json_from_mp(id));
+    std::sort(touched.begin(), touched.end());
+    // Every document the group wrote, deleted or overwrote (all of them after a clear).
+    auto want = with_clear ? std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7"}
+                           : std::vector<std::string>{"1", "2", "5", "6"};
+    BOOST_TEST(touched == want, boost::test_tools::per_element());
     BOOST_TEST(find("{}") == before, "documents after rollback (clear: " << with_clear << ")");
+    // reconcile_storage: a Delete of each, then memory's version of those memory holds.
+    std::vector<std::string> ids;
+    for (const std::string& t : touched) ids.push_back(J(t.c_str()));
+    BOOST_REQUIRE(c.reconcile_storage(ids).ok());
+    BOOST_TEST(storage.reconciled_seq == seq);
+    std::vector<std::string> expect;
+    for (const std::string& t : touched) expect.push_back("delete " + t);
+    for (const std::string& t : touched)
+      if (t < "5") expect.push_back("replace " + find(("{\"_id\":" + t + "}").c_str()).at(0));
+    BOOST_TEST(storage.reconciled == expect, boost::test_tools::per_element());
     BOOST_TEST(c.last_seq() == seq);
     BOOST_TEST(c.size() == stats.count);
     BOOST_TEST(c.stats().doc_bytes == stats.doc_bytes);
