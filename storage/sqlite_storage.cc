@@ -19,7 +19,9 @@
 //   Rows are loaded in rowid order; a replaced document keeps its row.
 // meta: ('format', 1) — this layout; ('last_seq', N) — the highest change-stream seq applied,
 //   written in the same transaction as the changes, so seq keeps growing across restarts
-//   (CONTRACT.md §7); ('flushes', N) — explicit durability flushes done in `normal` mode.
+//   (CONTRACT.md §7); ('flushes', N) — explicit durability flushes done in `normal` mode;
+//   ('reconciles', N) — write-backs after a failed commit (reconcile, sqlite_storage.h).
+// <Model>.db-reconcile: only while such a write-back is not yet durable (storage/reconcile.h).
 // indexes: one per schema index, named "ix_" + MongoDB's index name (email_1, city_1_age_-1),
 //   UNIQUE where the schema says unique, DESC for direction -1. set_indexes() creates missing
 //   ones and drops other "ix_*" ones; any other index an operator adds is left alone. A path

@@ -9,7 +9,10 @@
 //   ├── WiredTigerLAS.wt                               WiredTiger's cache overflow table
 //   ├── User_docs.wt                                   table:User_docs, the documents
 //   ├── memgoose_meta.wt                               table:memgoose_meta
-//   └── WiredTigerLog.0000000001                       the journal (write-ahead log)
+//   ├── WiredTigerLog.0000000001                       the journal (write-ahead log)
+//   └── memgoose.reconcile                             only while the write-back after a
+//                                                      failed commit is not durable
+//                                                      (storage/reconcile.h)
 //
 // table:<Model>_docs  key_format=u, value_format=u, block_compressor=<compressor>. Key: the
 //   `_id` encoded by wt_key.h (type tag + order-preserving bytes: `S66a1f0c2...` for an
