@@ -7,7 +7,9 @@
 #   docs/bench/*.svg          charts (bench/charts.gp, gnuplot-nox from scripts/setup.sh)
 #
 # Usage: scripts/bench.sh [--runs N] [--quick] [SUITE]
-#   --runs N   repetitions per suite; each metric is the median over them (default: RUNS or 5)
+#   --runs N   repetitions of every suite; each metric is the median over them (default: RUNS,
+#              or else each suite's own: core 5, daemon/changes/backends 3, scale and
+#              compression 1 — the slow ones)
 #   --quick    small sizes, one run (what ctest bench.quick runs), into docs/bench as well
 #   SUITE      all (default), core, daemon, backends, scale or compression
 # `all` at the default sizes takes a long while: the scale suite loads 1M documents into every
@@ -16,7 +18,7 @@
 # measured does (memgoose-bench exits 3), after the files above are written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-}
 QUICK=()
 SUITE=all
 while [ $# -gt 0 ]; do
@@ -41,7 +43,9 @@ machine() {
   echo "kernel: $(uname -r)"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 }
-CMD=(build/bin/memgoose-bench "$SUITE" --runs "$RUNS" "${QUICK[@]}" --json "$OUT/results.json")
+RUNS_ARG=()
+[ -n "$RUNS" ] && RUNS_ARG=(--runs "$RUNS")
+CMD=(build/bin/memgoose-bench "$SUITE" "${RUNS_ARG[@]}" "${QUICK[@]}" --json "$OUT/results.json")
 {
   machine
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
