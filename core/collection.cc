@@ -1,6 +1,7 @@
 // core/collection.cc — a collection's lifecycle, schema changes and reads (see collection.h).
 // Writes live in collection_write.cc.
 #include <absl/container/btree_set.h>
+#include <absl/container/inlined_vector.h>
 
 #include <algorithm>
 
@@ -51,6 +52,25 @@ void Collection::Impl::bind_hot_fields(Collection& c) {
   c.hot_fields_.clear();
   c.hot_fields_.add("_id");  // slot 0
   for (auto& ix : c.indexes_) ix->bind_top_fields(c.hot_fields_);
+  c.rule_slots_.clear();
+  for (const FieldPath& p : c.schema_->rule_paths())
+    c.rule_slots_.push_back(int8_t(p.size() == 1 ? c.hot_fields_.add(p.parts[0]) : -1));
+}
+
+void Collection::Impl::check_schema(const Collection& c, MpView doc, const FieldSet::Values* top) {
+  Status s;
+  if (!top || c.rule_slots_.empty()) {
+    s = c.schema_->validate(doc);
+  } else {
+    const auto& paths = c.schema_->rule_paths();
+    absl::InlinedVector<MpView, 16> values;
+    values.reserve(paths.size());
+    for (size_t i = 0; i < paths.size(); ++i)
+      values.push_back(c.rule_slots_[i] >= 0 ? (*top)[size_t(c.rule_slots_[i])]
+                                             : get_path(doc, paths[i]));
+    s = c.schema_->validate(doc, values);
+  }
+  if (!s.ok()) fail(std::move(s));
 }
 
 Collection::~Collection() {

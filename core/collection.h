@@ -160,7 +160,8 @@ class Collection {
   // `_id` (slot 0) and the indexes' top-level fields, scanned once per stored document
   // (Impl::bind_hot_fields, after every change of indexes_).
   FieldSet hot_fields_;
-  std::vector<DocRef> docs_;  // by slot; empty = free
+  std::vector<int8_t> rule_slots_;  // per schema rule: its field's slot in hot_fields_, or -1
+  std::vector<DocRef> docs_;        // by slot; empty = free
   std::vector<uint32_t> free_slots_;
   size_t count_ = 0;
   uint64_t doc_bytes_ = 0;

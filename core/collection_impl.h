@@ -18,6 +18,10 @@ struct PendingWrite {
   DocRef doc;
   ChangeEvent::Op op = ChangeEvent::Op::Insert;
   bool generated_id = false;  // the `_id` is an ObjectId this process just generated
+  // An insert's hot fields (Collection::hot_fields_), scanned by prepare_insert and pointing
+  // into `doc`; has_top false when they were not (then insert_batch scans).
+  bool has_top = false;
+  FieldSet::Values top{};
 };
 
 struct Collection::Impl {
@@ -35,14 +39,19 @@ struct Collection::Impl {
   static std::vector<uint32_t> select(const Collection& c, const Matcher& m, MpView sort,
                                       bool multi);
 
-  // Rebuilds c.hot_fields_ from `_id` and the indexes, and binds each index to it.
+  // Rebuilds c.hot_fields_ from `_id`, the indexes and the schema's rules, and binds each
+  // index (and c.rule_slots_) to it.
   static void bind_hot_fields(Collection& c);
+  // Validates `doc` against the schema; `top`, when given, holds doc's hot fields. Throws
+  // DocumentValidationFailure.
+  static void check_schema(const Collection& c, MpView doc, const FieldSet::Values* top);
 
   // Turns untrusted bytes into a stored document: limits, field names, `_id` (generated when
   // absent), schema defaults and timestamps, then schema validation.
   // `prechecked`: `raw` already passed validate() with document_options().
+  // `w`, when given, receives generated_id and the document's hot fields (has_top, top).
   static DocRef prepare_insert(Collection& c, std::string_view raw, Date now,
-                               bool* generated_id = nullptr, bool prechecked = false);
+                               PendingWrite* w = nullptr, bool prechecked = false);
   // Checks a finished document (after an update or replacement) and stores it.
   static DocRef finish_doc(const Collection& c, std::string&& encoded);
 

@@ -63,11 +63,6 @@ void check_size(size_t n) {
          "document of " + std::to_string(n) + " bytes exceeds the 16 MiB limit");
 }
 
-void check_schema(const Schema& schema, MpView doc) {
-  Status s = schema.validate(doc);
-  if (!s.ok()) fail(std::move(s));
-}
-
 // Throws ImmutableField unless `doc` keeps exactly the `_id` of `old`.
 void check_same_id(MpView old, const Value& doc) {
   MpView old_id = old.get("_id");
@@ -98,28 +93,52 @@ ValidateOptions Collection::document_options() {
   return opts;
 }
 
+// The hot fields of `raw` found by one scan, moved onto `doc`, a copy of raw's top-level
+// fields starting `shift` bytes later (plus, when the `_id` was generated, its new `_id`).
+static void move_top(FieldSet::Values& top, size_t n, std::string_view raw, const DocRef& doc,
+                     ptrdiff_t shift) {
+  auto* base = reinterpret_cast<const uint8_t*>(raw.data());
+  for (size_t i = 0; i < n; ++i)
+    if (top[i].valid()) top[i] = MpView(doc.data() + (top[i].data() - base) + shift);
+}
+
 DocRef Collection::Impl::prepare_insert(Collection& c, std::string_view raw, Date now,
-                                        bool* generated_id, bool prechecked) {
+                                        PendingWrite* w, bool prechecked) {
   if (!prechecked) {
     Status s = validate(raw, document_options());
     if (!s.ok()) fail(std::move(s));
   }
   MpView v(raw);
-  MpView id = v.get("_id");
+  // One scan for `_id` (slot 0) and the fields the schema's rules and the indexes read.
+  FieldSet::Values scratch;
+  FieldSet::Values& top = w ? w->top : scratch;
+  c.hot_fields_.scan(v, top);
+  MpView id = top[0];
   if (id.valid() && !scalar_id(id))
     fail(ErrorCode::BadValue, "_id must be a non-nil scalar (not null, an array or a map)");
   if (id.valid() && id.type() == MpType::Str && may_collide_with_generated(id.as_str()))
     c.id_collision_possible_ = true;
-  if (generated_id) *generated_id = !id.valid();
+  if (w) w->generated_id = !id.valid(), w->has_top = false;
   if (c.schema_->inserts_unchanged()) {
+    DocRef doc;
     if (!id.valid()) {
-      DocRef doc = with_generated_id(raw);
+      doc = with_generated_id(raw);
       check_size(doc.size());
-      check_schema(*c.schema_, doc.view());
-      return doc;
+      // The new document: its map header, the `_id` (fixstr key, then the value), then raw's
+      // fields from raw.first() on.
+      size_t header = size_t(doc.view().first() - doc.data());
+      size_t id_field = 4 + 25;  // "\xa3_id", then a fixstr of 24 hex digits
+      auto* raw_first = reinterpret_cast<const char*>(v.first());
+      move_top(top, c.hot_fields_.size(), raw, doc,
+               ptrdiff_t(header + id_field) - (raw_first - raw.data()));
+      top[0] = MpView(doc.data() + header + 4);
+    } else {
+      doc = DocRef::make(raw);
+      move_top(top, c.hot_fields_.size(), raw, doc, 0);
     }
-    check_schema(*c.schema_, v);
-    return DocRef::make(raw);
+    check_schema(c, doc.view(), &top);
+    if (w) w->has_top = true;
+    return doc;
   }
   Value doc = Value::from(v);
   if (!id.valid()) doc.as_map().insert(doc.as_map().begin(), {"_id", Value::str(new_object_id())});
@@ -130,7 +149,7 @@ DocRef Collection::Impl::prepare_insert(Collection& c, std::string_view raw, Dat
 DocRef Collection::Impl::finish_doc(const Collection& c, std::string&& encoded) {
   Status s = validate(encoded, document_options());
   if (!s.ok()) fail(std::move(s));
-  check_schema(*c.schema_, MpView(encoded));
+  check_schema(c, MpView(encoded), nullptr);
   return DocRef::make(encoded);
 }
 
@@ -275,12 +294,13 @@ void Collection::Impl::insert_batch(Collection& c, std::span<PendingWrite> batch
   ids.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     MpView doc = batch[i].doc.view();
-    c.hot_fields_.scan(doc, top);
-    ids.push_back(top[0].valid() ? top[0].bytes() : std::string_view());
+    const FieldSet::Values* tv = &batch[i].top;
+    if (!batch[i].has_top) c.hot_fields_.scan(doc, top), tv = &top;
+    ids.push_back((*tv)[0].valid() ? (*tv)[0].bytes() : std::string_view());
     slots.push_back(alloc_slot(c));
     for (size_t k = 0; k < c.indexes_.size(); ++k) {
       Index& ix = *c.indexes_[k];
-      ix.keys_of(doc, keys, &top);
+      ix.keys_of(doc, keys, tv);
       // A generated ObjectId cannot collide (unless a client stored ids of this process's
       // pattern): no need to look for a neighbour.
       if (!ix.unique() || (&ix == id_index && batch[i].generated_id && !c.id_collision_possible_)) {
@@ -328,8 +348,7 @@ Result<std::vector<std::string>> Collection::insert_many(std::span<const std::st
     std::vector<PendingWrite> batch(docs.size());
     for (size_t i = 0; i < docs.size(); ++i) {
       try {
-        batch[i].doc =
-            Impl::prepare_insert(*this, docs[i], now, &batch[i].generated_id, prechecked);
+        batch[i].doc = Impl::prepare_insert(*this, docs[i], now, &batch[i], prechecked);
       } catch (Error& e) {
         e.status.index = int64_t(i);
         throw;
@@ -337,7 +356,7 @@ Result<std::vector<std::string>> Collection::insert_many(std::span<const std::st
     }
     std::vector<std::string> ids;
     ids.reserve(batch.size());
-    for (auto& w : batch) ids.emplace_back(doc_id(w.doc.view()));
+    for (auto& w : batch) ids.emplace_back(w.has_top ? w.top[0].bytes() : doc_id(w.doc.view()));
     Impl::insert_batch(*this, batch, events);
     return ids;
   });

@@ -19,6 +19,8 @@
 // message naming the field.
 #include "core/schema.h"
 
+#include <absl/container/inlined_vector.h>
+
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -494,6 +496,11 @@ class SchemaImpl final : public Schema {
   void prepare_insert(Value& doc, Date now) const override;
   void prepare_update(Value& doc, Date now) const override;
   Status validate(MpView doc) const override;
+  const std::vector<FieldPath>& rule_paths() const override { return rule_paths_; }
+  Status validate(MpView doc, std::span<const MpView> values) const override;
+  void collect_rule_paths() {
+    for (const FieldRule& r : rules_) rule_paths_.push_back(r.path);
+  }
 
   std::string encoded_ = std::string("\x80", 1);
 
@@ -503,6 +510,7 @@ class SchemaImpl final : public Schema {
   void check_strict(MpView doc, Issues& out) const;
 
   std::vector<FieldRule> rules_;
+  std::vector<FieldPath> rule_paths_;  // rules_[i].path
   std::vector<IndexSpec> indexes_;
   std::vector<std::string> top_names_;  // sorted: the top-level names strict allows
   bool timestamps_ = false;
@@ -611,9 +619,17 @@ void SchemaImpl::check_strict(MpView doc, Issues& out) const {
 }
 
 Status SchemaImpl::validate(MpView doc) const {
+  absl::InlinedVector<MpView, 16> values;
+  values.reserve(rules_.size());
+  for (const FieldRule& r : rules_) values.push_back(get_path(doc, r.path));
+  return validate(doc, values);
+}
+
+Status SchemaImpl::validate(MpView doc, std::span<const MpView> values) const {
   Issues issues;
-  for (const FieldRule& r : rules_) {
-    MpView v = get_path(doc, r.path);
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const FieldRule& r = rules_[i];
+    MpView v = values[i];
     if (!v.valid() || v.type() == MpType::Nil) {
       if (r.required) issues.add(r.path.dotted, "is required");
       continue;
@@ -649,6 +665,7 @@ bool IndexSpec::same_as(const IndexSpec& o) const {
 std::shared_ptr<const Schema> Schema::parse(MpView schema) {
   auto s = std::make_shared<SchemaImpl>();
   if (schema.valid()) s->parse_top(schema);
+  s->collect_rule_paths();
   return s;
 }
 

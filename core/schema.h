@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,12 @@ class Schema {
   // Validates a whole document. OK, or DocumentValidationFailure with one issue per problem
   // (path and reason) in `errors` and a message summarising the first.
   virtual Status validate(MpView doc) const = 0;
+
+  // The path each rule checks, in rule order (a field may appear once per rule).
+  virtual const std::vector<FieldPath>& rule_paths() const = 0;
+  // validate() with the value at each rule_paths()[i] already read by the caller (an invalid
+  // view: the field is absent), e.g. from one scan of the document's top-level fields.
+  virtual Status validate(MpView doc, std::span<const MpView> values) const = 0;
 };
 
 }  // namespace mg
