@@ -41,6 +41,28 @@ BOOST_AUTO_TEST_CASE(round_trips_every_type_through_ejson) {
   BOOST_TEST(Value::from(v).encode() == mp);
 }
 
+// Strings are escaped eight bytes at a time with a per-character fallback: every character
+// JSON must escape, at every position of a word and across word boundaries, comes out escaped
+// exactly once and reads back to the same bytes.
+BOOST_AUTO_TEST_CASE(json_strings_escape_every_special_character_at_every_position) {
+  const std::string specials[] = {"\"",   "\\",  "\n", "\r", "\t", "\b", "\f", std::string(1, '\0'),
+                                  "\x01", "\x1f"};
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz\x7f\xc3\xa9 !#~";  // no escapes
+  for (const std::string& sp : specials) {
+    for (size_t pos = 0; pos <= 19; ++pos) {
+      std::string str = plain.substr(0, pos) + sp + plain.substr(pos, 19 - pos) + sp;
+      std::string mp;
+      MpWriter w(mp);
+      w.map_header(1), w.str("s"), w.str(str);
+      std::string json = json_from_mp(mp);
+      BOOST_TEST(json.find_first_of(std::string("\n\r\t\b\f\x01\x1f\0", 8)) == std::string::npos,
+                 "raw control character in " << json);
+      BOOST_TEST(MpView(J(json.c_str())).get("s").as_str() == str, "at " << pos << ": " << json);
+    }
+  }
+  BOOST_TEST(json_from_mp(J(R"({"s":"a\"b\\c\u0001"})")) == R"({"s":"a\"b\\c\u0001"})");
+}
+
 BOOST_AUTO_TEST_CASE(validate_enforces_contract_limits) {
   // depth 101 is refused, 100 accepted
   std::string deep, ok;
