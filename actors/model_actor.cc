@@ -576,7 +576,14 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
       },
       // "" once the storage opened, else why not (start-up checks every model).
       [=](opened_atom) -> std::string { return self->state.open_status.message; },
-      [=](drop_atom) -> bool {  // the database is being dropped
+      // dropDatabase (Registry::drop_database waits for the answer before it moves the
+      // directory): the writes before it are committed and answered, then the storage is
+      // closed (WiredTiger's final checkpoint, SQLite's -wal) and its files removed. Replies
+      // held for a catalog write still in flight are released too: the catalog goes with the
+      // database, and this actor ends before that answer would come (their clients waited
+      // forever).
+      [=](drop_atom) -> bool {
+        self->state.catalog_pending = 0;
         commit(self);
         (void)self->state.coll->storage().destroy();
         self->quit();

@@ -4,6 +4,7 @@
 // index built over duplicates (DuplicateKey, old schema kept), DocumentValidationFailure with
 // errors [{path, reason}], strict, defaults, and timestamps set as dates.
 #define BOOST_TEST_MODULE integration_models
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -68,6 +69,34 @@ BOOST_FIXTURE_TEST_CASE(list_models_shows_name_count_and_schema_as_given, OnShar
   BOOST_TEST(c.count("lm", "NeverWritten") == 0);
   BOOST_TEST(listed(c, "lm", "NeverWritten").empty());
   c.drop_database("lm");
+}
+
+// A write that creates a model, pipelined right before dropDatabase: both are answered. The
+// model actor took the drop before its own commit message and ended with the write's reply
+// still held for the catalog entry, so the client waited forever (every backend).
+BOOST_FIXTURE_TEST_CASE(write_creating_a_model_then_drop_database_both_answered, OnSharedDaemon) {
+  RawSocket raw(daemon.req_endpoint());
+  for (std::string storage : {"memory", "file", "sqlite", "wiredtiger"}) {
+    if (js(c.hello().get("storages")).find('"' + storage + '"') == std::string::npos) continue;
+    for (int i = 0; i < 5; ++i) {
+      BOOST_TEST_CONTEXT(storage << " round " << i) {
+        BOOST_TEST(c.create_database("pipedrop", storage));
+        raw.send(J(R"({"id":1,"op":"insertOne","db":"pipedrop","model":"M","doc":{"a":1}})"));
+        raw.send(J(R"({"id":2,"op":"dropDatabase","db":"pipedrop"})"));
+        std::vector<std::string> ids;
+        for (int k = 0; k < 2; ++k) {
+          auto reply = raw.recv(10000);
+          BOOST_TEST_REQUIRE(reply.has_value(), "reply " << k << " never came");
+          MpView r(*reply);
+          BOOST_TEST(js(r.get("ok")) == "true", js(r));
+          ids.push_back(js(r.get("id")));
+        }
+        std::sort(ids.begin(), ids.end());
+        BOOST_TEST((ids == std::vector<std::string>{"1", "2"}));
+        BOOST_TEST(!by_name(c.list_databases().get("databases"), "pipedrop").valid());
+      }
+    }
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(drop_model_true_then_false, OnSharedDaemon) {
