@@ -14,6 +14,7 @@ struct DatabaseState {
   DatabaseConfig cfg;
   Catalog catalog;
   std::map<std::string, caf::actor, std::less<>> models;  // announced by the model actors
+  bool dropping = false;  // dropDatabase: the directory moves away, the catalog is not written
   static inline const char* name = "database";
 };
 
@@ -29,7 +30,8 @@ void update(DatabaseState& st, const std::string& model, bool exists, const std:
   } else if (it != models.end()) {
     models.erase(it);
   }
-  if (st.cfg.dir.empty()) return;
+  // Once dropped, `dir` may hold a new database of the same name: never write there.
+  if (st.cfg.dir.empty() || st.dropping) return;
   Status s = write_catalog(st.cfg.dir, st.catalog);
   if (!s.ok()) spdlog::error("database {}: {}", st.cfg.name, s.message);
 }
@@ -61,16 +63,21 @@ caf::actor spawn_database_actor(caf::actor_system& sys, DatabaseConfig cfg, Cata
                     [=](caf::error&) mutable { rp.deliver(LookupDocs{}); });
           return rp;
         },
-        // dropDatabase: the registry has already moved the directory aside to `trash` (so a
-        // new database of the same name starts clean); remove it.
-        [=](drop_atom, const std::string& trash) -> bool {
+        // dropDatabase (Registry::drop_database), once the model actors have closed their
+        // storages: from now on the catalog is not written (its directory is about to move).
+        [=](drop_atom) -> bool {
+          self->state.dropping = true;
+          return true;
+        },
+        // Then the directory, moved aside to `trash` (or left in place if it could not be
+        // moved), is removed here, off the front door's thread.
+        [=](drop_atom, const std::string& trash) {
           if (!trash.empty()) {
             std::error_code ec;
             std::filesystem::remove_all(trash, ec);
             if (ec) spdlog::error("dropDatabase {}: {}", trash, ec.message());
           }
           self->quit();
-          return true;
         },
     };
   });

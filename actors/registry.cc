@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+
+#include <spdlog/spdlog.h>
+
 #include "actors/backup.h"
 #include "actors/messages.h"
 #include "actors/model_actor.h"
@@ -201,22 +204,49 @@ Status Registry::drop_database(std::string_view name) {
   if (it == dbs_.end())
     return make_status(ErrorCode::NamespaceNotFound,
                        "database '" + std::string(name) + "' does not exist");
-  for (auto& [_, m] : it->second.models) caf::anon_send(m.actor, drop_atom::value);
+  Database& d = it->second;
+  // First every model actor drops, behind the requests this thread already sent it: it
+  // commits (answering those), closes its storage and removes its files, and ends. Only then
+  // may the directory move: a storage still open under it wrote into the moved or removed
+  // directory (WiredTiger's final checkpoint panicked on the vanished home and never freed
+  // the connection, ~32 MB a model; SQLite's close unlinks its -wal by path, which could be a
+  // new database's of the same name). They close in parallel; the front door waits for them.
+  caf::scoped_actor self{sys_};
+  constexpr auto kWait = std::chrono::minutes(10);
+  std::vector<
+      std::pair<std::string, decltype(self->request(caf::actor{}, kWait, drop_atom::value))>>
+      asked;
+  for (auto& [model, m] : d.models)
+    asked.emplace_back(model, self->request(m.actor, kWait, drop_atom::value));
+  for (auto& [model, h] : asked)
+    h.receive([](bool) {},
+              [&, &model = model](caf::error& e) {
+                if (e != caf::sec::request_receiver_down)  // already gone: nothing left open
+                  spdlog::error("dropDatabase {}: model {} did not close: {}", name, model,
+                                to_string(e));
+              });
+  // Then the database actor: once it answers, every catalog write the models asked for is
+  // done, and it writes no more (the name may be reused as soon as this returns).
+  self->request(d.actor, kWait, drop_atom::value).receive([](bool) {}, [](caf::error&) {});
   std::string trash;
-  if (!it->second.cfg.dir.empty()) {
-    // Move the directory aside now, so a new database of the same name starts clean even
-    // before the old one's files are gone.
-    trash = data_dir_ + "/." + it->second.cfg.name + ".dropped-" +
+  Status s;
+  if (!d.cfg.dir.empty()) {
+    // Move the directory aside, so a new database of the same name starts clean at once; the
+    // database actor removes it in the background.
+    trash = data_dir_ + "/." + d.cfg.name + ".dropped-" +
             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
     std::error_code ec;
-    std::filesystem::rename(it->second.cfg.dir, trash, ec);
-    if (ec)
-      return make_status(ErrorCode::StorageError,
-                         "cannot drop " + it->second.cfg.dir + ": " + ec.message());
+    std::filesystem::rename(d.cfg.dir, trash, ec);
+    if (ec) {
+      // Its models are gone already: the database is dropped either way; remove it in place.
+      s = make_status(ErrorCode::StorageError,
+                      "cannot move " + d.cfg.dir + " aside: " + ec.message());
+      trash = d.cfg.dir;
+    }
   }
-  caf::anon_send(it->second.actor, drop_atom::value, trash);
+  caf::anon_send(d.actor, drop_atom::value, trash);
   dbs_.erase(it);
-  return Status::OK();
+  return s;
 }
 
 bool Registry::has_database(std::string_view name) const {

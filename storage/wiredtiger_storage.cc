@@ -619,9 +619,8 @@ void WiredTigerStorage::close_connection() {
 }
 
 Status WiredTigerStorage::destroy() {
-  // dropDatabase moves the directory aside and removes it while the models close: the final
-  // checkpoint may fail (even with WT_PANIC) for files already gone, which is fine here.
-  if (events_) events_->quiet = true;
+  // Closes first (dropDatabase moves the directory only after every model has): a connection
+  // whose home vanished under its final checkpoint panicked and was never freed.
   close();
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
