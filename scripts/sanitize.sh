@@ -44,6 +44,10 @@ case "$kind" in
     targets=(memgoosed memgoose tests/integration/all tests/crash/all tests/load/all
              file_storage_test wiredtiger_storage_test)
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp}
+    # TSan makes the daemon 5-15x slower: the tests wait that much longer (their deadlines and
+    # client timeouts; harness.h time_scale(), tests/python/mgwire.py), and the build's ctest
+    # timeouts are 8x (MG_TEST_TIMEOUT_SCALE). What they assert does not change.
+    export MG_TEST_TIME_SCALE=${MG_TEST_TIME_SCALE:-8}
     ;;
   *)
     echo "usage: scripts/sanitize.sh asan|tsan [ctest args]" >&2

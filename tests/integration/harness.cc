@@ -1,6 +1,7 @@
 // tests/integration/harness.cc — see harness.h.
 #include "tests/integration/harness.h"
 
+#include <cstdlib>
 #include <map>
 
 namespace mg::it {
@@ -83,9 +84,18 @@ client::FindArgs find_args(std::string_view filter, std::string_view sort, int64
   return a;
 }
 
+int time_scale() {
+  static const int scale = [] {
+    const char* v = std::getenv("MG_TEST_TIME_SCALE");
+    int n = v ? std::atoi(v) : 1;
+    return n >= 1 ? n : 1;
+  }();
+  return scale;
+}
+
 ClientOptions client_options(int timeout_ms, int window) {
   ClientOptions o;
-  o.timeout_ms = timeout_ms;
+  o.timeout_ms = timeout_ms * time_scale();
   o.window = window;
   return o;
 }

@@ -13,6 +13,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,7 +68,15 @@ std::string_view error_name(int code);
 client::FindArgs find_args(std::string_view filter, std::string_view sort = {}, int64_t skip = 0,
                            int64_t limit = 0, std::string_view projection = {});
 
-// Client options for tests: a timeout well under ctest's, a given window.
+// How much longer the tests may wait: $MG_TEST_TIME_SCALE (an integer >= 1, default 1).
+// scripts/sanitize.sh tsan sets it, since ThreadSanitizer makes the daemon 5-15x slower; what
+// a test asserts does not change, only its deadlines (client timeouts, wait budgets).
+int time_scale();
+inline std::chrono::milliseconds scaled(std::chrono::milliseconds d) {
+  return d * time_scale();
+}
+
+// Client options for tests: a timeout well under ctest's (times time_scale()), a given window.
 ClientOptions client_options(int timeout_ms = 20000, int window = 64);
 
 // The current Boost test case's name, cut to a valid model name (CONTRACT.md §4).

@@ -75,11 +75,12 @@ inline std::vector<Event> replay(Client& c, const std::string& model, int64_t af
   }
 }
 
-// Calls next() until the watcher has delivered seq `until` or `budget` has passed.
+// Calls next() until the watcher has delivered seq `until` or `budget` (times time_scale())
+// has passed.
 inline std::vector<Event> read_until(Watcher& w, uint64_t until,
                                      std::chrono::milliseconds budget = std::chrono::seconds(30)) {
   std::vector<Event> out;
-  auto deadline = std::chrono::steady_clock::now() + budget;
+  auto deadline = std::chrono::steady_clock::now() + scaled(budget);
   while (w.last_seq() < until && std::chrono::steady_clock::now() < deadline)
     if (auto e = w.next(std::chrono::milliseconds(200))) out.push_back(std::move(*e));
   return out;
