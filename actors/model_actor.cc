@@ -585,6 +585,8 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
       [=](drop_atom) -> bool {
         self->state.catalog_pending = 0;
         commit(self);
+        self->state.catalog_pending = 0;  // a group rolled back by commit() notifies it again
+        release(self);
         (void)self->state.coll->storage().destroy();
         self->quit();
         return true;
