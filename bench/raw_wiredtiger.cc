@@ -27,6 +27,21 @@ struct Conn {
   }
 };
 
+// The end of a load started at `t0` that wrote `docs` documents: its rate, how long `close`
+// (the final checkpoint) takes, and the size of the table file it leaves.
+template <class Close>
+RawLoad finish_load(uint64_t docs, double t0, const std::string& table_file, Close&& close) {
+  RawLoad out;
+  out.docs_per_s = double(docs) / (now_s() - t0);
+  double t1 = now_s();
+  close();
+  out.close_s = now_s() - t1;
+  std::error_code ec;
+  auto n = std::filesystem::file_size(table_file, ec);
+  out.table_bytes = ec ? 0 : uint64_t(n);
+  return out;
+}
+
 }  // namespace
 
 RawLoad raw_wiredtiger_load(const std::string& dir,
@@ -68,22 +83,12 @@ RawLoad raw_wiredtiger_load(const std::string& dir,
     check(s->commit_transaction(s, nullptr), "commit_transaction");
     docs += batch.size();
   }
-  RawLoad out;
-  out.docs_per_s = double(docs) / (now_s() - t0);
-  double t1 = now_s();
-  WT_CONNECTION* c = conn.c;
-  conn.c = nullptr;
-  check(c->close(c, nullptr), "close");
-  out.close_s = now_s() - t1;
-  std::error_code ec;
-  auto n = std::filesystem::file_size(home + "/Raw_docs.wt", ec);
-  out.table_bytes = ec ? 0 : uint64_t(n);
-  return out;
+  return finish_load(docs, t0, home + "/Raw_docs.wt", [&conn] {
+    WT_CONNECTION* c = conn.c;
+    conn.c = nullptr;
+    check(c->close(c, nullptr), "close");
+  });
 }
-
-}  // namespace mg::bench
-
-namespace mg::bench {
 
 RawLoad strategy_wiredtiger_load(const std::string& dir,
                                  const std::vector<std::vector<std::string>>& batches,
@@ -109,15 +114,7 @@ RawLoad strategy_wiredtiger_load(const std::string& dir,
     if (!s.ok()) throw std::runtime_error("wiredtiger strategy: " + s.message);
     docs += batch.size();
   }
-  RawLoad out;
-  out.docs_per_s = double(docs) / (now_s() - t0);
-  double t1 = now_s();
-  st.close();
-  out.close_s = now_s() - t1;
-  std::error_code ec;
-  auto n = std::filesystem::file_size(dir + "/Strategy/Strategy_docs.wt", ec);
-  out.table_bytes = ec ? 0 : uint64_t(n);
-  return out;
+  return finish_load(docs, t0, dir + "/Strategy/Strategy_docs.wt", [&st] { st.close(); });
 }
 
 }  // namespace mg::bench

@@ -171,6 +171,17 @@ State read_state(Client& c, const std::string& db) {
   return s;
 }
 
+// Inserts documents 1..20 (v 0, `pad` bytes) into db.M, notes them in `expect`, makes them
+// durable, and returns M's seq.
+int64_t seed_twenty(Client& c, const std::string& db, State& expect, size_t pad) {
+  for (int64_t id = 1; id <= 20; ++id) {
+    c.insert_one(db, "M", doc(id, 0, pad));
+    expect[id] = 0;
+  }
+  c.flush(db);
+  return c.changes(db, "M", 0).last_seq;
+}
+
 void expect_refused(const Reply& r, const char* what, DaemonProcess& d) {
   BOOST_TEST(!r.ok(), what << " was accepted on a full disk");
   if (!r.ok())
@@ -202,12 +213,7 @@ void disk_full_on(DaemonProcess& d, const std::string& mode_name, Squeeze& squee
   c.create_database(db, mode.storage, J(mode.options));
   c.define_model(db, "M", J(R"({"fields":{"k":{"type":"number","unique":true}}})"));
   State expect;
-  for (int64_t id = 1; id <= 20; ++id) {
-    c.insert_one(db, "M", doc(id, 0, 1000));
-    expect[id] = 0;
-  }
-  c.flush(db);
-  int64_t seq = c.changes(db, "M", 0).last_seq;
+  int64_t seq = seed_twenty(c, db, expect, 1000);
 
   squeeze.fill(d);
   // Write until the disk says no: some writes may still fit (pages, a reused WAL).
@@ -384,12 +390,7 @@ void fsync_fails(const std::string& mode_name) {
     Client c(d.req_endpoint(), client_options(5000));
     mg::crash::Mode mode = mg::crash::find_mode(c, mode_name);
     c.create_database(db, mode.storage, J(mode.options));
-    for (int64_t id = 1; id <= 20; ++id) {
-      c.insert_one(db, "M", doc(id, 0, 100));
-      expect[id] = 0;
-    }
-    c.flush(db);
-    int64_t seq = c.changes(db, "M", 0).last_seq;
+    int64_t seq = seed_twenty(c, db, expect, 100);
     squeeze.fill(d);
     Reply r = c.call(std::move(Request("insertOne", db, "M").arg("doc", doc(1000, 1, 100))));
     expect_refused(r, "insertOne", d);
