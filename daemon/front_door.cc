@@ -14,6 +14,7 @@
 #include "actors/fan_out.h"
 #include "actors/messages.h"
 #include "actors/model_ops.h"
+#include "daemon/process_stats.h"
 #include "daemon/security.h"
 #include "protocol/reply.h"
 
@@ -339,8 +340,8 @@ void FrontDoor::server_op(const Route& route, const Envelope& env) {
   }
 }
 
-// {databases: [{name, storage, models: [model stats...]}]}: one fan-out over every model; the
-// answers come back in the order of all_models(), so they can be regrouped by database.
+// {process: {...}, databases: [{name, storage, models: [model stats...]}]}: one fan-out over every
+// model; the answers come back in the order of all_models(), so they can be regrouped by database.
 void FrontDoor::stats(const Route& route, const Envelope& env) {
   auto groups = registry_->all_models();
   std::vector<caf::actor> actors;
@@ -351,9 +352,20 @@ void FrontDoor::stats(const Route& route, const Envelope& env) {
   }
   std::string id(env.id);
   std::string dbs = registry_->list_databases();
+  // Taken before the fan-out, on this thread: requests other than this one still owed a reply.
+  int64_t outstanding = outstanding_.load(std::memory_order_relaxed);
+  auto queued = int64_t(blocked_.size());
   ask_models(route, std::move(actors), caf::make_message(stats_atom::value),
-             [id, sizes, dbs](std::vector<std::string>& answers) {
-               ReplyWriter r(id, 1);
+             [id, sizes, dbs, outstanding, queued](std::vector<std::string>& answers) {
+               ReplyWriter r(id, 2);
+               ProcessStats p = read_process_stats();
+               MpWriter& pw = r.key("process");
+               pw.map_header(5);
+               pw.str("rssBytes"), pw.integer(p.rss_bytes);
+               pw.str("heapBytes"), pw.integer(p.heap_bytes);
+               pw.str("openFds"), pw.integer(p.open_fds);
+               pw.str("outstandingRequests"), pw.integer(outstanding);
+               pw.str("blockedReplies"), pw.integer(queued);
                MpWriter& w = r.key("databases");
                w.array_header(uint32_t(sizes.size()));
                ArrayIter infos{MpView(dbs)};
