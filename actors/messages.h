@@ -27,6 +27,8 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;
 using schema_atom = caf::atom_constant<caf::atom("schema")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
+// A model actor to itself: send the replies it held back while more requests were waiting.
+using release_atom = caf::atom_constant<caf::atom("release")>;
 // A model actor tells its database actor its handle (`model_atom`, name, actor) when it starts;
 // `lookup_atom` asks for the documents of another model of the database for a $lookup:
 // (lookup_atom, model, filter) to the database actor, which forwards (lookup_atom, filter) to

@@ -47,6 +47,7 @@ struct ModelState {
   uint64_t committed_seq = 0;       // seq of the last committed event
   bool dirty = false;               // writes applied since the last commit
   bool commit_scheduled = false;
+  bool release_scheduled = false;  // a release_atom to self is on its way (hold())
   // Group commit gathering (schedule_commit): client writes held in the open group and in
   // the last committed one, how long the storage's last commit took, and whether the commit
   // of the open group waits for more writes.
@@ -98,9 +99,9 @@ void release(Self self) {
   if (st.catalog_pending > 0) return;
   std::vector<Outgoing> out;
   out.reserve(st.events.size() + st.pending.size());
-  std::string topic = st.cfg.db + "." + st.cfg.model;
   if (!st.events.empty()) st.committed_seq = st.events.back().seq;
-  if (st.cfg.sink->has_subscribers()) {
+  if (!st.events.empty() && st.cfg.sink->has_subscribers()) {
+    std::string topic = st.cfg.db + "." + st.cfg.model;
     for (auto& e : st.events) {
       Outgoing o;
       o.kind = Outgoing::Kind::Event;
@@ -237,6 +238,9 @@ void remember_entry(ModelState& st) {
 // Holds `reply` until the next commit. `id` is the request's id and `request` the request
 // itself (null when it must not run again, e.g. defineModel): kept only while writes wait,
 // for roll_back().
+// Replies held back at most while further requests wait (hold()).
+constexpr size_t kMaxHeldReads = 256;
+
 void hold(Self self, const Route& route, std::string reply, bool wrote, std::string_view id = {},
           const std::string* request = nullptr) {
   auto& st = self->state;
@@ -254,6 +258,17 @@ void hold(Self self, const Route& route, std::string reply, bool wrote, std::str
   st.dirty = st.dirty || wrote;
   if (!st.dirty) {  // nothing to commit: whatever the request changed stands
     st.entry_before.reset();
+    // More requests are waiting (a pipelining client, many clients): hand the replies to the
+    // front door in one batch once they are handled — one lock and at most one wake-up of
+    // its poll loop instead of one per reply. The release_atom queues behind them, so no
+    // reply waits for more than the requests that were already in the mailbox.
+    if (!self->mailbox().empty() && st.pending.size() < kMaxHeldReads) {
+      if (!st.release_scheduled) {
+        st.release_scheduled = true;
+        self->send(self, release_atom::value);
+      }
+      return;
+    }
     return release(self);
   }
   if (wrote) ++st.group_writes;
@@ -538,6 +553,10 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
   return {
       [=](const ClientRequest& req) { handle(self, req); },
       [=](commit_atom) { commit(self); },
+      [=](release_atom) {
+        self->state.release_scheduled = false;
+        if (!self->state.dirty) release(self);  // else the commit releases them
+      },
       [=](tick_atom) { expire_ttl(self); },
       [=](flush_atom) -> std::string {
         commit(self);

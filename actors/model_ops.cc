@@ -2,7 +2,6 @@
 // CONTRACT.md §5 table.
 #include "actors/model_ops.h"
 
-#include <unordered_map>
 
 #include "actors/args.h"
 #include "core/projection.h"
@@ -214,42 +213,51 @@ struct OpEntry {
   OpKind kind;
 };
 
-const std::unordered_map<std::string_view, OpEntry>& ops() {
-  static const std::unordered_map<std::string_view, OpEntry> table = {
-      {"insertOne", {op_insert_one, OpKind::Write}},
-      {"insertMany", {op_insert_many, OpKind::Write}},
-      {"find", {op_find, OpKind::Read}},
-      {"findOne", {op_find_one, OpKind::Read}},
-      {"findById", {op_find_by_id, OpKind::Read}},
-      {"count", {op_count, OpKind::Read}},
-      {"distinct", {op_distinct, OpKind::Read}},
-      {"aggregate", {op_aggregate, OpKind::Read}},
-      {"updateOne", {op_update_one, OpKind::Write}},
-      {"updateMany", {op_update_many, OpKind::Write}},
-      {"replaceOne", {op_replace_one, OpKind::Write}},
-      {"deleteOne", {op_delete_one, OpKind::Write}},
-      {"deleteMany", {op_delete_many, OpKind::Write}},
-      {"findOneAndUpdate", {op_find_one_and_update, OpKind::Write}},
-      {"findOneAndDelete", {op_find_one_and_delete, OpKind::Write}},
-  };
-  return table;
+struct NamedOp {
+  std::string_view name;
+  OpEntry entry;
+};
+// Looked up two or three times per request (front door and model actor): a scan comparing
+// lengths first beats hashing the name for fifteen entries.
+constexpr NamedOp kOps[] = {
+    {"insertOne", {op_insert_one, OpKind::Write}},
+    {"insertMany", {op_insert_many, OpKind::Write}},
+    {"find", {op_find, OpKind::Read}},
+    {"findOne", {op_find_one, OpKind::Read}},
+    {"findById", {op_find_by_id, OpKind::Read}},
+    {"count", {op_count, OpKind::Read}},
+    {"distinct", {op_distinct, OpKind::Read}},
+    {"aggregate", {op_aggregate, OpKind::Read}},
+    {"updateOne", {op_update_one, OpKind::Write}},
+    {"updateMany", {op_update_many, OpKind::Write}},
+    {"replaceOne", {op_replace_one, OpKind::Write}},
+    {"deleteOne", {op_delete_one, OpKind::Write}},
+    {"deleteMany", {op_delete_many, OpKind::Write}},
+    {"findOneAndUpdate", {op_find_one_and_update, OpKind::Write}},
+    {"findOneAndDelete", {op_find_one_and_delete, OpKind::Write}},
+};
+
+const OpEntry* find_op(std::string_view op) {
+  for (const NamedOp& o : kOps)
+    if (o.name.size() == op.size() && o.name == op) return &o.entry;
+  return nullptr;
 }
 
 }  // namespace
 
 OpKind document_op_kind(std::string_view op) {
-  auto it = ops().find(op);
-  return it == ops().end() ? OpKind::Unknown : it->second.kind;
+  const OpEntry* e = find_op(op);
+  return e ? e->kind : OpKind::Unknown;
 }
 
 std::string run_document_op(Collection& c, const Envelope& env, Events& events, bool& wrote) {
   wrote = false;
-  auto it = ops().find(env.op);
-  if (it == ops().end())
+  const OpEntry* op = find_op(env.op);
+  if (!op)
     return error_reply(env.id, make_status(ErrorCode::CommandNotFound,
                                            "unknown operation '" + std::string(env.op) + "'"));
   try {
-    return it->second.fn(c, env, events, wrote);
+    return op->fn(c, env, events, wrote);
   } catch (...) {
     return error_reply(env.id, status_of_current_exception());
   }

@@ -21,6 +21,14 @@ static Status check_name(std::string_view what, std::string_view name) {
                                               "': names must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$");
 }
 
+// A well-formed value starting with byte `b` that the strict check cannot refuse: nil, bool,
+// every string, binary and float, and every integer but uint64 (which may exceed int64).
+static bool always_valid(uint8_t b) {
+  return b <= 0x7f || b >= 0xe0 || (b & 0xe0) == 0xa0 || b == 0xc0 || b == 0xc2 || b == 0xc3 ||
+         (b >= 0xc4 && b <= 0xc6) || b == 0xca || b == 0xcb || (b >= 0xcc && b <= 0xce) ||
+         (b >= 0xd0 && b <= 0xd3) || (b >= 0xd9 && b <= 0xdb);
+}
+
 Status parse_envelope(std::string_view bytes, Envelope& out) {
   out = Envelope();
   if (bytes.empty() || MpView(bytes).type() != MpType::Map)
@@ -49,12 +57,14 @@ Status parse_envelope(std::string_view bytes, Envelope& out) {
     }
     std::string_view key = k.as_str();
     MpView v(items[2 * i + 1]);
+    if (i < Envelope::kMaxArgs) out.args[i] = {key, items[2 * i + 1]};
     if (key == "id" && out.id.empty()) out.id = value_at(i);
     if (key == "op" && !op.valid()) op = v;
     if (key == "db" && !db.valid()) db = v;
     if (key == "model" && !model.valid()) model = v;
   }
   if (!keys_ok) return make_status(ErrorCode::BadValue, "the request map's keys must be strings");
+  out.nargs = uint32_t(n);
   // Strict check of every top-level value but `id` (which is echoed as given, whatever it is).
   // The documents of an insertMany are left to the engine, which validates each of them as
   // strictly (CONTRACT §4, per document) before anything is written: checking them here too
@@ -67,6 +77,7 @@ Status parse_envelope(std::string_view bytes, Envelope& out) {
   for (size_t i = 0; i < n; ++i) {
     std::string_view key = MpView(items[2 * i]).as_str();
     if (key == "id" || (insert_many && key == "docs")) continue;
+    if (always_valid(*items[2 * i + 1])) continue;  // check_structure has seen its length
     Status s = validate(value_at(i), strict);
     if (!s.ok()) {
       s.message += " (in '" + std::string(key.substr(0, 64)) + "')";
@@ -96,15 +107,34 @@ void read_checked_envelope(std::string_view bytes, Envelope& out) {
   out = Envelope();
   out.body = MpView(bytes);
   out.bytes = bytes;
-  auto str = [&](const char* key, std::string_view& field) {
-    MpView v = out.body.get(key);
-    if (v.valid() && v.type() == MpType::Str) field = v.as_str();
-  };
-  MpView id = out.body.get("id");
-  if (id.valid()) out.id = id.bytes();
-  str("op", out.op);
-  str("db", out.db);
-  str("model", out.model);
+  // One walk over the top-level pairs: the argument table, and the envelope fields (the first
+  // occurrence of a key counts, as in MpView::get).
+  uint32_t n = out.body.count();
+  out.nargs = n;
+  const uint8_t* p = out.body.first();
+  bool id = false, op = false, db = false, model = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view key = MpView(p).as_str();
+    const uint8_t* v = mp_skip(p);
+    p = mp_skip(v);
+    if (i < Envelope::kMaxArgs) out.args[i] = {key, v};
+    auto str = [&](bool& seen, std::string_view& field) {
+      if (seen) return;
+      seen = true;
+      MpView value(v);
+      if (value.type() == MpType::Str) field = value.as_str();
+    };
+    if (key == "id" && !id) {
+      id = true;
+      out.id = std::string_view(reinterpret_cast<const char*>(v), size_t(p - v));
+    } else if (key == "op") {
+      str(op, out.op);
+    } else if (key == "db") {
+      str(db, out.db);
+    } else if (key == "model") {
+      str(model, out.model);
+    }
+  }
 }
 
 }  // namespace mg

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string_view>
+#include <utility>
 
 #include "core/error.h"
 #include "core/msgpack.h"
@@ -20,7 +21,20 @@ struct Envelope {
   std::string_view model;  // empty when absent
   MpView body;             // the whole request map
   std::string_view bytes;  // the whole request, as received
-  MpView arg(std::string_view key) const { return body.get(key); }
+
+  // The value of top-level key `key` (the first occurrence), or an invalid view. Answered from
+  // a table of the keys filled while parsing, so the handlers' many lookups (most of them for
+  // optional arguments that are absent) never walk the body; bodies with more keys than the
+  // table holds fall back to MpView::get.
+  MpView arg(std::string_view key) const {
+    if (nargs > kMaxArgs) return body.get(key);
+    for (uint32_t i = 0; i < nargs; ++i)
+      if (args[i].first == key) return MpView(args[i].second);
+    return MpView();
+  }
+  static constexpr uint32_t kMaxArgs = 12;
+  uint32_t nargs = 0;  // keys of the body; > kMaxArgs: the table is not used
+  std::pair<std::string_view, const uint8_t*> args[kMaxArgs];
 };
 
 // Maximum nesting accepted in a request body: documents inside it may nest 100 levels

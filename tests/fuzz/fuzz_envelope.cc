@@ -66,6 +66,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MapIter it(env.body);
   std::string_view key;
   MpView value;
-  while (it.next(key, value)) require(value.end() <= env.body.end());
+  while (it.next(key, value)) {
+    require(value.end() <= env.body.end());
+    // The argument table answers as the body does (the first occurrence of a key counts).
+    require(env.arg(key).bytes() == env.body.get(key).bytes());
+    require(again.arg(key).bytes() == env.body.get(key).bytes());
+  }
+  require(!env.body.get("no such argument").valid() ||
+          (env.arg("no such argument").valid() && again.arg("no such argument").valid()));
+  require(env.body.get("no such argument").valid() ||
+          (!env.arg("no such argument").valid() && !again.arg("no such argument").valid()));
   return 0;
 }
