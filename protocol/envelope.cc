@@ -116,7 +116,9 @@ void read_checked_envelope(std::string_view bytes, Envelope& out) {
   for (uint32_t i = 0; i < n; ++i) {
     std::string_view key = MpView(p).as_str();
     const uint8_t* v = mp_skip(p);
-    p = mp_skip(v);
+    // The last value (often an insertMany's documents) is never stepped over, unless it is
+    // the `id`, whose bytes are echoed.
+    if (i + 1 < n || key == "id") p = mp_skip(v);
     if (i < Envelope::kMaxArgs) out.args[i] = {key, v};
     auto str = [&](bool& seen, std::string_view& field) {
       if (seen) return;
