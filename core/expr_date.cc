@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <algorithm>
+
 #include "core/expr_impl.h"
 
 namespace mg::expr {
@@ -47,6 +49,18 @@ struct Civil {
   unsigned month, day, hour, minute, second, ms, wday /* 1 = Sunday */, yday /* 1.. */;
 };
 
+// Date expressions work on years -30,000..30,000 or so (std::chrono's civil calendar ends at
+// ±32,767): a date outside ±kMaxExprMs is BadValue rather than overflowing arithmetic.
+constexpr int64_t kMaxExprMs = 900'000'000'000'000;  // about 28,500 years from 1970
+
+// ms + offset, in range.
+int64_t local_ms(int64_t ms, int64_t offset) {
+  int64_t local;
+  if (__builtin_add_overflow(ms, offset, &local) || local < -kMaxExprMs || local > kMaxExprMs)
+    fail(ErrorCode::BadValue, "date expressions take dates within about 28,000 years of 1970");
+  return local;
+}
+
 Civil civil(int64_t local_ms) {
   int64_t days = floor_div(local_ms, 86400000);
   int64_t rem = local_ms - days * 86400000;
@@ -86,7 +100,7 @@ class DatePart final : public Expr {
     MpView d = date_->eval(vars, db);
     MpView tz = tz_ ? tz_->eval(vars, tb) : MpView();
     if (is_nullish(d) || (tz_ && is_nullish(tz))) return put_null(out);
-    Civil c = civil(need_date(op_, d).millis() + tz_offset(tz));
+    Civil c = civil(local_ms(need_date(op_, d).millis(), tz_offset(tz)));
     int64_t v[] = {c.year, c.month, c.day, c.hour, c.minute, c.second, c.ms, c.wday, c.yday};
     return put_int(out, v[part_]);
   }
@@ -116,7 +130,7 @@ void append_num(std::string& s, int64_t v, int width) {
 }
 
 std::string format_date(std::string_view fmt, int64_t ms, int64_t offset) {
-  Civil c = civil(ms + offset);
+  Civil c = civil(local_ms(ms, offset));
   std::string s;
   for (size_t i = 0; i < fmt.size(); ++i) {
     if (fmt[i] != '%') {
@@ -236,22 +250,33 @@ class DateTrunc final : public Expr {
       fail(ErrorCode::BadValue, "$dateTrunc: 'binSize' must be a positive integer");
     if (u.type() != MpType::Str) type_error("$dateTrunc", "requires 'unit' to be a string", u);
     std::string_view us = u.as_str();
-    int64_t local = t + off, start;
+    int64_t local = local_ms(t, off), start;
+    // A bin longer than the range of dates puts every date in the bin that starts at the
+    // reference point or the one before it; capping binSize there keeps the arithmetic exact.
+    size = std::min<int64_t>(size, 2 * kMaxExprMs);
     if (int64_t ums = unit_ms(us)) {
       int64_t ref = days_of(2000, 1, 1) * 86400000;
       if (us == "week") ref += week_shift(w) * 86400000;
-      start = ref + floor_div(local - ref, ums * size) * ums * size;
+      int64_t bin = ums > 2 * kMaxExprMs / size ? 4 * kMaxExprMs : ums * size;
+      start = ref + floor_div(local - ref, bin) * bin;
     } else if (us == "month" || us == "quarter" || us == "year") {
       Civil c = civil(local);
       int64_t months = (c.year - 2000) * 12 + (c.month - 1);
-      int64_t step = size * (us == "month" ? 1 : us == "quarter" ? 3 : 12);
+      int64_t step = std::min<int64_t>(size, 1'000'000) * (us == "month"     ? 1
+                                                           : us == "quarter" ? 3
+                                                                             : 12);
       int64_t m = floor_div(months, step) * step;
+      if (m < -28'000 * 12 || m > 28'000 * 12)
+        fail(ErrorCode::BadValue, "$dateTrunc: the bin's start is out of the range of dates");
       start =
           days_of(2000 + floor_div(m, 12), unsigned(m - floor_div(m, 12) * 12 + 1), 1) * 86400000;
     } else {
       fail(ErrorCode::BadValue, "$dateTrunc: unknown unit '" + std::string(us) + "'");
     }
-    return put_date(out, Date::from_millis(start - off));
+    int64_t utc;
+    if (__builtin_sub_overflow(start, off, &utc))
+      fail(ErrorCode::BadValue, "$dateTrunc: the bin's start is out of the range of dates");
+    return put_date(out, Date::from_millis(utc));
   }
 
  private:

@@ -486,6 +486,30 @@ BOOST_AUTO_TEST_CASE(expressions_dates) {
   BOOST_TEST(E(R"({"$dateTrunc":{"date":"$t","unit":"fortnight"}})", d) == "ERROR 2");
 }
 
+BOOST_AUTO_TEST_CASE(expressions_dates_at_the_ends_of_the_range) {
+  // The largest and smallest dates a document can hold: BadValue, never overflowing arithmetic.
+  const char* far = R"({"t":{"$date":{"$numberLong":"9223372036854775807"}},)"
+                    R"("u":{"$date":{"$numberLong":"-9223372036854775808"}}})";
+  BOOST_TEST(E(R"({"$year":"$t"})", far) == "ERROR 2");
+  BOOST_TEST(E(R"({"$year":"$u"})", far) == "ERROR 2");
+  BOOST_TEST(E(R"({"$hour":{"date":"$t","timezone":"+23:59"}})", far) == "ERROR 2");
+  BOOST_TEST(E(R"({"$dateToString":{"date":"$u","timezone":"-23:00"}})", far) == "ERROR 2");
+  BOOST_TEST(E(R"({"$dateTrunc":{"date":"$t","unit":"day"}})", far) == "ERROR 2");
+  // In range, with bins far longer than the range of dates: the bin at the reference point.
+  const char* d = R"({"t":{"$date":"2014-01-01T08:15:39.736Z"}})";
+  BOOST_TEST(E(R"({"$dateTrunc":{"date":"$t","unit":"week","binSize":9223372036854775807}})", d) ==
+             R"({"$date":"2000-01-02T00:00:00.000Z"})");  // the first Sunday
+  BOOST_TEST(E(R"({"$dateTrunc":{"date":"$t","unit":"year","binSize":9223372036854775807}})", d) ==
+             R"({"$date":"2000-01-01T00:00:00.000Z"})");
+  BOOST_TEST(E(R"({"$dateTrunc":{"date":"$t","unit":"millisecond","binSize":4611686018427387904}})",
+               d) == R"({"$date":"2000-01-01T00:00:00.000Z"})");
+  BOOST_TEST(E(R"({"$year":{"$dateTrunc":{"date":"$t","unit":"year","binSize":20000}}})", d) ==
+             "2000");
+  // A bin starting 30,000 years before 2000 is out of the range of dates.
+  BOOST_TEST(E(R"({"$dateTrunc":{"date":"$u","unit":"year","binSize":30000}})",
+               R"({"u":{"$date":"1000-01-01T00:00:00.000Z"}})") == "ERROR 2");
+}
+
 BOOST_AUTO_TEST_CASE(smoke) {
   Fixture f;
   f.insert({R"({"_id":1,"city":"Paris","score":2})", R"({"_id":2,"city":"Oslo","score":3.5})",
