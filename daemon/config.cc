@@ -65,6 +65,10 @@ void load_file(const std::string& file, DaemonConfig& c) {
   if (auto v = t["limits"]["max_databases"].value<int64_t>()) c.max_databases = *v;
   if (auto v = t["limits"]["max_models"].value<int64_t>()) c.max_models = *v;
   if (auto v = t["change_log_size"].value<int64_t>()) c.change_log_size = *v;
+  if (auto v = t["reply_spin_us"].value<int64_t>()) {
+    if (*v < 0 || *v > 1000) throw std::runtime_error("reply_spin_us must be 0..1000");
+    c.reply_spin_us = *v;
+  }
   auto relative_to_file = [&](const std::string& p) {
     std::filesystem::path path(p);
     if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
@@ -137,6 +141,11 @@ ParseOutcome parse_config(int argc, char** argv) {
                  "load a custom storage strategy from this shared object (repeatable)");
   app.add_option("--change-log-size", change_log,
                  "change events retained per model for `changes` (default 100000)");
+  int64_t reply_spin = -1;
+  app.add_option("--reply-spin-us", reply_spin,
+                 "microseconds the front door waits for a model's reply before it sleeps "
+                 "(adaptive; 0 turns it off; default 50)")
+      ->check(CLI::Range(int64_t(0), int64_t(1000)));
   int64_t max_batch = 0, max_dbs = 0, max_models = 0;
   app.add_option("--max-batch-docs", max_batch, "documents in one insertMany (default 100000)");
   app.add_option("--max-databases", max_dbs, "databases, `default` included (default 1000)");
@@ -174,6 +183,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   if (max_request > 0) c.max_request_bytes = max_request;
   if (max_inflight > 0) c.max_inflight_per_model = max_inflight;
   if (change_log >= 0) c.change_log_size = change_log;
+  if (reply_spin >= 0) c.reply_spin_us = reply_spin;
   if (max_batch > 0) c.max_batch_docs = max_batch;
   if (max_dbs > 0) c.max_databases = max_dbs;
   if (max_models > 0) c.max_models = max_models;

@@ -5,7 +5,7 @@
 //   log_level = "info"
 //   [limits] max_request_bytes = 67108864  max_inflight_per_model = 1024
 //            max_batch_docs = 100000  max_databases = 1000  max_models = 1024
-//   change_log_size = 100000
+//   change_log_size = 100000   reply_spin_us = 50
 //   [security] curve_secret_key = "/etc/memgoose/server.key"   (--curve-secret-key FILE)
 //              curve_allow = "/etc/memgoose/clients"          (--curve-allow FILE|DIR)
 //              ipc_mode = "0660"                              (--ipc-mode MODE)
@@ -37,6 +37,7 @@ struct DaemonConfig {
   int64_t max_request_bytes = 64ll << 20;
   int64_t max_inflight_per_model = 1024;
   int64_t change_log_size = 100000;  // events retained per model for `changes`
+  int64_t reply_spin_us = 50;        // front door's wait for a reply before sleeping (0: off)
   int64_t max_batch_docs = 100000;   // documents in one insertMany
   int64_t max_databases = 1000;      // databases, `default` included
   int64_t max_models = 1024;         // models over every database (each has a thread)

@@ -72,6 +72,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   // Replies from the front door's own thread (not counted as outstanding).
   void answer(const Route& route, std::string body);
   bool idle();
+  bool await_replies();
   void read_requests();
   void read_subscriptions();
   void drain_outbox();
@@ -88,7 +89,11 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   std::unique_ptr<Registry> registry_;
 
   std::mutex mu_;
-  std::vector<Outgoing> outbox_;  // guarded by mu_
+  std::vector<Outgoing> outbox_;           // guarded by mu_
+  std::atomic<bool> outbox_ready_{false};  // outbox_ not empty (a hint, read without mu_)
+  int spin_limit_us_ = 0;                  // await_replies()' budget limit; 0: never spin
+  int spin_us_ = 0;                        // its current budget
+  int spin_skips_ = 0;
   std::vector<Outgoing> draining_;
   std::deque<Outgoing> blocked_;  // replies refused with EAGAIN, retried in order
   InflightCounter paused_on_;     // the model whose queue made us stop reading

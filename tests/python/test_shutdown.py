@@ -116,6 +116,16 @@ def test_bad_config_fails_cleanly(tmp_path):
     cfg.write_text("bind = [\n")
     run_bad(["--config", str(cfg)], tmp_path)
     run_bad(["--config", str(tmp_path / "missing.toml")], tmp_path)
+    spin = tmp_path / "spin.toml"
+    spin.write_text("reply_spin_us = 5000\n")
+    p = run_bad(["--config", str(spin)], tmp_path)
+    assert b"reply_spin_us" in p.stderr
+
+
+def test_out_of_range_option_fails_cleanly(tmp_path):
+    for bad in ("-1", "1001"):
+        p = run_bad(["--reply-spin-us", bad], tmp_path)
+        assert b"reply-spin-us" in p.stderr
 
 
 def test_endpoint_in_use_fails_cleanly(tmp_path):
