@@ -121,3 +121,28 @@ BOOST_FIXTURE_TEST_CASE(pipelined_insert_then_read_then_delete, OnSharedDaemon) 
   BOOST_TEST(wrong == 0, "e.g. " << found[0] << " / " << gone[0]);
   BOOST_TEST(c.count("", model) == 0);
 }
+
+// Reads answered while more requests wait are handed to the front door in batches: each must
+// still carry what it saw at its own place in the sequence, between the writes around it.
+BOOST_FIXTURE_TEST_CASE(pipelined_reads_between_writes_see_exactly_the_writes_before_them,
+                        OnSharedDaemon) {
+  Client p(daemon.req_endpoint(), client_options(20000, 512));
+  constexpr int kSteps = 600;
+  std::vector<int64_t> counts(kSteps, -1);
+  int inserted = 0;
+  for (int i = 0; i < kSteps; ++i) {
+    // Every third step writes; the two reads after it must count it.
+    if (i % 3 == 0)
+      p.send_async(std::move(Request("insertOne", "", model)
+                                 .arg("doc", J(R"({"_id":)" + std::to_string(i) + "}"))),
+                   [&](Reply r) { inserted += r.ok(); });
+    p.send_async(std::move(Request("count", "", model).arg("filter", J("{}"))),
+                 [&, i](Reply r) { counts[size_t(i)] = r.ok() ? r.get("count").as_int() : -2; });
+  }
+  p.drain();
+  BOOST_TEST(inserted == kSteps / 3);
+  int wrong = 0;
+  for (int i = 0; i < kSteps; ++i) wrong += counts[size_t(i)] != i / 3 + 1;
+  BOOST_TEST(wrong == 0,
+             wrong << " reads saw another number of documents than written before them");
+}
