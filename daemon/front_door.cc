@@ -429,14 +429,17 @@ void FrontDoor::flush_all() {
 
 // A reply usually comes back from a model within tens of microseconds, sooner than the front
 // door could go to sleep in zmq_poll and be woken again by the eventfd (on a virtual machine a
-// wake-up from idle costs tens of microseconds itself). So while replies are owed, before
+// wake-up from idle costs tens of microseconds itself). So while a single reply is owed, before
 // sleeping, it watches the outbox for up to spin_us, yielding its core to any other runnable
 // thread as it goes; returns true when replies arrived. The budget adapts: doubled (up to the
 // limit) after a wait that ended with a reply, halved after one that did not, and once it is
 // zero only every 64th wait probes again — a daemon whose models are slow or busy spends
 // (almost) nothing on it.
 bool FrontDoor::await_replies() {
-  if (spin_limit_us_ <= 0 || outstanding_.load(std::memory_order_relaxed) <= 0) return false;
+  // Only while exactly one reply is owed: with more, replies come back in batches, the front
+  // door has other work, and a spinning thread would take the core a model needs (measured:
+  // findOne 64 in flight and the isolation case got worse).
+  if (spin_limit_us_ <= 0 || outstanding_.load(std::memory_order_relaxed) != 1) return false;
   if (outbox_ready_.load(std::memory_order_acquire)) return true;
   if (spin_us_ < 1) {
     if (++spin_skips_ < 64) return false;
