@@ -3,9 +3,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include "core/ejson.h"
 
@@ -239,14 +241,48 @@ bool LineReader::at_end() {
 
 // ---- Overlay ----
 
+Overlay::KeyArena& Overlay::KeyArena::operator=(KeyArena&& o) noexcept {
+  chunks_ = std::move(o.chunks_);
+  pos_ = std::exchange(o.pos_, nullptr);
+  left_ = std::exchange(o.left_, 0);
+  return *this;
+}
+
+std::string_view Overlay::KeyArena::add(std::string_view key) {
+  constexpr size_t kChunk = size_t(64) << 10;
+  if (left_ < key.size()) {
+    size_t n = std::max(kChunk, key.size());
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(n));
+    pos_ = chunks_.back().get(), left_ = n;
+  }
+  std::memcpy(pos_, key.data(), key.size());
+  std::string_view stored(pos_, key.size());
+  pos_ += key.size(), left_ -= key.size();
+  return stored;
+}
+
+void Overlay::KeyArena::take(KeyArena&& other) {
+  for (auto& c : other.chunks_) chunks_.push_back(std::move(c));
+  other = KeyArena();
+}
+
+// One hash of the key: it is stored first and taken back when the id has an entry already.
 Overlay::Entry& Overlay::slot(std::string_view key, bool& created) {
-  auto it = index_.find(key);
-  created = it == index_.end();
-  if (!created) return entries_[it->second];
-  Entry& e = entries_.emplace_back();
-  e.key = std::string(key);
-  index_.emplace(std::string_view(e.key), entries_.size() - 1);
-  return e;
+  std::string_view stored = keys_.add(key);
+  auto [it, inserted] = index_.try_emplace(stored, entries_.size());
+  created = inserted;
+  if (!inserted) {
+    keys_.drop_last(key.size());
+    return entries_[it->second];
+  }
+  try {
+    Entry& e = entries_.emplace_back();
+    e.key = stored;
+    return e;
+  } catch (...) {
+    index_.erase(it);
+    throw;
+  }
 }
 
 void Overlay::put(std::string_view key, std::string_view doc, bool insert) {
@@ -271,6 +307,7 @@ void Overlay::erase(std::string_view key) {
 void Overlay::clear() {
   index_.clear();
   entries_.clear();
+  keys_ = KeyArena();
   bytes_ = 0;
   cleared_ = true;
 }
@@ -296,7 +333,7 @@ void Overlay::append(Entry&& e) {
   supersedes_ = supersedes_ || !e.new_id;
   bytes_ += e.doc.size();
   Entry& added = entries_.emplace_back(std::move(e));
-  index_.emplace(std::string_view(added.key), entries_.size() - 1);
+  index_.emplace(added.key, entries_.size() - 1);
 }
 
 void Overlay::absorb_older(Overlay&& older) {
@@ -309,12 +346,14 @@ void Overlay::absorb_older(Overlay&& older) {
       Entry& newer = entries_[it->second];
       e.doc = std::move(newer.doc);
       e.live = newer.live;
-      newer.key.clear();  // taken
+      newer.key = {};  // taken
     }
     merged.append(std::move(e));
   }
   for (Entry& e : entries_)
     if (!e.key.empty()) merged.append(std::move(e));
+  merged.keys_.take(std::move(older.keys_));
+  merged.keys_.take(std::move(keys_));
   *this = std::move(merged);
 }
 

@@ -26,8 +26,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "core/msgpack.h"
@@ -151,15 +153,36 @@ class Overlay {
   void absorb_older(Overlay&& older);
 
  private:
+  // Where the keys are kept: appended to big chunks that never move, so that index_ can point
+  // at them and storing one costs a copy instead of an allocation (an insert of a new _id, the
+  // common change, stores one). Keys live as long as their overlay.
+  class KeyArena {
+   public:
+    KeyArena() = default;
+    KeyArena(KeyArena&& o) noexcept { *this = std::move(o); }
+    KeyArena& operator=(KeyArena&& o) noexcept;
+    std::string_view add(std::string_view key);
+    // Forgets the key added last (`n` bytes), which nothing points at.
+    void drop_last(size_t n) { pos_ -= n, left_ += n; }
+    // Adopts the chunks of `other`, whose keys stay where they are.
+    void take(KeyArena&& other);
+
+   private:
+    std::vector<std::unique_ptr<char[]>> chunks_;
+    char* pos_ = nullptr;
+    size_t left_ = 0;
+  };
   struct Entry {
-    std::string key, doc;
+    std::string_view key;  // in keys_ (or, while absorb_older merges, the other overlay's)
+    std::string doc;
     bool live = false;
     bool new_id = false;  // its first change here was an insert: not in the snapshot
   };
   Entry& slot(std::string_view key, bool& created);
   void append(Entry&& e);
-  std::deque<Entry> entries_;  // a deque: index_'s key views stay valid as it grows
+  std::deque<Entry> entries_;  // a deque: entries never move as it grows
   absl::flat_hash_map<std::string_view, size_t> index_;
+  KeyArena keys_;
   bool cleared_ = false;
   bool supersedes_ = false;  // some entry is not new_id
   uint64_t bytes_ = 0;
