@@ -138,7 +138,7 @@ constexpr std::array<bool, 256> kEscaped = [] {
 // cost more than the bytes themselves). The string is cut back to what was written at the end.
 class JsonCursor {
  public:
-  explicit JsonCursor(std::string& s) : s_(s) {
+  explicit JsonCursor(std::string& s) : s_(s), start_(s.size()) {
     size_t at = s_.size();
     s_.resize(at + kSlack);
     p_ = s_.data() + at;
@@ -164,16 +164,18 @@ class JsonCursor {
   }
 
  private:
-  // Grows the string by what is asked plus some slack (only the new bytes are zero-filled; the
-  // string's own capacity grows geometrically). Out of line: need() stays two instructions.
+  // Grows the string by what is asked plus as much as was written so far (only the new bytes
+  // are zero-filled; the string's own capacity grows geometrically). Out of line: need()
+  // stays two instructions.
   [[gnu::noinline]] void grow(size_t n) {
     size_t at = size_t(p_ - s_.data());
-    s_.resize(at + n + kSlack);
+    s_.resize(at + n + std::max(kSlack, at - start_));
     p_ = s_.data() + at;
     end_ = s_.data() + s_.size();
   }
-  static constexpr size_t kSlack = 128;
+  static constexpr size_t kSlack = 384;  // a document of a dozen short fields fits
   std::string& s_;
+  size_t start_;
   char* p_;
   char* end_;
 };
