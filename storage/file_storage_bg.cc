@@ -7,6 +7,7 @@
 // released by close() meanwhile: WalFile::sync() takes its own reference to the descriptor
 // under the WAL's lock, so it never syncs a closed or reused descriptor number.
 #include <cstdio>
+#include <system_error>
 #include <utility>
 
 #include "storage/file_storage_internal.h"
@@ -89,7 +90,13 @@ bool FileBackground::try_help(std::function<void()> task) {
   {
     std::lock_guard lock(help_mu_);
     if (help_busy_ || help_stop_) return false;
-    if (!helper_.joinable()) helper_ = std::thread([this] { help_loop(); });
+    if (!helper_.joinable()) {
+      try {
+        helper_ = std::thread([this] { help_loop(); });
+      } catch (const std::system_error&) {  // no thread to be had (a task limit): work alone
+        return false;
+      }
+    }
     help_busy_ = true;
     help_done_ = false;
     help_task_ = std::move(task);
