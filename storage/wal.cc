@@ -272,8 +272,9 @@ void Overlay::KeyArena::take(KeyArena&& other) {
 
 // One hash of the key: it is stored first and taken back when the id has an entry already.
 Overlay::Entry& Overlay::slot(std::string_view key, bool& created) {
+  HashedKey hashed(key);
   std::string_view stored = keys_.add(key);
-  auto [it, inserted] = index_.try_emplace(stored, entries_.size());
+  auto [it, inserted] = index_.try_emplace(HashedKey(stored, hashed.hash), entries_.size());
   created = inserted;
   if (!inserted) {
     keys_.drop_last(key.size());
@@ -337,7 +338,7 @@ void Overlay::append(Entry&& e) {
   supersedes_ = supersedes_ || !e.new_id;
   bytes_ += e.doc.size();
   Entry& added = entries_.emplace_back(std::move(e));
-  index_.emplace(added.key, entries_.size() - 1);
+  index_.emplace(HashedKey(added.key), entries_.size() - 1);
 }
 
 void Overlay::absorb_older(Overlay&& older) {
@@ -345,7 +346,7 @@ void Overlay::absorb_older(Overlay&& older) {
   Overlay merged;
   merged.cleared_ = older.cleared_;
   for (Entry& e : older.entries_) {
-    auto it = index_.find(e.key);
+    auto it = index_.find(HashedKey(e.key));
     if (it != index_.end()) {  // changed again since: the newer version, the older flag
       Entry& newer = entries_[it->second];
       e.doc = std::move(newer.doc);

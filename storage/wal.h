@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -130,7 +131,7 @@ class Overlay {
   bool cleared() const { return cleared_; }
   bool empty() const { return !cleared_ && entries_.empty(); }
   // Whether the snapshot's document with this key is superseded (changed, deleted, cleared).
-  bool hides(std::string_view key) const { return cleared_ || index_.contains(key); }
+  bool hides(std::string_view key) const { return cleared_ || index_.contains(HashedKey(key)); }
   // Whether hides() can be true for a document of the snapshot (false while every change was
   // an insert): when not, the snapshot is used as it is, without looking at its ids.
   bool supersedes() const { return cleared_ || supersedes_; }
@@ -181,7 +182,19 @@ class Overlay {
   Entry& slot(std::string_view key, bool& created);
   void append(Entry&& e);
   std::deque<Entry> entries_;  // a deque: entries never move as it grows
-  absl::flat_hash_map<std::string_view, size_t> index_;
+  // index_'s key: an id's key and its hash, computed once (growing the table moves every key
+  // to a new slot by its hash: from the stored value, not by hashing the text again).
+  struct HashedKey {
+    std::string_view text;
+    size_t hash;
+    explicit HashedKey(std::string_view t) : text(t), hash(std::hash<std::string_view>{}(t)) {}
+    HashedKey(std::string_view t, size_t h) : text(t), hash(h) {}
+    bool operator==(const HashedKey& o) const { return text == o.text; }
+  };
+  struct KeyHash {
+    size_t operator()(const HashedKey& k) const { return k.hash; }
+  };
+  absl::flat_hash_map<HashedKey, size_t, KeyHash> index_;  // entries_ position of each key
   KeyArena keys_;
   bool cleared_ = false;
   bool supersedes_ = false;  // some entry is not new_id
