@@ -245,39 +245,39 @@ bool LineReader::at_end() {
 
 // ---- Overlay ----
 
-Overlay::KeyArena& Overlay::KeyArena::operator=(KeyArena&& o) noexcept {
+Overlay::Arena& Overlay::Arena::operator=(Arena&& o) noexcept {
   chunks_ = std::move(o.chunks_);
   pos_ = std::exchange(o.pos_, nullptr);
   left_ = std::exchange(o.left_, 0);
   return *this;
 }
 
-std::string_view Overlay::KeyArena::add(std::string_view key) {
+std::string_view Overlay::Arena::add(std::string_view bytes) {
   constexpr size_t kChunk = size_t(64) << 10;
-  if (left_ < key.size()) {
-    size_t n = std::max(kChunk, key.size());
+  if (left_ < bytes.size()) {
+    size_t n = std::max(kChunk, bytes.size());
     chunks_.push_back(std::make_unique_for_overwrite<char[]>(n));
     pos_ = chunks_.back().get(), left_ = n;
   }
-  std::memcpy(pos_, key.data(), key.size());
-  std::string_view stored(pos_, key.size());
-  pos_ += key.size(), left_ -= key.size();
+  std::memcpy(pos_, bytes.data(), bytes.size());
+  std::string_view stored(pos_, bytes.size());
+  pos_ += bytes.size(), left_ -= bytes.size();
   return stored;
 }
 
-void Overlay::KeyArena::take(KeyArena&& other) {
+void Overlay::Arena::take(Arena&& other) {
   for (auto& c : other.chunks_) chunks_.push_back(std::move(c));
-  other = KeyArena();
+  other = Arena();
 }
 
 // One hash of the key: it is stored first and taken back when the id has an entry already.
 Overlay::Entry& Overlay::slot(std::string_view key, bool& created) {
   HashedKey hashed(key);
-  std::string_view stored = keys_.add(key);
+  std::string_view stored = arena_.add(key);
   auto [it, inserted] = index_.try_emplace(HashedKey(stored, hashed.hash), entries_.size());
   created = inserted;
   if (!inserted) {
-    keys_.drop_last(key.size());
+    arena_.drop_last(key.size());
     return entries_[it->second];
   }
   try {
@@ -294,8 +294,11 @@ void Overlay::put(std::string_view key, std::string_view doc, bool insert) {
   bool created;
   Entry& e = slot(key, created);
   if (created) e.new_id = insert, supersedes_ = supersedes_ || !insert;
-  bytes_ = bytes_ - e.doc.size() + doc.size();
-  e.doc.assign(doc);
+  bytes_ = bytes_ - e.doc().size() + doc.size();
+  if (created)
+    e.first = arena_.add(doc);
+  else
+    e.first = {}, e.later.assign(doc);
   e.live = true;
 }
 
@@ -303,16 +306,17 @@ void Overlay::erase(std::string_view key) {
   bool created;
   Entry& e = slot(key, created);
   if (created) e.new_id = false, supersedes_ = true;  // it was there before this overlay
-  bytes_ -= e.doc.size();
-  e.doc.clear();
-  e.doc.shrink_to_fit();
+  bytes_ -= e.doc().size();
+  e.first = {};
+  e.later.clear();
+  e.later.shrink_to_fit();
   e.live = false;
 }
 
 void Overlay::clear() {
   index_.clear();
   entries_.clear();
-  keys_ = KeyArena();
+  arena_ = Arena();
   bytes_ = 0;
   cleared_ = true;
 }
@@ -336,7 +340,7 @@ void Overlay::apply(const WalRecord& r) {
 
 void Overlay::append(Entry&& e) {
   supersedes_ = supersedes_ || !e.new_id;
-  bytes_ += e.doc.size();
+  bytes_ += e.doc().size();
   Entry& added = entries_.emplace_back(std::move(e));
   index_.emplace(HashedKey(added.key), entries_.size() - 1);
 }
@@ -349,7 +353,8 @@ void Overlay::absorb_older(Overlay&& older) {
     auto it = index_.find(HashedKey(e.key));
     if (it != index_.end()) {  // changed again since: the newer version, the older flag
       Entry& newer = entries_[it->second];
-      e.doc = std::move(newer.doc);
+      e.first = newer.first;
+      e.later = std::move(newer.later);
       e.live = newer.live;
       newer.key = {};  // taken
     }
@@ -357,8 +362,8 @@ void Overlay::absorb_older(Overlay&& older) {
   }
   for (Entry& e : entries_)
     if (!e.key.empty()) merged.append(std::move(e));
-  merged.keys_.take(std::move(older.keys_));
-  merged.keys_.take(std::move(keys_));
+  merged.arena_.take(std::move(older.arena_));
+  merged.arena_.take(std::move(arena_));
   *this = std::move(merged);
 }
 

@@ -143,7 +143,7 @@ class Overlay {
   Status for_each_live(F&& fn) const {
     for (const Entry& e : entries_)
       if (e.live) {
-        Status s = fn(std::string_view(e.doc));
+        Status s = fn(e.doc());
         if (!s.ok()) return s;
       }
     return Status::OK();
@@ -154,19 +154,21 @@ class Overlay {
   void absorb_older(Overlay&& older);
 
  private:
-  // Where the keys are kept: appended to big chunks that never move, so that index_ can point
-  // at them and storing one costs a copy instead of an allocation (an insert of a new _id, the
-  // common change, stores one). Keys live as long as their overlay.
-  class KeyArena {
+  // Where the keys and the first version of each entry's document are kept: appended to big
+  // chunks that never move, so that index_ can point at them and storing one costs a copy
+  // instead of an allocation (an insert of a new _id, the common change, stores both). A
+  // first version superseded stays until the overlay goes (after its compaction): at most
+  // one per entry, each written in the WAL too.
+  class Arena {
    public:
-    KeyArena() = default;
-    KeyArena(KeyArena&& o) noexcept { *this = std::move(o); }
-    KeyArena& operator=(KeyArena&& o) noexcept;
-    std::string_view add(std::string_view key);
-    // Forgets the key added last (`n` bytes), which nothing points at.
+    Arena() = default;
+    Arena(Arena&& o) noexcept { *this = std::move(o); }
+    Arena& operator=(Arena&& o) noexcept;
+    std::string_view add(std::string_view bytes);
+    // Forgets the bytes added last (`n`), which nothing points at.
     void drop_last(size_t n) { pos_ -= n, left_ += n; }
-    // Adopts the chunks of `other`, whose keys stay where they are.
-    void take(KeyArena&& other);
+    // Adopts the chunks of `other`, whose bytes stay where they are.
+    void take(Arena&& other);
 
    private:
     std::vector<std::unique_ptr<char[]>> chunks_;
@@ -174,10 +176,12 @@ class Overlay {
     size_t left_ = 0;
   };
   struct Entry {
-    std::string_view key;  // in keys_ (or, while absorb_older merges, the other overlay's)
-    std::string doc;
+    std::string_view key;    // in arena_ (or, while absorb_older merges, the other overlay's)
+    std::string_view first;  // the document as first put, in arena_ (empty once superseded)
+    std::string later;       // a later version (a document is never empty)
     bool live = false;
     bool new_id = false;  // its first change here was an insert: not in the snapshot
+    std::string_view doc() const { return later.empty() ? first : std::string_view(later); }
   };
   Entry& slot(std::string_view key, bool& created);
   void append(Entry&& e);
@@ -195,7 +199,7 @@ class Overlay {
     size_t operator()(const HashedKey& k) const { return k.hash; }
   };
   absl::flat_hash_map<HashedKey, size_t, KeyHash> index_;  // entries_ position of each key
-  KeyArena keys_;
+  Arena arena_;
   bool cleared_ = false;
   bool supersedes_ = false;  // some entry is not new_id
   uint64_t bytes_ = 0;
