@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -183,7 +184,8 @@ class JsonCursor {
 constexpr char kHex[] = "0123456789abcdef";
 
 // The n < 8 bytes at `s` as the low bytes of a word whose other bytes are 'a' (which needs no
-// escape), with at most two loads and without reading past s + n.
+// escape), with at most two loads and without reading past s + n. Little-endian hosts: the
+// word stored back puts the n bytes first.
 inline uint64_t load_tail(const char* s, size_t n) {
   uint64_t x = 0;
   if (n >= 4) {
@@ -272,6 +274,8 @@ void put_json_string(const char* s, size_t n, JsonCursor& o, char before = 0, ch
     std::memcpy(d, &x, 8);
   }
   if (i < n) {
+    if constexpr (std::endian::native != std::endian::little)  // load_tail's byte order
+      return put_escaped(s, i, n, d, after, o);
     x = load_tail(s + i, n - i);
     if (may_need_escape(x)) return put_escaped(s, i, n, d, after, o);
     std::memcpy(d, &x, 8);
