@@ -38,11 +38,12 @@
 // new snapshot and the WAL restarts empty. The Collection holds the documents in memory, but
 // they belong to the model's actor; rather than keep a second copy of every document, the
 // strategy keeps an Overlay (wal.h): the latest version of each document changed since the
-// snapshot, plus tombstones. It is never larger than the WAL it mirrors (bounded by
-// compactBytes), and the merge streams: unchanged snapshot lines are copied verbatim, changed
-// ones replaced, deleted ones dropped, new ones appended. While every change since the snapshot
-// was an insert of a new _id (ingest), no old line can be superseded, and the old snapshot is
-// copied without even being parsed. Steps, each safe to crash after:
+// snapshot (and the first version of one changed again, kept in its arena), plus tombstones.
+// It is never larger than the WAL it mirrors (every version it holds is a record there;
+// bounded by compactBytes), and the merge streams: unchanged snapshot lines are copied verbatim,
+// changed ones replaced, deleted ones dropped, new ones appended. While every change since the
+// snapshot was an insert of a new _id (ingest), no old line can be superseded, and the old snapshot
+// is copied without even being parsed. Steps, each safe to crash after:
 //   1. freeze: the Overlay and the WAL length W move to a job; later writes start a new Overlay
 //      and keep appending to the same WAL. The job runs on the engine's compactor thread, so
 //      the model keeps serving reads and writes (close() runs it inline).

@@ -254,6 +254,7 @@ Overlay::Arena& Overlay::Arena::operator=(Arena&& o) noexcept {
 
 std::string_view Overlay::Arena::add(std::string_view bytes) {
   constexpr size_t kChunk = size_t(64) << 10;
+  if (bytes.empty()) return {};
   if (left_ < bytes.size()) {
     size_t n = std::max(kChunk, bytes.size());
     chunks_.push_back(std::make_unique_for_overwrite<char[]>(n));
