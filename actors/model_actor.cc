@@ -49,11 +49,14 @@ struct ModelState {
   bool commit_scheduled = false;
   bool release_scheduled = false;  // a release_atom to self is on its way (hold())
   // Group commit gathering (schedule_commit): client writes held in the open group and in
-  // the last committed one, how long the storage's last commit took, and whether the commit
-  // of the open group waits for more writes.
-  uint32_t group_writes = 0, last_group_writes = 0;
+  // the last committed one; of the open group's, those that had queued up while the last
+  // commit ran (`draining`: from its end until the mailbox is first empty); how long the
+  // storage's last commit took; whether the commit of the open group waits for more writes,
+  // and which wait (a timer that fires after its group was committed must not cut the next).
+  uint32_t group_writes = 0, last_group_writes = 0, carried_writes = 0;
   int64_t last_commit_us = 0;
-  bool gathering = false;
+  bool gathering = false, draining = false;
+  uint64_t gather_id = 0;
   // The model's catalog entry (exists, encoded schema) before the first write of the group
   // that changed it (dropModel, a write creating the model): put back if the group fails.
   std::optional<std::pair<bool, std::string>> entry_before;
@@ -186,11 +189,13 @@ Status commit(Self self) {
   if (st.dirty) {
     st.dirty = false;
     st.last_group_writes = std::exchange(st.group_writes, 0);
+    st.carried_writes = 0;
     auto t0 = std::chrono::steady_clock::now();
     s = st.coll->storage().commit();
     st.last_commit_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
             .count();
+    st.draining = !self->mailbox().empty();
     if (!s.ok()) {
       roll_back(self, s);
       return s;
@@ -205,29 +210,53 @@ Status commit(Self self) {
 // Sends the commit of the open group to the back of the mailbox, so every request already
 // waiting joins the group. When the last group held several client writes (several clients
 // writing at once) and its commit was slow (a sync: file immediate, sqlite full, wiredtiger
-// with journalSync), the commit also waits — at most half the last commit's time — until as
-// many writes as last time have joined, so that one sync acknowledges them all (PostgreSQL's
-// commit_delay with commit_siblings, adaptive). One writer, or commits that do not sync,
-// never wait; a group that reaches last time's size is committed at once.
+// with journalSync), the commit also waits — at most half the last commit's time — until the
+// writes expected have joined, so that one sync acknowledges them all (PostgreSQL's
+// commit_delay with commit_siblings, adaptive). Expected: as many as last time (its clients
+// write again once answered) plus those that queued up during its commit (other clients,
+// already in this group). Counting only the former, two halves of the writers kept being
+// committed apart, each half's group closing when it alone reached last time's size. One
+// writer, or commits that do not sync, never wait; a group that has what is expected is
+// committed at once.
 void schedule_commit(Self self) {
   constexpr int64_t kSlowCommitUs = 200, kMaxGatherUs = 2000;
   auto& st = self->state;
-  if (st.gathering && st.group_writes >= st.last_group_writes) {
-    st.gathering = false;  // enough writes: commit now (the timer's commit finds nothing)
+  uint32_t expected = st.last_group_writes + st.carried_writes;
+  if (st.gathering && !st.draining && st.group_writes >= expected) {
+    st.gathering = false;  // enough writes: commit now (the timer is ignored)
     self->send(self, commit_atom::value);
     return;
   }
   if (st.commit_scheduled) return;
   st.commit_scheduled = true;
   if (st.last_group_writes >= 2 && st.last_commit_us >= kSlowCommitUs &&
-      st.group_writes < st.last_group_writes) {
+      (st.draining || st.group_writes < expected)) {
     st.gathering = true;
     self->delayed_send(self,
                        std::chrono::microseconds(std::min(st.last_commit_us / 2, kMaxGatherUs)),
-                       commit_atom::value);
+                       commit_atom::value, ++st.gather_id);
     return;
   }
   self->send(self, commit_atom::value);
+}
+
+// The end of a gathering wait: commits unless the group it waited for was committed already.
+void gather_timeout(Self self, uint64_t id) {
+  if (self->state.gathering && id == self->state.gather_id) commit(self);
+}
+
+// After each request: the writes that queued up during the last commit have all been handled
+// once the mailbox is empty (draining ends); a gathering group may be complete then.
+void after_request(Self self, bool wrote) {
+  auto& st = self->state;
+  if (!st.draining) return;
+  if (wrote) ++st.carried_writes;
+  if (!self->mailbox().empty()) return;
+  st.draining = false;
+  if (st.gathering && st.group_writes >= st.last_group_writes + st.carried_writes) {
+    st.gathering = false;
+    self->send(self, commit_atom::value);
+  }
 }
 
 // Remembers the model's catalog entry before the group changes it (roll_back puts it back).
@@ -519,6 +548,7 @@ void handle(Self self, const ClientRequest& req) {
   record(st, env.op, t0);
   hold(self, req.route, std::move(reply), wrote, env.id,
        env.op == "defineModel" ? nullptr : &req.body);
+  after_request(self, wrote);
 }
 
 void expire_ttl(Self self) {
@@ -557,6 +587,7 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
         self->state.release_scheduled = false;
         if (!self->state.dirty) release(self);  // else the commit releases them
       },
+      [=](commit_atom, uint64_t gather_id) { gather_timeout(self, gather_id); },
       [=](tick_atom) { expire_ttl(self); },
       [=](flush_atom) -> std::string {
         commit(self);

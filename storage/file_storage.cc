@@ -17,8 +17,10 @@
 //   *.tmp              a compaction in progress (removed at open).
 //
 // Writing (group commit, DESIGN.md decision 4). apply() turns the changes of one call into
-// WAL lines and appends them with ONE write() (continued only if the kernel takes part of it);
-// if writing fails (disk full, file too large, I/O error), the file is cut back to its
+// WAL lines (a call of 128 changes or more on two threads: the engine's helper encodes the
+// first half while the model's thread encodes the rest) and appends them with ONE write()
+// (continued only if the kernel takes part of it); if writing fails (disk full, file too
+// large, I/O error), the file is cut back to its
 // previous length, so the call leaves nothing behind, and StorageError is returned. All records of
 // a call but the last carry "more":true, so recovery also applies a call whole or not at all (an
 // insertMany is never half recovered). commit(), once per mailbox batch of the model's actor, makes
@@ -36,11 +38,12 @@
 // new snapshot and the WAL restarts empty. The Collection holds the documents in memory, but
 // they belong to the model's actor; rather than keep a second copy of every document, the
 // strategy keeps an Overlay (wal.h): the latest version of each document changed since the
-// snapshot, plus tombstones. It is never larger than the WAL it mirrors (bounded by
-// compactBytes), and the merge streams: unchanged snapshot lines are copied verbatim, changed
-// ones replaced, deleted ones dropped, new ones appended. While every change since the snapshot
-// was an insert of a new _id (ingest), no old line can be superseded, and the old snapshot is
-// copied without even being parsed. Steps, each safe to crash after:
+// snapshot (and the first version of one changed again, kept in its arena), plus tombstones.
+// It is never larger than the WAL it mirrors (every version it holds is a record there;
+// bounded by compactBytes), and the merge streams: unchanged snapshot lines are copied verbatim,
+// changed ones replaced, deleted ones dropped, new ones appended. While every change since the
+// snapshot was an insert of a new _id (ingest), no old line can be superseded, and the old snapshot
+// is copied without even being parsed. Steps, each safe to crash after:
 //   1. freeze: the Overlay and the WAL length W move to a job; later writes start a new Overlay
 //      and keep appending to the same WAL. The job runs on the engine's compactor thread, so
 //      the model keeps serving reads and writes (close() runs it inline).
@@ -265,11 +268,27 @@ Status FileStorage::apply(std::span<const Change> changes) {
   if (!open_ || closed_)
     return make_status(ErrorCode::StorageError, env_->dir.file(wal_name_) + " is not open");
   buf_.clear();
-  key_pos_.clear();
-  for (size_t i = 0; i < changes.size(); ++i) {
-    size_t pos = 0, len = 0;
-    wal_encode_record(changes[i], i + 1 < changes.size(), buf_, &pos, &len);
-    key_pos_.emplace_back(pos, len);
+  key_pos_.assign(changes.size(), {0, 0});
+  // A big call (an insertMany) is encoded by two threads: the engine's helper encodes the
+  // first half into buf_ while this one encodes the rest into tail_ (Extended JSON is most of
+  // what a write costs the model's thread). Both are in buf_, in order, before the write.
+  constexpr size_t kHelpRecords = 128;
+  size_t split = changes.size() / 2;
+  bool helped = changes.size() >= kHelpRecords &&
+                env_->bg->try_help([&] { encode(changes, 0, split, buf_); });
+  if (helped) {
+    tail_.clear();
+    try {
+      encode(changes, split, changes.size(), tail_);
+    } catch (...) {
+      env_->bg->wait_help();
+      throw;
+    }
+    env_->bg->wait_help();
+    for (size_t i = split; i < changes.size(); ++i) key_pos_[i].first += buf_.size();
+    buf_ += tail_;
+  } else {
+    encode(changes, 0, changes.size(), buf_);
   }
   Status s = wal_->append(buf_);
   if (!s.ok()) return s;
@@ -293,6 +312,15 @@ Status FileStorage::apply(std::span<const Change> changes) {
     last_seq_ = std::max(last_seq_, changes[i].seq);
   }
   return Status::OK();
+}
+
+// Appends the records of changes [from, to) to `out` and their keys' positions in `out` to
+// key_pos_[from, to). Touches nothing else: the helper thread runs it beside this one.
+void FileStorage::encode(std::span<const Change> changes, size_t from, size_t to,
+                         std::string& out) {
+  for (size_t i = from; i < to; ++i)
+    wal_encode_record(changes[i], i + 1 < changes.size(), out, &key_pos_[i].first,
+                      &key_pos_[i].second);
 }
 
 Status FileStorage::commit() {

@@ -1,5 +1,5 @@
 // storage/file_storage_bg.cc — the file engine's background threads (see
-// file_storage_internal.h): the debounced syncer and the compactor.
+// file_storage_internal.h): the debounced syncer, the compactor and apply()'s encoding helper.
 //
 // The syncer keeps a list of (deadline, WAL). commit() in debounced mode adds its WAL with
 // deadline now + debounceMs unless it is already listed; the thread sleeps until the earliest
@@ -7,6 +7,8 @@
 // released by close() meanwhile: WalFile::sync() takes its own reference to the descriptor
 // under the WAL's lock, so it never syncs a closed or reused descriptor number.
 #include <cstdio>
+#include <system_error>
+#include <utility>
 
 #include "storage/file_storage_internal.h"
 
@@ -38,10 +40,16 @@ FileBackground::~FileBackground() {
     stop_ = true;
     abandoned.swap(jobs_);
   }
+  {
+    std::lock_guard lock(help_mu_);
+    help_stop_ = true;
+  }
   sync_cv_.notify_all();
   compact_cv_.notify_all();
+  help_cv_.notify_all();
   if (syncer_.joinable()) syncer_.join();
   if (compactor_.joinable()) compactor_.join();
+  if (helper_.joinable()) helper_.join();
   for (auto& j : abandoned)
     j->finish(CompactionJob::State::SnapshotFailed,
               make_status(ErrorCode::StorageError, "the engine stopped"), 0);
@@ -76,6 +84,54 @@ void FileBackground::submit(std::shared_ptr<CompactionJob> job) {
     jobs_.push_back(std::move(job));
   }
   compact_cv_.notify_one();
+}
+
+bool FileBackground::try_help(std::function<void()> task) {
+  {
+    std::lock_guard lock(help_mu_);
+    if (help_busy_ || help_stop_) return false;
+    if (!helper_.joinable()) {
+      try {
+        helper_ = std::thread([this] { help_loop(); });
+      } catch (const std::system_error&) {  // no thread to be had (a task limit): work alone
+        return false;
+      }
+    }
+    help_busy_ = true;
+    help_done_ = false;
+    help_task_ = std::move(task);
+  }
+  help_cv_.notify_one();
+  return true;
+}
+
+void FileBackground::wait_help() {
+  std::unique_lock lock(help_mu_);
+  help_done_cv_.wait(lock, [&] { return help_done_; });
+  help_busy_ = false;
+  help_task_ = nullptr;
+  std::exception_ptr e = std::exchange(help_error_, nullptr);
+  lock.unlock();
+  if (e) std::rethrow_exception(e);
+}
+
+void FileBackground::help_loop() {
+  std::unique_lock lock(help_mu_);
+  for (;;) {
+    help_cv_.wait(lock, [&] { return help_stop_ || (help_busy_ && !help_done_); });
+    if (help_stop_) return;
+    lock.unlock();
+    std::exception_ptr e;
+    try {
+      help_task_();
+    } catch (...) {
+      e = std::current_exception();
+    }
+    lock.lock();
+    help_error_ = e;
+    help_done_ = true;
+    help_done_cv_.notify_all();
+  }
 }
 
 void FileBackground::sync_loop() {

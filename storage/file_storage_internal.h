@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -124,9 +125,10 @@ struct CompactionJob {
 void run_compaction(CompactionJob& job);
 
 // The engine's background threads, started on first use: a syncer that fdatasyncs WALs of
-// debounced models at most debounceMs after their commit, and a compactor that runs compaction
-// jobs one at a time. The destructor stops and joins both (jobs still queued are abandoned as
-// SnapshotFailed: nothing was changed for them).
+// debounced models at most debounceMs after their commit, a compactor that runs compaction
+// jobs one at a time, and a helper that encodes half of a big apply() (an insertMany) while
+// the model's thread encodes the other half. The destructor stops and joins them (jobs still
+// queued are abandoned as SnapshotFailed: nothing was changed for them).
 class FileBackground {
  public:
   explicit FileBackground(std::chrono::milliseconds debounce) : debounce_(debounce) {}
@@ -134,10 +136,16 @@ class FileBackground {
   // Syncs `wal` within debounceMs (no-op when one is already scheduled).
   void schedule_sync(const std::shared_ptr<WalFile>& wal);
   void submit(std::shared_ptr<CompactionJob> job);
+  // Runs `task` on the helper thread, unless it is busy with another model's: returns false
+  // then, and the caller does the work itself. After true, the caller must call wait_help()
+  // before anything the task uses goes away; wait_help() rethrows what the task threw.
+  bool try_help(std::function<void()> task);
+  void wait_help();
 
  private:
   void sync_loop();
   void compact_loop();
+  void help_loop();
   void start_locked();
   std::chrono::milliseconds debounce_;
   std::mutex mu_;
@@ -146,6 +154,13 @@ class FileBackground {
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<WalFile>>> syncs_;
   std::vector<std::shared_ptr<CompactionJob>> jobs_;
   std::thread syncer_, compactor_;
+  // The helper, under help_mu_ (apart from mu_: the syncer holds that while it waits).
+  std::mutex help_mu_;
+  std::condition_variable help_cv_, help_done_cv_;
+  std::function<void()> help_task_;
+  std::exception_ptr help_error_;
+  bool help_busy_ = false, help_done_ = false, help_stop_ = false;
+  std::thread helper_;
 };
 
 // What every model of one file database shares.
@@ -199,7 +214,10 @@ class FileStorage final : public StorageStrategy {
   uint64_t next_compact_at_ = 0;    // after a failed compaction: WAL size to wait for
   uint64_t uncommitted_bytes_ = 0;  // appended to the WAL since the last commit
   bool open_ = false, closed_ = false;
-  std::string buf_;                                 // apply()'s records, reused
+  void encode(std::span<const Change> changes, size_t from, size_t to, std::string& out);
+
+  std::string buf_;   // apply()'s records, reused
+  std::string tail_;  // the records this thread encodes beside the helper
   std::vector<std::pair<size_t, size_t>> key_pos_;  // apply()'s keys in buf_
 };
 

@@ -3,9 +3,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include "core/ejson.h"
 
@@ -95,17 +97,21 @@ void wal_id_key(MpView id, std::string& out) {
 
 void wal_encode_record(const Change& ch, bool more, std::string& out, size_t* key_pos,
                        size_t* key_len) {
-  out += R"({"op":")";
-  out += op_name(ch.op);
-  out += R"(","seq":)";
+  // The record's constant text goes in with as few appends as possible: this runs for every
+  // document a file model writes, on the model's thread.
+  static constexpr std::string_view kHead[] = {
+      R"({"op":"insert","seq":)", R"({"op":"replace","seq":)", R"({"op":"delete","seq":)",
+      R"({"op":"clear","seq":)"};
+  out += kHead[size_t(ch.op)];
   put_uint(ch.seq, out);
-  if (more) out += R"(,"more":true)";
-  if (ch.op != Change::Op::Clear) {
-    out += R"(,"id":)";
-    *key_pos = out.size();
-    msgpack_to_ejson(MpView(ch.id), out);
-    *key_len = out.size() - *key_pos;
+  if (ch.op == Change::Op::Clear) {
+    out += more ? std::string_view(",\"more\":true}\n") : std::string_view("}\n");
+    return;
   }
+  out += more ? std::string_view(R"(,"more":true,"id":)") : std::string_view(R"(,"id":)");
+  *key_pos = out.size();
+  msgpack_to_ejson(MpView(ch.id), out);
+  *key_len = out.size() - *key_pos;
   if (ch.op == Change::Op::Insert || ch.op == Change::Op::Replace) {
     out += R"(,"doc":)";
     msgpack_to_ejson(MpView(ch.doc), out);
@@ -239,22 +245,61 @@ bool LineReader::at_end() {
 
 // ---- Overlay ----
 
+Overlay::Arena& Overlay::Arena::operator=(Arena&& o) noexcept {
+  chunks_ = std::move(o.chunks_);
+  pos_ = std::exchange(o.pos_, nullptr);
+  left_ = std::exchange(o.left_, 0);
+  return *this;
+}
+
+std::string_view Overlay::Arena::add(std::string_view bytes) {
+  constexpr size_t kChunk = size_t(64) << 10;
+  if (bytes.empty()) return {};
+  if (left_ < bytes.size()) {
+    size_t n = std::max(kChunk, bytes.size());
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(n));
+    pos_ = chunks_.back().get(), left_ = n;
+  }
+  std::memcpy(pos_, bytes.data(), bytes.size());
+  std::string_view stored(pos_, bytes.size());
+  pos_ += bytes.size(), left_ -= bytes.size();
+  return stored;
+}
+
+void Overlay::Arena::take(Arena&& other) {
+  for (auto& c : other.chunks_) chunks_.push_back(std::move(c));
+  other = Arena();
+}
+
+// One hash of the key: it is stored first and taken back when the id has an entry already.
 Overlay::Entry& Overlay::slot(std::string_view key, bool& created) {
-  auto it = index_.find(key);
-  created = it == index_.end();
-  if (!created) return entries_[it->second];
-  Entry& e = entries_.emplace_back();
-  e.key = std::string(key);
-  index_.emplace(std::string_view(e.key), entries_.size() - 1);
-  return e;
+  HashedKey hashed(key);
+  std::string_view stored = arena_.add(key);
+  auto [it, inserted] = index_.try_emplace(HashedKey(stored, hashed.hash), entries_.size());
+  created = inserted;
+  if (!inserted) {
+    arena_.drop_last(key.size());
+    return entries_[it->second];
+  }
+  try {
+    Entry& e = entries_.emplace_back();
+    e.key = stored;
+    return e;
+  } catch (...) {
+    index_.erase(it);
+    throw;
+  }
 }
 
 void Overlay::put(std::string_view key, std::string_view doc, bool insert) {
   bool created;
   Entry& e = slot(key, created);
   if (created) e.new_id = insert, supersedes_ = supersedes_ || !insert;
-  bytes_ = bytes_ - e.doc.size() + doc.size();
-  e.doc.assign(doc);
+  bytes_ = bytes_ - e.doc().size() + doc.size();
+  if (created)
+    e.first = arena_.add(doc);
+  else
+    e.first = {}, e.later.assign(doc);
   e.live = true;
 }
 
@@ -262,15 +307,17 @@ void Overlay::erase(std::string_view key) {
   bool created;
   Entry& e = slot(key, created);
   if (created) e.new_id = false, supersedes_ = true;  // it was there before this overlay
-  bytes_ -= e.doc.size();
-  e.doc.clear();
-  e.doc.shrink_to_fit();
+  bytes_ -= e.doc().size();
+  e.first = {};
+  e.later.clear();
+  e.later.shrink_to_fit();
   e.live = false;
 }
 
 void Overlay::clear() {
   index_.clear();
   entries_.clear();
+  arena_ = Arena();
   bytes_ = 0;
   cleared_ = true;
 }
@@ -294,9 +341,9 @@ void Overlay::apply(const WalRecord& r) {
 
 void Overlay::append(Entry&& e) {
   supersedes_ = supersedes_ || !e.new_id;
-  bytes_ += e.doc.size();
+  bytes_ += e.doc().size();
   Entry& added = entries_.emplace_back(std::move(e));
-  index_.emplace(std::string_view(added.key), entries_.size() - 1);
+  index_.emplace(HashedKey(added.key), entries_.size() - 1);
 }
 
 void Overlay::absorb_older(Overlay&& older) {
@@ -304,17 +351,20 @@ void Overlay::absorb_older(Overlay&& older) {
   Overlay merged;
   merged.cleared_ = older.cleared_;
   for (Entry& e : older.entries_) {
-    auto it = index_.find(e.key);
+    auto it = index_.find(HashedKey(e.key));
     if (it != index_.end()) {  // changed again since: the newer version, the older flag
       Entry& newer = entries_[it->second];
-      e.doc = std::move(newer.doc);
+      e.first = newer.first;
+      e.later = std::move(newer.later);
       e.live = newer.live;
-      newer.key.clear();  // taken
+      newer.key = {};  // taken
     }
     merged.append(std::move(e));
   }
   for (Entry& e : entries_)
     if (!e.key.empty()) merged.append(std::move(e));
+  merged.arena_.take(std::move(older.arena_));
+  merged.arena_.take(std::move(arena_));
   *this = std::move(merged);
 }
 

@@ -26,8 +26,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "core/msgpack.h"
@@ -128,7 +131,7 @@ class Overlay {
   bool cleared() const { return cleared_; }
   bool empty() const { return !cleared_ && entries_.empty(); }
   // Whether the snapshot's document with this key is superseded (changed, deleted, cleared).
-  bool hides(std::string_view key) const { return cleared_ || index_.contains(key); }
+  bool hides(std::string_view key) const { return cleared_ || index_.contains(HashedKey(key)); }
   // Whether hides() can be true for a document of the snapshot (false while every change was
   // an insert): when not, the snapshot is used as it is, without looking at its ids.
   bool supersedes() const { return cleared_ || supersedes_; }
@@ -140,7 +143,7 @@ class Overlay {
   Status for_each_live(F&& fn) const {
     for (const Entry& e : entries_)
       if (e.live) {
-        Status s = fn(std::string_view(e.doc));
+        Status s = fn(e.doc());
         if (!s.ok()) return s;
       }
     return Status::OK();
@@ -151,15 +154,52 @@ class Overlay {
   void absorb_older(Overlay&& older);
 
  private:
+  // Where the keys and the first version of each entry's document are kept: appended to big
+  // chunks that never move, so that index_ can point at them and storing one costs a copy
+  // instead of an allocation (an insert of a new _id, the common change, stores both). A
+  // first version superseded stays until the overlay goes (after its compaction): at most
+  // one per entry, each written in the WAL too.
+  class Arena {
+   public:
+    Arena() = default;
+    Arena(Arena&& o) noexcept { *this = std::move(o); }
+    Arena& operator=(Arena&& o) noexcept;
+    std::string_view add(std::string_view bytes);
+    // Forgets the bytes added last (`n`), which nothing points at.
+    void drop_last(size_t n) { pos_ -= n, left_ += n; }
+    // Adopts the chunks of `other`, whose bytes stay where they are.
+    void take(Arena&& other);
+
+   private:
+    std::vector<std::unique_ptr<char[]>> chunks_;
+    char* pos_ = nullptr;
+    size_t left_ = 0;
+  };
   struct Entry {
-    std::string key, doc;
+    std::string_view key;    // in arena_ (or, while absorb_older merges, the other overlay's)
+    std::string_view first;  // the document as first put, in arena_ (empty once superseded)
+    std::string later;       // a later version (a document is never empty)
     bool live = false;
     bool new_id = false;  // its first change here was an insert: not in the snapshot
+    std::string_view doc() const { return later.empty() ? first : std::string_view(later); }
   };
   Entry& slot(std::string_view key, bool& created);
   void append(Entry&& e);
-  std::deque<Entry> entries_;  // a deque: index_'s key views stay valid as it grows
-  absl::flat_hash_map<std::string_view, size_t> index_;
+  std::deque<Entry> entries_;  // a deque: entries never move as it grows
+  // index_'s key: an id's key and its hash, computed once (growing the table moves every key
+  // to a new slot by its hash: from the stored value, not by hashing the text again).
+  struct HashedKey {
+    std::string_view text;
+    size_t hash;
+    explicit HashedKey(std::string_view t) : text(t), hash(std::hash<std::string_view>{}(t)) {}
+    HashedKey(std::string_view t, size_t h) : text(t), hash(h) {}
+    bool operator==(const HashedKey& o) const { return text == o.text; }
+  };
+  struct KeyHash {
+    size_t operator()(const HashedKey& k) const { return k.hash; }
+  };
+  absl::flat_hash_map<HashedKey, size_t, KeyHash> index_;  // entries_ position of each key
+  Arena arena_;
   bool cleared_ = false;
   bool supersedes_ = false;  // some entry is not new_id
   uint64_t bytes_ = 0;
