@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/compare.h"
+
 namespace mg {
 
 int FieldSet::add(std::string_view name) {
@@ -44,7 +46,8 @@ void FieldSet::scan(MpView doc, Values& out) const {
          i = next_same_len_[size_t(i)]) {
       const std::string& name = names_[size_t(i)];
       if (name.size() == key.size() && !out[size_t(i)].valid() &&
-          std::memcmp(name.data(), key.data(), key.size()) == 0) {
+          compare_short_bytes(reinterpret_cast<const uint8_t*>(name.data()), key.size(),
+                              reinterpret_cast<const uint8_t*>(key.data()), key.size()) == 0) {
         out[size_t(i)] = MpView(v);
         --missing;
         break;
