@@ -54,7 +54,11 @@ Index::Index(IndexSpec spec)
       encoded_(compound_ || !spec_.unique),
       set_(Less{this}),
       postings_(KeyLess{this}) {
-  for (auto& f : spec_.fields) dirs_.push_back(f.second < 0 ? -1 : 1);
+  for (auto& f : spec_.fields) {
+    dirs_.push_back(f.second < 0 ? -1 : 1);
+    top_level_ = top_level_ && f.first.size() == 1;
+  }
+  top_level_ = top_level_ && spec_.fields.size() <= 8;
   dir0_ = dirs_[0];
   top_slot_.fill(-1);
 }
@@ -75,7 +79,7 @@ static absl::weak_ordering ordering(int c) {
 }
 
 absl::weak_ordering Index::Less::operator()(const Entry& a, const Entry& b) const {
-  if (a.prefix != b.prefix) return ordering(a.prefix < b.prefix ? -1 : 1);
+  if (int c = compare(a.prefix(), b.prefix())) return ordering(c);
   int c = ix->compare_keys(a.key, b.key);
   return ordering(c != 0 ? c : (a.slot < b.slot ? -1 : (a.slot > b.slot ? 1 : 0)));
 }
@@ -151,19 +155,29 @@ static void seal_key(std::string& key) {
 
 // The encoded key when every field is a top-level non-array value: one key, no fan-out.
 bool Index::encoded_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const {
+  if (!top_level_) return false;
   MpView vals[8];
-  size_t n = spec_.fields.size();
-  if (n > 8) return false;
+  size_t n = dirs_.size();
   for (size_t f = 0; f < n; ++f) {
-    if (spec_.fields[f].first.size() != 1) return false;
     MpView v = top_value(doc, f, top);
     if (v.valid() && v.type() == MpType::Array) return false;
     vals[f] = v.valid() ? v : MpView(&kNilByte);
   }
   out.owned.resize(1);
   std::string& key = out.owned[0];
-  key.assign(4, '\0');
-  for (size_t f = 0; f < n; ++f) append_index_key(vals[f], dirs_[f] < 0, key);
+  // The usual short values are encoded on the stack and copied once.
+  char buf[4 + 8 * kShortKeyMax];
+  size_t len = 4;
+  for (size_t f = 0; f < n && len; ++f) {
+    size_t k = encode_short(vals[f], dirs_[f] < 0, buf + len);
+    len = k ? len + k : 0;
+  }
+  if (len) {
+    key.assign(buf, len);
+  } else {
+    key.assign(4, '\0');
+    for (size_t f = 0; f < n; ++f) append_index_key(vals[f], dirs_[f] < 0, key);
+  }
   seal_key(key);
   out.keys.push_back(reinterpret_cast<const uint8_t*>(key.data()));
   return true;
@@ -280,9 +294,13 @@ std::optional<uint32_t> Index::insert_checked(IndexKeys& keys, uint32_t slot) {
     ++entries_;
     // Entries order by key, then slot: another slot with this key is a neighbour.
     std::optional<uint32_t> other;
-    if (it != set_.begin() && compare_keys(std::prev(it)->key, k) == 0)
+    // Equal keys have equal prefixes: most neighbours differ there already.
+    auto same_key = [&](const Entry& e) {
+      return e.prefix() == it->prefix() && compare_keys(e.key, k) == 0;
+    };
+    if (it != set_.begin() && same_key(*std::prev(it)))
       other = std::prev(it)->slot;
-    else if (auto next = std::next(it); next != set_.end() && compare_keys(next->key, k) == 0)
+    else if (auto next = std::next(it); next != set_.end() && same_key(*next))
       other = next->slot;
     if (!other) continue;
     for (size_t j = 0; j <= i; ++j) {  // undo this call's entries

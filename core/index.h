@@ -151,10 +151,13 @@ class Index {
   // Approximate heap bytes used by the entries.
   size_t memory_bytes() const;
 
+  // 24 bytes: the prefix's two parts around the key and slot (no padding).
   struct Entry {
-    uint64_t prefix;  // index_key_prefix of the key: orders entries whose prefixes differ
+    uint64_t prefix_hi;  // index_key_prefix of the key: orders entries whose prefixes differ
     const uint8_t* key;
     uint32_t slot;
+    uint32_t prefix_lo;
+    KeyPrefix prefix() const { return {prefix_hi, prefix_lo}; }
   };
   // The slots of one distinct key of a non-unique index, ascending: one inline, or a B-tree.
   struct Posting {
@@ -185,9 +188,9 @@ class Index {
   bool encoded_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const;
   void encoded_keys(MpView doc, IndexKeys& out) const;
   Entry make_entry(const uint8_t* key, uint32_t slot) const {
-    uint64_t prefix =
+    KeyPrefix prefix =
         encoded_ ? index_key_prefix(stored_bytes(key)) : index_key_prefix(MpView(key), dir0_ < 0);
-    return Entry{prefix, key, slot};
+    return Entry{prefix.hi, key, slot, prefix.lo};
   }
   size_t key_bytes(const uint8_t* key) const {
     return encoded_ ? 4 + stored_bytes(key).size() : MpView(key).byte_size();
@@ -207,7 +210,8 @@ class Index {
   IndexSpec spec_;
   std::string name_;
   bool compound_;
-  bool encoded_;  // compound or non-unique: keys in the encoding of index_key.h
+  bool encoded_;           // compound or non-unique: keys in the encoding of index_key.h
+  bool top_level_ = true;  // at most 8 fields, each a top-level name: encoded_fast_path applies
   std::vector<int> dirs_;
   int dir0_ = 1;
   std::array<int8_t, 8> top_slot_;  // per field: slot in the bound FieldSet, or -1

@@ -11,6 +11,7 @@ namespace mg {
 namespace {
 
 constexpr uint8_t kTagStep = 0x10;
+constexpr uint8_t kTagNumber = 0x20, kTagString = 0x30;  // tag_of(Int), tag_of(Str)
 
 uint8_t tag_of(MpType t) {
   return uint8_t(kTagStep * (type_rank(t) + 1));
@@ -45,7 +46,10 @@ void put_escaped(std::string& out, std::string_view s) {
 void number_parts(MpView v, uint64_t& bits, uint16_t& delta) {
   double d;
   int64_t diff = 0;
-  if (v.type() == MpType::Int) {
+  uint8_t h = *v.data();
+  if (h <= 0x7f || h >= 0xe0) {  // a fixint: exact as a double
+    d = double(int8_t(h));
+  } else if (v.type() == MpType::Int) {
     int64_t i = v.as_int();
     d = double(i);  // round to nearest
     if (d >= 9223372036854775808.0)
@@ -126,41 +130,66 @@ void invert_from(std::string& out, size_t from) {
 
 }  // namespace
 
-// True when one of the n bytes at p is 00 (eight at a time).
+// True when one of the n bytes at p is 00: eight at a time and the last eight (overlapping),
+// two overlapping 4-byte words for 4 to 7.
 static bool has_zero_byte(const uint8_t* p, size_t n) {
-  for (; n >= 8; n -= 8, p += 8) {
+  auto zero_in = [](uint64_t x, uint64_t ones) { return ((x - ones) & ~x & (ones << 7)) != 0; };
+  if (n >= 8) {
     uint64_t x;
-    std::memcpy(&x, p, 8);
-    if ((x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull) return true;
+    for (; n > 8; n -= 8, p += 8) {
+      std::memcpy(&x, p, 8);
+      if (zero_in(x, 0x0101010101010101ull)) return true;
+    }
+    std::memcpy(&x, p + n - 8, 8);
+    return zero_in(x, 0x0101010101010101ull);
+  }
+  if (n >= 4) {
+    uint32_t x, y;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&y, p + n - 4, 4);
+    return zero_in(x, 0x01010101u) || zero_in(y, 0x01010101u);
   }
   for (; n > 0; --n, ++p)
     if (*p == 0) return true;
   return false;
 }
 
-void append_index_key(MpView v, bool descending, std::string& out) {
-  size_t from = out.size();
+size_t encode_short(MpView v, bool descending, char* out) {
   const uint8_t* p = v.data();
   uint8_t h = *p;
-  if ((h & 0xe0) == 0xa0 && !has_zero_byte(p + 1, h & 0x1f)) {  // a short string, no escape
+  size_t n;
+  if ((h & 0xe0) == 0xa0) {  // a fixstr
     size_t len = h & 0x1f;
-    out.resize(from + len + 3);  // the terminator 00 00 comes from the resize
-    char* o = out.data() + from;
-    o[0] = char(tag_of(MpType::Str));
-    std::memcpy(o + 1, p + 1, len);
+    if (has_zero_byte(p + 1, len)) return 0;  // escapes: the general path
+    out[0] = char(kTagString);
+    std::memcpy(out + 1, p + 1, len);
+    out[len + 1] = 0, out[len + 2] = 0;
+    n = len + 3;
   } else if (h <= 0x7f || h >= 0xe0 || (h >= 0xca && h <= 0xd3)) {  // a number
     uint64_t bits;
     uint16_t delta;
     number_parts(v, bits, delta);
-    char buf[11];
-    buf[0] = char(tag_of(MpType::Int));
+    out[0] = char(kTagNumber);
     bits = __builtin_bswap64(bits);
-    std::memcpy(buf + 1, &bits, 8);
-    buf[9] = char(delta >> 8), buf[10] = char(delta);
-    out.append(buf, 11);
+    std::memcpy(out + 1, &bits, 8);
+    out[9] = char(delta >> 8), out[10] = char(delta);
+    n = 11;
   } else {
-    put_value(v, out);
+    return 0;
   }
+  if (descending)
+    for (size_t i = 0; i < n; ++i) out[i] = char(~uint8_t(out[i]));
+  return n;
+}
+
+void append_index_key(MpView v, bool descending, std::string& out) {
+  char buf[kShortKeyMax];
+  if (size_t n = encode_short(v, descending, buf)) {
+    out.append(buf, n);
+    return;
+  }
+  size_t from = out.size();
+  put_value(v, out);
   if (descending) invert_from(out, from);
 }
 
@@ -172,31 +201,29 @@ void append_type_edge(int rank, int side, bool descending, std::string& out) {
 
 // The ascending prefix; descending is its complement (monotone too, and one convention for
 // every value: the fast and the general path agree).
-static uint64_t ascending_prefix(MpView v) {
+static KeyPrefix ascending_prefix(MpView v) {
   const uint8_t* p = v.data();
   uint8_t h = *p;
   bool fix = (h & 0xe0) == 0xa0;
   if (fix || h == 0xd9) {  // a string of up to 255 bytes: the hot case
     size_t len = fix ? (h & 0x1f) : p[1];
     const uint8_t* s = p + (fix ? 1 : 2);
-    uint64_t x;
-    if (len >= 7) {  // the 8 bytes ending with the 7th: all within the value
-      std::memcpy(&x, s - 1, 8);
-      x = __builtin_bswap64(x) & 0x00ffffffffffffffull;
+    // The tag, then the first 11 bytes (zero-padded: the terminator 00 00 of a shorter string
+    // falls there) when none of them is 00 (an escape).
+    unsigned char buf[12] = {kTagString};
+    if (len >= 11) {
+      std::memcpy(buf + 1, s, 11);
     } else {
-      x = 0;
-      for (size_t i = 0; i < len; ++i) x |= uint64_t(s[i]) << (48 - 8 * i);
+      for (size_t i = 0; i < len; ++i) buf[1 + i] = s[i];
     }
-    // No 00 among the (up to) 7 bytes: no escape, and the terminator (00 00) of a short
-    // string falls in the zero padding.
-    uint64_t lanes = x | (uint64_t(0xff) << 56) | (len < 7 ? (~uint64_t(0) >> (8 + 8 * len)) : 0);
-    if (!((lanes - 0x0101010101010101ull) & ~lanes & 0x8080808080808080ull))
-      return uint64_t(tag_of(MpType::Str)) << 56 | x;
+    if (!std::memchr(buf + 1, 0, len < 11 ? len : 11))
+      return index_key_prefix(std::string_view(reinterpret_cast<const char*>(buf), 12));
   } else if (h <= 0x7f || h >= 0xe0 || (h >= 0xca && h <= 0xd3)) {  // a number
     uint64_t bits;
     uint16_t delta;
     number_parts(v, bits, delta);
-    return uint64_t(tag_of(MpType::Int)) << 56 | bits >> 8;
+    return {uint64_t(kTagNumber) << 56 | bits >> 8, uint32_t(bits & 0xff) << 24 | uint32_t(delta)
+                                                                                      << 8};
   }
   thread_local std::string scratch;
   scratch.clear();
@@ -204,9 +231,9 @@ static uint64_t ascending_prefix(MpView v) {
   return index_key_prefix(scratch);
 }
 
-uint64_t index_key_prefix(MpView v, bool descending) {
-  uint64_t x = ascending_prefix(v);
-  return descending ? ~x : x;
+KeyPrefix index_key_prefix(MpView v, bool descending) {
+  KeyPrefix x = ascending_prefix(v);
+  return descending ? KeyPrefix{~x.hi, ~x.lo} : x;
 }
 
 }  // namespace mg

@@ -40,23 +40,45 @@ namespace mg {
 // Appends the encoding of `v` (a valid view) to `out`, bytes inverted when `descending`.
 void append_index_key(MpView v, bool descending, std::string& out);
 
+// The most bytes encode_short writes (a fixstr of 31 bytes).
+inline constexpr size_t kShortKeyMax = 34;
+// The common values without a std::string: writes the encoding of `v` to `out` when `v` is a
+// number or a fixstr without 00 bytes and returns its size, else returns 0 having written
+// nothing (append_index_key then).
+size_t encode_short(MpView v, bool descending, char* out);
+
 // Appends the edge of type bracket `rank` (type_rank): side < 0 sorts before every value of
 // that rank, side > 0 after (both still between the neighbouring ranks).
 void append_type_edge(int rank, int side, bool descending, std::string& out);
 
-// The first 8 bytes of an encoding as a big-endian integer, zero-padded: a.prefix < b.prefix
-// implies a < b, so a comparison can stop there when the prefixes differ.
-inline uint64_t index_key_prefix(std::string_view enc) {
-  unsigned char buf[8] = {};
-  std::memcpy(buf, enc.data(), enc.size() < 8 ? enc.size() : 8);
-  uint64_t x;
-  std::memcpy(&x, buf, 8);
-  return __builtin_bswap64(x);
+// The first 12 bytes of an encoding, zero-padded, as big-endian integers: bytes 0-7 in `hi`,
+// 8-11 in `lo`. Ordered as (hi, lo), a.prefix < b.prefix implies a < b, so a comparison can
+// stop there when the prefixes differ (12 bytes: a number's whole encoding but its last byte,
+// a string's first 11 bytes).
+struct KeyPrefix {
+  uint64_t hi = 0;
+  uint32_t lo = 0;
+  friend bool operator==(const KeyPrefix&, const KeyPrefix&) = default;
+  // -1, 0 or 1 as a sorts before, with, or after b.
+  friend int compare(const KeyPrefix& a, const KeyPrefix& b) {
+    if (a.hi != b.hi) return a.hi < b.hi ? -1 : 1;
+    return a.lo == b.lo ? 0 : (a.lo < b.lo ? -1 : 1);
+  }
+};
+
+inline KeyPrefix index_key_prefix(std::string_view enc) {
+  unsigned char buf[12] = {};
+  std::memcpy(buf, enc.data(), enc.size() < 12 ? enc.size() : 12);
+  uint64_t hi;
+  uint32_t lo;
+  std::memcpy(&hi, buf, 8);
+  std::memcpy(&lo, buf + 8, 4);
+  return {__builtin_bswap64(hi), __builtin_bswap32(lo)};
 }
 
 // A prefix of `v` with the same property, computed without writing the whole encoding: the
 // ascending encoding's prefix, complemented when `descending`. (Not the same numbers as
 // index_key_prefix(enc) of a descending encoding: compare prefixes of one kind only.)
-uint64_t index_key_prefix(MpView v, bool descending);
+KeyPrefix index_key_prefix(MpView v, bool descending);
 
 }  // namespace mg

@@ -153,6 +153,12 @@ std::vector<std::string> sample_values() {
       S("abcdefgh\x01"),
       S(std::string("abcdef\0", 7)),
       S(std::string("abcdefg\0", 8)),
+      S("abcdefghij"),
+      S(std::string("abcdefghij\0", 11)),
+      S("abcdefghijk"),
+      S("abcdefghijk\x01"),
+      S(std::string("abcdefghijk\0", 12)),
+      S("abcdefghijl"),
       S("b"),
       S("user1@example.com"),
       S("user10@example.com"),
@@ -237,6 +243,24 @@ BOOST_AUTO_TEST_CASE(equal_values_encode_alike) {
   BOOST_TEST(enc(J(R"({"a":1})"), false) == enc(J(R"({"a":1.0})"), false));
 }
 
+// Strings of every short length, with a NUL at each place or none, encode as the layout says
+// (the word-at-a-time paths for 4-7 and 8+ bytes miss no NUL), in both directions.
+BOOST_AUTO_TEST_CASE(strings_escape_every_nul) {
+  for (size_t len = 0; len <= 40; ++len)
+    for (size_t nul = 0; nul <= len; ++nul) {  // nul == len: no NUL
+      std::string raw(len, 'q');
+      for (size_t i = 0; i < len; ++i) raw[i] = char('a' + i % 26);
+      if (nul < len) raw[nul] = '\0';
+      std::string want(1, char(0x30));
+      for (char c : raw) want += c == '\0' ? std::string("\0\xff", 2) : std::string(1, c);
+      want += std::string("\0\0", 2);
+      BOOST_TEST(enc(S(raw), false) == want, len << " " << nul);
+      std::string inv = want;
+      for (char& c : inv) c = char(~uint8_t(c));
+      BOOST_TEST(enc(S(raw), true) == inv, len << " " << nul);
+    }
+}
+
 // Prefixes never contradict the order: of the encoding bytes, and of a value directly (the
 // fast paths for strings and numbers agree with the general one).
 BOOST_AUTO_TEST_CASE(prefixes_are_monotone) {
@@ -245,18 +269,19 @@ BOOST_AUTO_TEST_CASE(prefixes_are_monotone) {
     for (size_t i = 0; i < vals.size(); ++i)
       for (size_t j = 0; j < vals.size(); ++j) {
         int want = sign(compare_values(MpView(vals[i]), MpView(vals[j]))) * (desc ? -1 : 1);
-        uint64_t ei = index_key_prefix(enc(vals[i], desc)),
-                 ej = index_key_prefix(enc(vals[j], desc));
-        uint64_t vi = index_key_prefix(MpView(vals[i]), desc),
-                 vj = index_key_prefix(MpView(vals[j]), desc);
-        if (ei != ej) BOOST_TEST((ei < ej ? -1 : 1) == want, i << " " << j << " desc " << desc);
-        if (vi != vj) BOOST_TEST((vi < vj ? -1 : 1) == want, i << " " << j << " desc " << desc);
+        KeyPrefix ei = index_key_prefix(enc(vals[i], desc)),
+                  ej = index_key_prefix(enc(vals[j], desc));
+        KeyPrefix vi = index_key_prefix(MpView(vals[i]), desc),
+                  vj = index_key_prefix(MpView(vals[j]), desc);
+        if (int c = compare(ei, ej)) BOOST_TEST(c == want, i << " " << j << " desc " << desc);
+        if (int c = compare(vi, vj)) BOOST_TEST(c == want, i << " " << j << " desc " << desc);
         if (want == 0) BOOST_TEST((ei == ej && vi == vj));
       }
     // The direct prefix is the ascending encoding's, complemented for descending.
     for (auto& v : vals) {
-      uint64_t a = index_key_prefix(enc(v, false));
-      BOOST_TEST(index_key_prefix(MpView(v), desc) == (desc ? ~a : a), json_from_mp(v));
+      KeyPrefix a = index_key_prefix(enc(v, false));
+      KeyPrefix want = desc ? KeyPrefix{~a.hi, ~a.lo} : a;
+      BOOST_TEST((index_key_prefix(MpView(v), desc) == want), json_from_mp(v));
     }
   }
 }
