@@ -154,19 +154,6 @@ size_t MpView::byte_size() const {
   return size_t(p - p_);
 }
 
-// Equality of two byte strings shorter than 32 bytes, inline (no libc call per key).
-static inline bool short_equal(const uint8_t* a, const char* b, size_t n) {
-  for (; n >= 8; n -= 8, a += 8, b += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a, 8);
-    std::memcpy(&y, b, 8);
-    if (x != y) return false;
-  }
-  for (; n > 0; --n, ++a, ++b)
-    if (*a != uint8_t(*b)) return false;
-  return true;
-}
-
 namespace {
 
 // What a lead byte says about the value it starts (the MessagePack spec's format table), so
@@ -239,7 +226,7 @@ MpView MpView::get(std::string_view key) const {
     if ((b & 0xe0) == 0xa0) {
       size_t len = b & 0x1f;
       v = p + 1 + len;
-      if (len == key.size() && short_equal(p + 1, key.data(), len)) return MpView(v);
+      if (len == key.size() && bytes_equal(p + 1, key.data(), len)) return MpView(v);
     } else {
       MpView k(p);
       v = k.end();

@@ -333,3 +333,30 @@ BOOST_AUTO_TEST_CASE(validate_fast_path_agrees_with_the_full_validator) {
   BOOST_TEST(checked > 10000u);
   BOOST_TEST(accepted > 1000u);  // many damaged documents are still valid ones
 }
+
+// The inline byte comparisons (word loads, overlapping at the end) agree with memcmp for every
+// length up to 40 and a difference at every place, either way round, and with unequal lengths.
+BOOST_AUTO_TEST_CASE(short_byte_comparisons_agree_with_memcmp) {
+  auto sign = [](int c) { return (c > 0) - (c < 0); };
+  for (size_t len = 0; len <= 40; ++len) {
+    std::string a(len, 'x');
+    for (size_t i = 0; i < len; ++i) a[i] = char(0x41 + i);
+    auto* pa = reinterpret_cast<const uint8_t*>(a.data());
+    BOOST_TEST(bytes_equal(a.data(), std::string(a).data(), len));
+    BOOST_TEST(compare_short_bytes(pa, len, pa, len) == 0);
+    for (size_t at = 0; at < len; ++at)
+      for (int delta : {-0x41, -1, 1, 0x80}) {
+        std::string b = a;
+        b[at] = char(uint8_t(b[at]) + delta);
+        auto* pb = reinterpret_cast<const uint8_t*>(b.data());
+        int want = sign(std::memcmp(a.data(), b.data(), len));
+        BOOST_TEST(!bytes_equal(a.data(), b.data(), len), len << " " << at);
+        BOOST_TEST(compare_short_bytes(pa, len, pb, len) == want, len << " " << at);
+        BOOST_TEST(compare_short_bytes(pb, len, pa, len) == -want, len << " " << at);
+      }
+    for (size_t shorter = 0; shorter < len; ++shorter) {  // a proper prefix sorts first
+      BOOST_TEST(compare_short_bytes(pa, shorter, pa, len) == -1);
+      BOOST_TEST(compare_short_bytes(pa, len, pa, shorter) == 1);
+    }
+  }
+}
