@@ -210,14 +210,23 @@ static KeyPrefix ascending_prefix(MpView v) {
     const uint8_t* s = p + (fix ? 1 : 2);
     // The tag, then the first 11 bytes (zero-padded: the terminator 00 00 of a shorter string
     // falls there) when none of them is 00 (an escape).
-    unsigned char buf[12] = {kTagString};
-    if (len >= 11) {
-      std::memcpy(buf + 1, s, 11);
+    if (len >= 11) {  // the header (or length byte) and 7 characters, then 4 more
+      uint64_t hi;
+      uint32_t lo;
+      std::memcpy(&hi, s - 1, 8);
+      std::memcpy(&lo, s + 7, 4);
+      hi = (__builtin_bswap64(hi) & 0x00ffffffffffffffull) | uint64_t(kTagString) << 56;
+      lo = __builtin_bswap32(lo);
+      constexpr uint64_t kOnes = 0x0101010101010101ull;
+      bool zero = ((hi - kOnes) & ~hi & (kOnes << 7)) ||
+                  ((uint64_t(lo) - 0x01010101u) & ~uint64_t(lo) & 0x80808080u);
+      if (!zero) return {hi, lo};
     } else {
-      for (size_t i = 0; i < len; ++i) buf[1 + i] = s[i];
+      unsigned char buf[12] = {kTagString};
+      bool zero = false;
+      for (size_t i = 0; i < len; ++i) zero |= (buf[1 + i] = s[i]) == 0;
+      if (!zero) return index_key_prefix(std::string_view(reinterpret_cast<const char*>(buf), 12));
     }
-    if (!std::memchr(buf + 1, 0, len < 11 ? len : 11))
-      return index_key_prefix(std::string_view(reinterpret_cast<const char*>(buf), 12));
   } else if (h <= 0x7f || h >= 0xe0 || (h >= 0xca && h <= 0xd3)) {  // a number
     uint64_t bits;
     uint16_t delta;

@@ -268,9 +268,14 @@ inline bool no_nul_or_dot(uint64_t x, size_t n) {
 // True for a non-empty field name without '$' first, '.' or NUL (the common case), read eight
 // bytes at a time while the buffer, which ends at `end`, has eight to read.
 inline bool plain_name(std::string_view k, const uint8_t* end) {
-  if (k.empty() || k[0] == '$') return false;
   auto* q = reinterpret_cast<const uint8_t*>(k.data());
   size_t n = k.size();
+  if (n - 1 < 8 && size_t(end - q) >= 8) {  // 1 to 8 bytes, one word (the usual name)
+    uint64_t x;
+    std::memcpy(&x, q, 8);
+    return uint8_t(x) != '$' && no_nul_or_dot(x, n);
+  }
+  if (k.empty() || k[0] == '$') return false;
   while (n > 0 && size_t(end - q) >= 8) {
     uint64_t x;
     std::memcpy(&x, q, 8);
