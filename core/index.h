@@ -13,8 +13,8 @@
 // non-unique) owns its keys in the order-preserving encoding of index_key.h — the fields'
 // encodings one after the other, each in its direction — stored as a 4-byte length (native
 // order) and the bytes: two keys, and a key and a scan bound, compare with one memcmp-like
-// pass. A unique entry also carries the first 8 bytes of its key's encoding (index_key_prefix)
-// as an integer, so most comparisons of a descent end without reading the key.
+// pass. A unique entry also carries the first 12 bytes of its key's encoding (index_key_prefix)
+// as two integers, so most comparisons of a descent end without reading the key.
 //
 // Scans take Bounds in value space (equalities on a prefix of the fields, then an optional
 // range on the next field) and are type-bracketed like MongoDB's: {$gt: 5} scans numbers only.
