@@ -4,6 +4,8 @@
 #include <absl/container/inlined_vector.h>
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include "core/collection_impl.h"
 #include "core/compare.h"
@@ -58,18 +60,22 @@ void Collection::Impl::bind_hot_fields(Collection& c) {
 }
 
 void Collection::Impl::check_schema(const Collection& c, MpView doc, const FieldSet::Values* top) {
-  Status s;
-  if (!top || c.rule_slots_.empty()) {
-    s = c.schema_->validate(doc);
-  } else {
+  auto checked = [&]() -> Status {
+    if (!top || c.rule_slots_.empty()) return c.schema_->validate(doc);
     const auto& paths = c.schema_->rule_paths();
-    absl::InlinedVector<MpView, 16> values;
-    values.reserve(paths.size());
-    for (size_t i = 0; i < paths.size(); ++i)
-      values.push_back(c.rule_slots_[i] >= 0 ? (*top)[size_t(c.rule_slots_[i])]
-                                             : get_path(doc, paths[i]));
-    s = c.schema_->validate(doc, values);
-  }
+    auto read = [&](size_t i) {
+      return c.rule_slots_[i] >= 0 ? (*top)[size_t(c.rule_slots_[i])] : get_path(doc, paths[i]);
+    };
+    if (paths.size() <= 16) {  // the usual few rules: values on the stack
+      std::array<MpView, 16> values;
+      for (size_t i = 0; i < paths.size(); ++i) values[i] = read(i);
+      return c.schema_->validate(doc, std::span<const MpView>(values.data(), paths.size()));
+    }
+    std::vector<MpView> values(paths.size());
+    for (size_t i = 0; i < paths.size(); ++i) values[i] = read(i);
+    return c.schema_->validate(doc, values);
+  };
+  Status s = checked();
   if (!s.ok()) fail(std::move(s));
 }
 

@@ -4,10 +4,13 @@
 // to visit and `end` just after the last. A probe is a list of components (values, or type
 // bracket sentinels) and a tie-break that places it before (-1) or after (+1) the entries
 // equal to it on those components. A descending field negates its comparison, so the value
-// space bounds swap roles there.
+// space bounds swap roles there. For an index of encoded keys the components are encoded too
+// (a sentinel as its type edge, index_key.h), and an entry compares with a probe bytewise.
 #include "core/index.h"
 
 #include <absl/hash/hash.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <cstring>
@@ -40,6 +43,7 @@ int compare_component(MpView e, const ProbeComp& p) {
 
 struct Index::Probe {
   absl::InlinedVector<ProbeComp, 4> comps;
+  std::string bytes;  // for encoded keys: the components' encodings, in order
   int tie = -1;
 };
 
@@ -47,9 +51,14 @@ Index::Index(IndexSpec spec)
     : spec_(std::move(spec)),
       name_(spec_.name()),
       compound_(spec_.fields.size() > 1),
+      encoded_(compound_ || !spec_.unique),
       set_(Less{this}),
       postings_(KeyLess{this}) {
-  for (auto& f : spec_.fields) dirs_.push_back(f.second < 0 ? -1 : 1);
+  for (auto& f : spec_.fields) {
+    dirs_.push_back(f.second < 0 ? -1 : 1);
+    top_level_ = top_level_ && f.first.size() == 1;
+  }
+  top_level_ = top_level_ && spec_.fields.size() <= 8;
   dir0_ = dirs_[0];
   top_slot_.fill(-1);
 }
@@ -58,39 +67,8 @@ Index::~Index() {
   clear();
 }
 
-// Steps over one scalar whose size is in its first byte (fixstr, small int, nil, bool,
-// float64, timestamp64), or returns null for anything else.
-static inline const uint8_t* skip_simple(const uint8_t* p) {
-  uint8_t t = *p;
-  if (t <= 0x7f || (t >= 0xc0 && t <= 0xc3) || t >= 0xe0) return p + 1;
-  if ((t & 0xe0) == 0xa0) return p + 1 + (t & 0x1f);
-  if (t == 0xcb) return p + 9;
-  if (t == 0xd7) return p + 10;
-  return nullptr;
-}
-
-int Index::compare_compound(const uint8_t* a, const uint8_t* b) const {
-  // Fast path: both keys are fixarrays (compound keys have at most 15 fields here) of simple
-  // scalars, compared in place; anything else takes the generic walk below.
-  if ((*a & 0xf0) == 0x90 && *a == *b) {
-    const uint8_t *pa = a + 1, *pb = b + 1;
-    size_t n = *a & 0x0f, i = 0;
-    for (; i < n; ++i) {
-      const uint8_t *na = skip_simple(pa), *nb = skip_simple(pb);
-      if (!na || !nb) break;
-      if (int c = compare_values(MpView(pa), MpView(pb))) return dirs_[i] * c;
-      pa = na, pb = nb;
-    }
-    if (i == n) return 0;
-  }
-  ArrayIter ia{MpView(a)}, ib{MpView(b)};
-  MpView ea, eb;
-  for (size_t i = 0; ia.next(ea) && ib.next(eb); ++i)
-    if (int c = compare_values(ea, eb)) return dirs_[i] * c;
-  return 0;
-}
-
 size_t Index::hash_key(const uint8_t* key) const {
+  if (encoded_) return absl::HashOf(stored_bytes(key));
   thread_local std::string scratch;
   return absl::HashOf(canonical_key_view(MpView(key), scratch));
 }
@@ -101,40 +79,44 @@ static absl::weak_ordering ordering(int c) {
 }
 
 absl::weak_ordering Index::Less::operator()(const Entry& a, const Entry& b) const {
+  if (int c = compare(a.prefix(), b.prefix())) return ordering(c);
   int c = ix->compare_keys(a.key, b.key);
   return ordering(c != 0 ? c : (a.slot < b.slot ? -1 : (a.slot > b.slot ? 1 : 0)));
 }
 
 // <0 when the key sorts before the probe.
-static int key_vs_probe(const std::vector<int>& dirs, bool compound, const uint8_t* key,
+static int key_vs_probe(const std::vector<int>& dirs, bool encoded, const uint8_t* key,
                         const Index::Probe& p) {
-  if (!compound) {
-    if (!p.comps.empty())
-      if (int c = dirs[0] * compare_component(MpView(key), p.comps[0])) return c;
-    return -p.tie;
+  if (encoded) {
+    std::string_view k = Index::stored_bytes(key);
+    size_t n = std::min(k.size(), p.bytes.size());
+    if (int c = compare_short_bytes(reinterpret_cast<const uint8_t*>(k.data()), n,
+                                    reinterpret_cast<const uint8_t*>(p.bytes.data()), n))
+      return c;
+    // Equal on the probe's components (a key holds every field, so it is not shorter).
+    return k.size() < p.bytes.size() ? -1 : -p.tie;
   }
-  ArrayIter it{MpView(key)};
-  MpView v;
-  for (size_t i = 0; i < p.comps.size() && it.next(v); ++i)
-    if (int c = dirs[i] * compare_component(v, p.comps[i])) return c;
+  // A single value (the only keys not encoded).
+  if (!p.comps.empty())
+    if (int c = dirs[0] * compare_component(MpView(key), p.comps[0])) return c;
   return -p.tie;
 }
 
 absl::weak_ordering Index::Less::operator()(const Entry& a, const Probe& b) const {
-  return ordering(key_vs_probe(ix->dirs_, ix->compound_, a.key, b));
+  return ordering(key_vs_probe(ix->dirs_, ix->encoded_, a.key, b));
 }
 absl::weak_ordering Index::Less::operator()(const Probe& a, const Entry& b) const {
-  return ordering(-key_vs_probe(ix->dirs_, ix->compound_, b.key, a));
+  return ordering(-key_vs_probe(ix->dirs_, ix->encoded_, b.key, a));
 }
 
 absl::weak_ordering Index::KeyLess::operator()(const uint8_t* a, const uint8_t* b) const {
-  return ordering(ix->compare_keys(a, b));
+  return ordering(compare_stored(a, b));  // postings are always encoded
 }
 absl::weak_ordering Index::KeyLess::operator()(const uint8_t* a, const Probe& b) const {
-  return ordering(key_vs_probe(ix->dirs_, ix->compound_, a, b));
+  return ordering(key_vs_probe(ix->dirs_, ix->encoded_, a, b));
 }
 absl::weak_ordering Index::KeyLess::operator()(const Probe& a, const uint8_t* b) const {
-  return ordering(-key_vs_probe(ix->dirs_, ix->compound_, b, a));
+  return ordering(-key_vs_probe(ix->dirs_, ix->encoded_, b, a));
 }
 
 void Index::add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const {
@@ -158,7 +140,6 @@ void Index::add_field_values(MpView doc, size_t field, std::vector<MpView>& out)
   });
 }
 
-// Compound key when every field is a top-level non-array value: one encode, no fan-out.
 void Index::bind_top_fields(FieldSet& set) {
   top_slot_.fill(-1);
   for (size_t f = 0; f < spec_.fields.size() && f < top_slot_.size(); ++f)
@@ -166,65 +147,62 @@ void Index::bind_top_fields(FieldSet& set) {
       top_slot_[f] = int8_t(set.add(spec_.fields[f].first.parts[0]));
 }
 
-bool Index::compound_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const {
+// Fills in the length of an encoded key whose bytes follow its 4 reserved bytes.
+static void seal_key(std::string& key) {
+  uint32_t n = uint32_t(key.size() - 4);
+  std::memcpy(key.data(), &n, 4);
+}
+
+// The encoded key when every field is a top-level non-array value: one key, no fan-out.
+bool Index::encoded_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const {
+  if (!top_level_) return false;
   MpView vals[8];
-  size_t n = spec_.fields.size();
-  if (n > 8) return false;
+  size_t n = dirs_.size();
   for (size_t f = 0; f < n; ++f) {
-    const FieldPath& p = spec_.fields[f].first;
-    if (p.size() != 1) return false;
     MpView v = top_value(doc, f, top);
     if (v.valid() && v.type() == MpType::Array) return false;
     vals[f] = v.valid() ? v : MpView(&kNilByte);
   }
   out.owned.resize(1);
   std::string& key = out.owned[0];
-  key.clear();
-  MpWriter w(key);
-  w.array_header(uint32_t(n));
-  for (size_t f = 0; f < n; ++f) w.raw(vals[f]);
+  // The usual short values are encoded on the stack and copied once.
+  char buf[4 + 8 * kShortKeyMax];
+  size_t len = 4;
+  for (size_t f = 0; f < n && len; ++f) {
+    size_t k = encode_short(vals[f], dirs_[f] < 0, buf + len);
+    len = k ? len + k : 0;
+  }
+  if (len) {
+    key.assign(buf, len);
+  } else {
+    key.assign(4, '\0');
+    for (size_t f = 0; f < n; ++f) append_index_key(vals[f], dirs_[f] < 0, key);
+  }
+  seal_key(key);
   out.keys.push_back(reinterpret_cast<const uint8_t*>(key.data()));
   return true;
 }
 
-void Index::keys_of(MpView doc, IndexKeys& out, const FieldSet::Values* top) const {
-  out.clear();
-  if (!compound_) {
-    // Fast path: a top-level field that is not an array (the common case).
-    const FieldPath& p = spec_.fields[0].first;
-    if (p.size() == 1) {
-      MpView v = top_value(doc, 0, top);
-      if (!v.valid()) {
-        out.keys.push_back(&kNilByte);
-        return;
-      }
-      if (v.type() != MpType::Array) {
-        out.keys.push_back(v.data());
-        return;
-      }
-    }
-    std::vector<MpView> vals;
-    add_field_values(doc, 0, vals);
-    for (auto& v : vals) out.keys.push_back(v.data());
-    return;
-  }
-  if (compound_fast_path(doc, out, top)) return;
-  std::vector<std::vector<MpView>> per_field(spec_.fields.size());
+// Every encoded key of `doc`: the cross product of each field's distinct values.
+void Index::encoded_keys(MpView doc, IndexKeys& out) const {
+  size_t nf = spec_.fields.size();
+  std::vector<std::vector<std::string>> per_field(nf);  // each value's encoding
+  std::vector<MpView> vals;
   size_t total = 1;
-  for (size_t f = 0; f < per_field.size(); ++f) {
-    add_field_values(doc, f, per_field[f]);
+  for (size_t f = 0; f < nf; ++f) {
+    vals.clear();
+    add_field_values(doc, f, vals);
+    for (MpView v : vals) append_index_key(v, dirs_[f] < 0, per_field[f].emplace_back());
     total *= per_field[f].size();
   }
   out.owned.clear();
   out.owned.reserve(total);
-  std::vector<size_t> pos(per_field.size(), 0);
+  std::vector<size_t> pos(nf, 0);
   for (size_t n = 0; n < total; ++n) {
-    std::string key;
-    MpWriter w(key);
-    w.array_header(uint32_t(per_field.size()));
-    for (size_t f = 0; f < per_field.size(); ++f) w.raw(per_field[f][pos[f]]);
-    out.owned.push_back(std::move(key));
-    for (size_t f = per_field.size(); f-- > 0;) {
+    std::string& key = out.owned.emplace_back(4, '\0');
+    for (size_t f = 0; f < nf; ++f) key += per_field[f][pos[f]];
+    seal_key(key);
+    for (size_t f = nf; f-- > 0;) {
       if (++pos[f] < per_field[f].size()) break;
       pos[f] = 0;
     }
@@ -232,11 +210,35 @@ void Index::keys_of(MpView doc, IndexKeys& out, const FieldSet::Values* top) con
   for (auto& k : out.owned) out.keys.push_back(reinterpret_cast<const uint8_t*>(k.data()));
 }
 
+void Index::keys_of(MpView doc, IndexKeys& out, const FieldSet::Values* top) const {
+  out.clear();
+  if (encoded_) {
+    if (!encoded_fast_path(doc, out, top)) encoded_keys(doc, out);
+    return;
+  }
+  // A single-field unique index: keys are the document's own values.
+  const FieldPath& p = spec_.fields[0].first;
+  if (p.size() == 1) {  // a top-level field that is not an array (the common case)
+    MpView v = top_value(doc, 0, top);
+    if (!v.valid()) {
+      out.keys.push_back(&kNilByte);
+      return;
+    }
+    if (v.type() != MpType::Array) {
+      out.keys.push_back(v.data());
+      return;
+    }
+  }
+  std::vector<MpView> vals;
+  add_field_values(doc, 0, vals);
+  for (auto& v : vals) out.keys.push_back(v.data());
+}
+
 std::optional<uint32_t> Index::find_conflict(const IndexKeys& keys, uint32_t self,
                                              const absl::flat_hash_set<uint32_t>* ignore) const {
   if (!spec_.unique) return std::nullopt;
   for (const uint8_t* k : keys.keys) {
-    auto it = set_.lower_bound(Entry{k, 0});
+    auto it = set_.lower_bound(make_entry(k, 0));
     for (; it != set_.end() && compare_keys(it->key, k) == 0; ++it)
       if (it->slot != self && !(ignore && ignore->contains(it->slot))) return it->slot;
   }
@@ -251,7 +253,7 @@ static uint8_t* copy_key(const uint8_t* key, size_t n) {
 }
 
 uint32_t Index::lookup_unique(const uint8_t* key) const {
-  auto it = set_.lower_bound(Entry{key, 0});
+  auto it = set_.lower_bound(make_entry(key, 0));
   if (it == set_.end() || compare_keys(it->key, key) != 0) return UINT32_MAX;
   return it->slot;
 }
@@ -261,17 +263,17 @@ void Index::insert(IndexKeys& keys, uint32_t slot) {
   for (size_t i = 0; i < keys.keys.size(); ++i) {
     const uint8_t* k = keys.keys[i];
     if (!spec_.unique) {
-      post(k, compound_ ? keys.owned[i].size() : MpView(k).byte_size(), slot);
+      post(k, slot);
       continue;
     }
-    if (compound_) k = copy_key(k, keys.owned[i].size());
+    if (encoded_) k = copy_key(k, key_bytes(k));
     // The hint makes ascending keys (generated ObjectIds, timestamps) an O(1) append; a wrong
     // hint costs one comparison before the normal descent.
     size_t before = set_.size();
-    set_.insert(set_.end(), Entry{k, slot});
+    set_.insert(set_.end(), make_entry(k, slot));
     if (set_.size() != before)
       ++entries_;
-    else if (compound_)
+    else if (encoded_)
       std::free(const_cast<uint8_t*>(k));
   }
 }
@@ -282,28 +284,32 @@ std::optional<uint32_t> Index::insert_checked(IndexKeys& keys, uint32_t slot) {
     return std::nullopt;
   }
   for (size_t i = 0; i < keys.keys.size(); ++i) {
-    const uint8_t* k = compound_ ? copy_key(keys.keys[i], keys.owned[i].size()) : keys.keys[i];
+    const uint8_t* k = encoded_ ? copy_key(keys.keys[i], key_bytes(keys.keys[i])) : keys.keys[i];
     size_t before = set_.size();
-    auto it = set_.insert(set_.end(), Entry{k, slot});
+    auto it = set_.insert(set_.end(), make_entry(k, slot));
     if (set_.size() == before) {  // this document's own entry already (keys are distinct)
-      if (compound_) std::free(const_cast<uint8_t*>(k));
+      if (encoded_) std::free(const_cast<uint8_t*>(k));
       continue;
     }
     ++entries_;
     // Entries order by key, then slot: another slot with this key is a neighbour.
     std::optional<uint32_t> other;
-    if (it != set_.begin() && compare_keys(std::prev(it)->key, k) == 0)
+    // Equal keys have equal prefixes: most neighbours differ there already.
+    auto same_key = [&](const Entry& e) {
+      return e.prefix() == it->prefix() && compare_keys(e.key, k) == 0;
+    };
+    if (it != set_.begin() && same_key(*std::prev(it)))
       other = std::prev(it)->slot;
-    else if (auto next = std::next(it); next != set_.end() && compare_keys(next->key, k) == 0)
+    else if (auto next = std::next(it); next != set_.end() && same_key(*next))
       other = next->slot;
     if (!other) continue;
     for (size_t j = 0; j <= i; ++j) {  // undo this call's entries
-      auto e = set_.find(Entry{keys.keys[j], slot});
+      auto e = set_.find(make_entry(keys.keys[j], slot));
       if (e == set_.end()) continue;
       const uint8_t* stored = e->key;
       set_.erase(e);
       --entries_;
-      if (compound_) std::free(const_cast<uint8_t*>(stored));
+      if (encoded_) std::free(const_cast<uint8_t*>(stored));
     }
     return other;
   }
@@ -311,9 +317,9 @@ std::optional<uint32_t> Index::insert_checked(IndexKeys& keys, uint32_t slot) {
   return std::nullopt;
 }
 
-void Index::post(const uint8_t* key, size_t key_bytes, uint32_t slot) {
+void Index::post(const uint8_t* key, uint32_t slot) {
   auto it = postings_.lower_bound(key);
-  if (it != postings_.end() && compare_keys(it->first, key) == 0) {
+  if (it != postings_.end() && compare_stored(it->first, key) == 0) {
     Posting& p = it->second;
     if (!p.many) {
       if (p.one == slot) return;
@@ -324,7 +330,7 @@ void Index::post(const uint8_t* key, size_t key_bytes, uint32_t slot) {
     entries_ += p.many->size() - before;
     return;
   }
-  postings_.insert(it, {copy_key(key, key_bytes), Posting{slot, nullptr}});
+  postings_.insert(it, {copy_key(key, key_bytes(key)), Posting{slot, nullptr}});
   ++entries_;
 }
 
@@ -356,17 +362,17 @@ void Index::erase(MpView doc, uint32_t slot) {
       unpost(k, slot);
       continue;
     }
-    auto it = set_.find(Entry{k, slot});
+    auto it = set_.find(make_entry(k, slot));
     if (it == set_.end()) continue;
     const uint8_t* stored = it->key;
     set_.erase(it);
     --entries_;
-    if (compound_) std::free(const_cast<uint8_t*>(stored));
+    if (encoded_) std::free(const_cast<uint8_t*>(stored));
   }
 }
 
 void Index::clear() {
-  if (compound_)
+  if (encoded_)
     for (auto& e : set_) std::free(const_cast<uint8_t*>(e.key));
   set_.clear();
   for (auto& [key, p] : postings_) {
@@ -408,7 +414,18 @@ struct ProbePair {
   Index::Probe start, end;
 };
 
-ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs) {
+// The encodings of a probe's components (for an index of encoded keys).
+void encode_probe(Index::Probe& p, const std::vector<int>& dirs) {
+  for (size_t i = 0; i < p.comps.size(); ++i) {
+    const ProbeComp& c = p.comps[i];
+    if (c.sentinel != 0)
+      append_type_edge(c.rank, c.sentinel, dirs[i] < 0, p.bytes);
+    else
+      append_index_key(c.v, dirs[i] < 0, p.bytes);
+  }
+}
+
+ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs, bool encoded) {
   ProbePair pp;
   for (auto& v : b.eq) {
     pp.start.comps.push_back(ProbeComp{v, 0, 0});
@@ -416,7 +433,10 @@ ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs) {
   }
   pp.start.tie = -1;
   pp.end.tie = 1;
-  if (!b.has_range) return pp;
+  if (!b.has_range) {
+    if (encoded) encode_probe(pp.start, dirs), pp.end.bytes = pp.start.bytes;
+    return pp;
+  }
   auto end_of = [&](const RangeEnd& r, int8_t sentinel) {
     return !r.value.valid() ? ProbeComp{MpView(), sentinel, b.range_rank}
                             : ProbeComp{r.value, 0, 0};
@@ -429,13 +449,14 @@ ProbePair make_probes(const IndexBounds& b, const std::vector<int>& dirs) {
   pp.end.comps.push_back(asc ? hi : lo);
   pp.start.tie = !first.value.valid() || first.inclusive ? -1 : 1;
   pp.end.tie = !last.value.valid() || last.inclusive ? 1 : -1;
+  if (encoded) encode_probe(pp.start, dirs), encode_probe(pp.end, dirs);
   return pp;
 }
 }  // namespace
 
 uint64_t Index::scan(const IndexBounds& b, bool reverse,
                      const std::function<bool(uint32_t)>& fn) const {
-  ProbePair pp = make_probes(b, dirs_);
+  ProbePair pp = make_probes(b, dirs_, encoded_);
   if (!spec_.unique) {
     auto first = pp.start.comps.empty() ? postings_.begin() : postings_.lower_bound(pp.start);
     auto last = pp.end.comps.empty() ? postings_.end() : postings_.lower_bound(pp.end);
@@ -446,7 +467,7 @@ uint64_t Index::scan(const IndexBounds& b, bool reverse,
     // One descent to the start; the end is checked per entry (cheap for point lookups).
     auto it = pp.start.comps.empty() ? set_.begin() : set_.lower_bound(pp.start);
     for (; it != set_.end(); ++it) {
-      if (!pp.end.comps.empty() && key_vs_probe(dirs_, compound_, it->key, pp.end) >= 0) break;
+      if (!pp.end.comps.empty() && key_vs_probe(dirs_, encoded_, it->key, pp.end) >= 0) break;
       ++examined;
       if (!fn(it->slot)) break;
     }
@@ -463,7 +484,7 @@ uint64_t Index::scan(const IndexBounds& b, bool reverse,
 }
 
 uint64_t Index::count(const IndexBounds& b) const {
-  ProbePair pp = make_probes(b, dirs_);
+  ProbePair pp = make_probes(b, dirs_, encoded_);
   if (!spec_.unique) {
     auto first = pp.start.comps.empty() ? postings_.begin() : postings_.lower_bound(pp.start);
     auto last = pp.end.comps.empty() ? postings_.end() : postings_.lower_bound(pp.end);
@@ -508,11 +529,11 @@ std::string Index::key_value(MpView doc) const {
 size_t Index::memory_bytes() const {
   // B-tree nodes hold entries densely; ~1.3x for node slack and interior nodes.
   size_t bytes = set_.size() * sizeof(Entry) * 13 / 10;
-  if (compound_)
-    for (auto& e : set_) bytes += MpView(e.key).byte_size() + 16;
+  if (encoded_)
+    for (auto& e : set_) bytes += key_bytes(e.key) + 16;
   bytes += postings_.size() * (sizeof(void*) + sizeof(Posting)) * 13 / 10;
   for (auto& [key, p] : postings_) {
-    bytes += MpView(key).byte_size() + 16;
+    bytes += key_bytes(key) + 16;
     if (p.many) bytes += p.many->size() * sizeof(uint32_t) * 13 / 10 + 64;
   }
   return bytes;

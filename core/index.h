@@ -1,14 +1,20 @@
 // core/index.h — secondary (and `_id`) indexes over a collection's documents.
 //
 // Two layouts, one ordering. A unique index is an ordered set (absl B-tree) of entries
-// {key, slot}: for a single field the key is a pointer straight into the document's MessagePack
-// bytes (no copy: documents are immutable and outlive their entries; a missing field points at
-// a static nil), a compound index owns a small encoded array [v1, v2, ...] per entry. A
-// non-unique index is a B-tree of distinct keys (owned copies) each with a posting list of
-// slots: an insert finds its key among the distinct values (few, for the usual status/city
-// fields) and appends its slot in O(1), with no per-document key copy. An array field makes the
-// index multikey: one entry per element (as in MongoDB). Entries are ordered by MongoDB's value
-// order (compare.h) with each field's direction, then by slot.
+// {prefix, key, slot}; a non-unique index is a B-tree of distinct keys (owned copies) each with
+// a posting list of slots: an insert finds its key among the distinct values (few, for the
+// usual status/city fields) and appends its slot in O(1), with no per-document key copy. An
+// array field makes the index multikey: one entry per element (as in MongoDB). Entries are
+// ordered by MongoDB's value order (compare.h) with each field's direction, then by slot.
+//
+// Two key forms. A single-field unique index (`_id`, email) keys its entries by a pointer
+// straight into the document's MessagePack bytes (no copy: documents are immutable and outlive
+// their entries; a missing field points at a static nil). Every other index (compound, or
+// non-unique) owns its keys in the order-preserving encoding of index_key.h — the fields'
+// encodings one after the other, each in its direction — stored as a 4-byte length (native
+// order) and the bytes: two keys, and a key and a scan bound, compare with one memcmp-like
+// pass. A unique entry also carries the first 12 bytes of its key's encoding (index_key_prefix)
+// as two integers, so most comparisons of a descent end without reading the key.
 //
 // Scans take Bounds in value space (equalities on a prefix of the fields, then an optional
 // range on the next field) and are type-bracketed like MongoDB's: {$gt: 5} scans numbers only.
@@ -23,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -30,6 +37,7 @@
 
 #include "core/compare.h"
 #include "core/document.h"
+#include "core/index_key.h"
 #include "core/msgpack.h"
 #include "core/schema.h"
 #include "core/top_fields.h"
@@ -39,7 +47,7 @@ namespace mg {
 // The keys one document contributes to an index.
 struct IndexKeys {
   std::vector<const uint8_t*> keys;  // pointers into the doc, or into `owned`
-  std::vector<std::string> owned;    // encoded compound keys (stable storage for pointers)
+  std::vector<std::string> owned;    // encoded keys as stored (length, bytes): the pointees
   // Keeps `owned` strings allocated for reuse (keys_of overwrites them).
   void clear() { keys.clear(); }
 };
@@ -88,17 +96,31 @@ class Index {
       const IndexKeys& keys, uint32_t self,
       const absl::flat_hash_set<uint32_t>* ignore = nullptr) const;
 
-  // Orders two keys of this index (as stored: single values or encoded compound arrays).
+  // Orders two keys of this index (as stored: single values, or encoded keys).
   int compare_keys(const uint8_t* a, const uint8_t* b) const {
-    if (!compound_) return dir0_ * compare_values(MpView(a), MpView(b));
-    return compare_compound(a, b);
+    if (!encoded_) return dir0_ * compare_values(MpView(a), MpView(b));
+    return compare_stored(a, b);
+  }
+  // Orders two encoded keys as stored.
+  static int compare_stored(const uint8_t* a, const uint8_t* b) {
+    std::string_view x = stored_bytes(a), y = stored_bytes(b);
+    return compare_short_bytes(reinterpret_cast<const uint8_t*>(x.data()), x.size(),
+                               reinterpret_cast<const uint8_t*>(y.data()), y.size());
+  }
+  // True when the keys are encoded (index_key.h) rather than document values.
+  bool encoded() const { return encoded_; }
+  // The bytes of an encoded key as stored (its length, then the encoding).
+  static std::string_view stored_bytes(const uint8_t* key) {
+    uint32_t n;
+    std::memcpy(&n, key, 4);
+    return {reinterpret_cast<const char*>(key) + 4, n};
   }
 
   // A hash of a key consistent with compare_keys: equal keys (1 and 1.0, any string
   // encoding) hash alike. For duplicate checks inside a batch.
   size_t hash_key(const uint8_t* key) const;
 
-  // For a unique index: the slot holding `key` (a single value, or an encoded compound key),
+  // For a unique index: the slot holding `key` (a single value, or an encoded key as stored),
   // or UINT32_MAX. One descent, no allocation: the point lookups of findOne.
   uint32_t lookup_unique(const uint8_t* key) const;
 
@@ -129,9 +151,13 @@ class Index {
   // Approximate heap bytes used by the entries.
   size_t memory_bytes() const;
 
+  // 24 bytes: the prefix's two parts around the key and slot (no padding).
   struct Entry {
+    uint64_t prefix_hi;  // index_key_prefix of the key: orders entries whose prefixes differ
     const uint8_t* key;
     uint32_t slot;
+    uint32_t prefix_lo;
+    KeyPrefix prefix() const { return {prefix_hi, prefix_lo}; }
   };
   // The slots of one distinct key of a non-unique index, ascending: one inline, or a B-tree.
   struct Posting {
@@ -159,14 +185,22 @@ class Index {
  private:
   using PostingMap = absl::btree_map<const uint8_t*, Posting, KeyLess>;
   void add_field_values(MpView doc, size_t field, std::vector<MpView>& out) const;
-  bool compound_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const;
+  bool encoded_fast_path(MpView doc, IndexKeys& out, const FieldSet::Values* top) const;
+  void encoded_keys(MpView doc, IndexKeys& out) const;
+  Entry make_entry(const uint8_t* key, uint32_t slot) const {
+    KeyPrefix prefix =
+        encoded_ ? index_key_prefix(stored_bytes(key)) : index_key_prefix(MpView(key), dir0_ < 0);
+    return Entry{prefix.hi, key, slot, prefix.lo};
+  }
+  size_t key_bytes(const uint8_t* key) const {
+    return encoded_ ? 4 + stored_bytes(key).size() : MpView(key).byte_size();
+  }
   // The value of top-level field `f` (spec_.fields[f] has one part): from `top` when bound.
   MpView top_value(MpView doc, size_t f, const FieldSet::Values* top) const {
     if (top && f < top_slot_.size() && top_slot_[f] >= 0) return (*top)[size_t(top_slot_[f])];
     return doc.get(spec_.fields[f].first.parts[0]);
   }
-  int compare_compound(const uint8_t* a, const uint8_t* b) const;
-  void post(const uint8_t* key, size_t key_bytes, uint32_t slot);
+  void post(const uint8_t* key, uint32_t slot);
   void unpost(const uint8_t* key, uint32_t slot);
   // Calls fn(slot) for the slots of postings [first, last), forwards or backwards.
   template <typename Fn>
@@ -176,6 +210,8 @@ class Index {
   IndexSpec spec_;
   std::string name_;
   bool compound_;
+  bool encoded_;           // compound or non-unique: keys in the encoding of index_key.h
+  bool top_level_ = true;  // at most 8 fields, each a top-level name: encoded_fast_path applies
   std::vector<int> dirs_;
   int dir0_ = 1;
   std::array<int8_t, 8> top_slot_;  // per field: slot in the bound FieldSet, or -1

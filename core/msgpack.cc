@@ -154,19 +154,6 @@ size_t MpView::byte_size() const {
   return size_t(p - p_);
 }
 
-// Equality of two byte strings shorter than 32 bytes, inline (no libc call per key).
-static inline bool short_equal(const uint8_t* a, const char* b, size_t n) {
-  for (; n >= 8; n -= 8, a += 8, b += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a, 8);
-    std::memcpy(&y, b, 8);
-    if (x != y) return false;
-  }
-  for (; n > 0; --n, ++a, ++b)
-    if (*a != uint8_t(*b)) return false;
-  return true;
-}
-
 namespace {
 
 // What a lead byte says about the value it starts (the MessagePack spec's format table), so
@@ -204,6 +191,20 @@ constexpr std::array<Lead, 256> make_lead_table() {
 
 constexpr std::array<Lead, 256> kLead = make_lead_table();
 
+// The size of a scalar the validator accepts after a bounds check alone (fixed-size ints and
+// floats in range, fixstr, nil, bool), by lead byte; 0 for every other lead byte (containers,
+// sized strings and bins, uint64, extensions, 0xc1).
+constexpr std::array<uint8_t, 256> make_simple_table() {
+  std::array<uint8_t, 256> t{};
+  for (int b = 0; b < 256; ++b)
+    if (kLead[b].kind == Lead::Fixed) t[b] = kLead[b].size;
+  t[0xcf] = 0;                                  // uint64: its range is checked
+  for (int b = 0xd4; b <= 0xd8; ++b) t[b] = 0;  // fixext: the type is checked
+  return t;
+}
+
+constexpr std::array<uint8_t, 256> kSimple = make_simple_table();
+
 inline uint64_t read_be(const uint8_t* p, int bytes) {
   return bytes == 1 ? p[0] : bytes == 2 ? be16(p) : be32(p);
 }
@@ -225,7 +226,7 @@ MpView MpView::get(std::string_view key) const {
     if ((b & 0xe0) == 0xa0) {
       size_t len = b & 0x1f;
       v = p + 1 + len;
-      if (len == key.size() && short_equal(p + 1, key.data(), len)) return MpView(v);
+      if (len == key.size() && bytes_equal(p + 1, key.data(), len)) return MpView(v);
     } else {
       MpView k(p);
       v = k.end();
@@ -253,6 +254,87 @@ std::string_view field_name_problem(std::string_view name) {
 }
 
 namespace {
+
+constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+
+// True when none of the first n (1..8) bytes of x (little-endian: first byte lowest) is 00 or
+// '.' (the bytes past n are ignored).
+inline bool no_nul_or_dot(uint64_t x, size_t n) {
+  if (n < 8) x |= ~uint64_t(0) << (8 * n);  // bytes past the name: 0xff, neither 00 nor '.'
+  uint64_t dots = x ^ (kOnes * '.');
+  return !((((x - kOnes) & ~x) | ((dots - kOnes) & ~dots)) & kHighs);
+}
+
+// True for a non-empty field name without '$' first, '.' or NUL (the common case), read eight
+// bytes at a time while the buffer, which ends at `end`, has eight to read.
+inline bool plain_name(std::string_view k, const uint8_t* end) {
+  auto* q = reinterpret_cast<const uint8_t*>(k.data());
+  size_t n = k.size();
+  if (n - 1 < 8 && size_t(end - q) >= 8) {  // 1 to 8 bytes, one word (the usual name)
+    uint64_t x;
+    std::memcpy(&x, q, 8);
+    return uint8_t(x) != '$' && no_nul_or_dot(x, n);
+  }
+  if (k.empty() || k[0] == '$') return false;
+  while (n > 0 && size_t(end - q) >= 8) {
+    uint64_t x;
+    std::memcpy(&x, q, 8);
+    if (!no_nul_or_dot(x, n)) return false;
+    size_t step = n < 8 ? n : 8;
+    q += step, n -= step;
+  }
+  for (; n > 0; --n, ++q)
+    if (*q == '.' || *q == '\0') return false;
+  return true;
+}
+
+// A fast yes for the usual document: true when `bytes` is certainly valid under `opts` — a
+// map of fixstr keys with plain names whose values are simple scalars (kSimple), strings or
+// bins of up to 64 KiB, or dates in the 4- or 8-byte timestamp form. False means only "not
+// this shape": the Validator then decides, and words any error.
+bool flat_document_ok(std::string_view bytes, const ValidateOptions& opts) {
+  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint8_t* end = p + bytes.size();
+  if (bytes.empty() || opts.max_depth < 1 || (opts.max_bytes && bytes.size() > opts.max_bytes))
+    return false;
+  uint32_t n;
+  uint8_t h = *p;
+  if ((h & 0xf0) == 0x80) {
+    n = h & 0x0f, p += 1;
+  } else if (h == 0xde && bytes.size() >= 3) {
+    n = be16(p + 1), p += 3;
+  } else {
+    return false;
+  }
+  for (; n > 0; --n) {
+    // The key: a fixstr followed by at least the value's lead byte.
+    if (p >= end || (*p & 0xe0) != 0xa0) return false;
+    size_t len = *p & 0x1f;
+    if (size_t(end - p) < len + 2) return false;
+    std::string_view key(reinterpret_cast<const char*>(p + 1), len);
+    p += 1 + len;
+    if (opts.document_names && !plain_name(key, end)) return false;
+    uint8_t b = *p;
+    size_t left = size_t(end - p), size = kSimple[b];
+    if (size == 0) {
+      if (b == 0xd9 || b == 0xc4) {  // str 8, bin 8
+        size = left >= 2 ? 2 + size_t(p[1]) : SIZE_MAX;
+      } else if (b == 0xda || b == 0xc5) {  // str 16, bin 16
+        size = left >= 3 ? 3 + size_t(be16(p + 1)) : SIZE_MAX;
+      } else if ((b == 0xd6 || b == 0xd7) && left >= 2 && p[1] == 0xff) {  // timestamp 32/64
+        size = b == 0xd6 ? 6 : 10;
+        // 32-bit seconds always fit; the 64-bit form's 34-bit seconds too, so only its
+        // nanoseconds (the upper 30 bits) need a look.
+        if (b == 0xd7 && (left < 10 || (be32(p + 2) >> 2) >= 1000000000u)) return false;
+      } else {
+        return false;
+      }
+    }
+    if (left < size) return false;
+    p += size;
+  }
+  return p == end;
+}
 
 struct Validator {
   const uint8_t* p;
@@ -290,22 +372,8 @@ struct Validator {
   // Scalars that need no further checks: one byte, or a fixstr / float64 / small int whose
   // length is in the first byte. Returns false for everything else.
   bool simple_scalar() {
-    uint8_t b = *p;
-    size_t n;
-    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-      n = 1;
-    else if ((b & 0xe0) == 0xa0)
-      n = 1 + (b & 0x1f);
-    else if (b == 0xcb || b == 0xd3)
-      n = 9;
-    else if (b == 0xcc || b == 0xd0)
-      n = 2;
-    else if (b == 0xcd || b == 0xd1)
-      n = 3;
-    else if (b == 0xce || b == 0xd2 || b == 0xca)
-      n = 5;
-    else
-      return false;
+    size_t n = kSimple[*p];
+    if (n == 0) return false;
     need(n);
     p += n;
     return true;
@@ -378,14 +446,6 @@ struct Validator {
     p += hdr + len;
   }
 
-  // True for a non-empty name without '$' first, '.' or NUL (one pass, the common case).
-  static bool plain_name(std::string_view k) {
-    if (k.empty() || k[0] == '$') return false;
-    for (char c : k)
-      if (c == '.' || c == '\0') return false;
-    return true;
-  }
-
   // Refuses a field name that plain_name rejected, if field_name_problem agrees.
   void bad_name(std::string_view key) {
     std::string_view problem = field_name_problem(key);
@@ -414,7 +474,7 @@ struct Validator {
         need(1 + len);
         std::string_view key(reinterpret_cast<const char*>(p + 1), len);
         p += 1 + len;
-        if (opts.document_names && !plain_name(key)) bad_name(key);
+        if (opts.document_names && !plain_name(key, end)) bad_name(key);
         path.back().key = key.empty() ? std::string_view("", 0) : key;
         if (p >= end) truncated();
         if (!simple_scalar()) value(depth + 1);
@@ -425,7 +485,7 @@ struct Validator {
       if (!is_str) fail(ErrorCode::BadValue, "map keys must be strings" + where(path.size() - 1));
       value(depth + 1);  // bounds-checks the key
       std::string_view key = k.as_str();
-      if (opts.document_names && !plain_name(key)) bad_name(key);
+      if (opts.document_names && !plain_name(key, end)) bad_name(key);
       path.back().key = key.empty() ? std::string_view("", 0) : key;
       if (p >= end) truncated();
       value(depth + 1);
@@ -510,6 +570,7 @@ Status validate_value(std::string_view bytes, const ValidateOptions& opts, bool 
 }  // namespace
 
 Status validate(std::string_view bytes, const ValidateOptions& opts) {
+  if (opts.require_map && flat_document_ok(bytes, opts)) return Status::OK();
   size_t used = 0;
   return validate_value(bytes, opts, true, used);
 }

@@ -9,6 +9,7 @@
 // `validate`. A Date is (seconds, nanoseconds) with nanoseconds < 1e9.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -38,6 +39,30 @@ struct Date {
   static Date now();
   bool operator==(const Date&) const = default;
 };
+
+// Equality of two byte strings of n bytes, inline (no libc call): two overlapping loads for up
+// to 16 bytes, eight bytes at a time beyond. For the short keys and names of documents.
+inline bool bytes_equal(const void* a, const void* b, size_t n) {
+  auto* x = static_cast<const unsigned char*>(a);
+  auto* y = static_cast<const unsigned char*>(b);
+  auto load8 = [](const unsigned char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  auto load4 = [](const unsigned char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n >= 8) {
+    for (; n > 8; n -= 8, x += 8, y += 8)
+      if (load8(x) != load8(y)) return false;
+    return load8(x + n - 8) == load8(y + n - 8);  // the last eight, overlapping
+  }
+  if (n >= 4) return load4(x) == load4(y) && load4(x + n - 4) == load4(y + n - 4);
+  return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
+}
 
 namespace mp_detail {
 inline uint16_t be16(const uint8_t* p) {
@@ -188,8 +213,9 @@ using mp_detail::be16;
 using mp_detail::be32;
 using mp_detail::be64;
 
-inline MpType MpView::type() const {
-  uint8_t b = *p_;
+namespace mp_detail {
+// The type of a (validated) value by its lead byte.
+constexpr MpType type_of_lead(uint8_t b) {
   if (b <= 0x7f || b >= 0xe0) return MpType::Int;
   if (b <= 0x8f) return MpType::Map;
   if (b <= 0x9f) return MpType::Array;
@@ -229,6 +255,17 @@ inline MpType MpView::type() const {
     default:
       return MpType::Date;  // only the timestamp extension survives validation
   }
+}
+constexpr std::array<MpType, 256> make_type_table() {
+  std::array<MpType, 256> t{};
+  for (int b = 0; b < 256; ++b) t[size_t(b)] = type_of_lead(uint8_t(b));
+  return t;
+}
+inline constexpr std::array<MpType, 256> kTypeOfLead = make_type_table();
+}  // namespace mp_detail
+
+inline MpType MpView::type() const {
+  return mp_detail::kTypeOfLead[*p_];  // one load, always inlined
 }
 
 inline int64_t MpView::as_int() const {

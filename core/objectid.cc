@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <random>
 
 namespace mg {
@@ -24,20 +25,30 @@ ProcessBits& bits() {
 
 void new_object_id(char out[24]) {
   static const char* hex = "0123456789abcdef";
-  uint8_t raw[12];
   auto secs = uint32_t(std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count());
-  raw[0] = uint8_t(secs >> 24), raw[1] = uint8_t(secs >> 16), raw[2] = uint8_t(secs >> 8),
-  raw[3] = uint8_t(secs);
   ProcessBits& b = bits();
-  for (int i = 0; i < 5; ++i) raw[4 + i] = b.random[i];
-  uint32_t c = b.counter.fetch_add(1, std::memory_order_relaxed);
-  raw[9] = uint8_t(c >> 16), raw[10] = uint8_t(c >> 8), raw[11] = uint8_t(c);
-  for (int i = 0; i < 12; ++i) {
-    out[2 * i] = hex[raw[i] >> 4];
-    out[2 * i + 1] = hex[raw[i] & 15];
+  // The first 18 digits (time, then the process's random bytes) change once a second: kept
+  // per thread, written again when the second changes.
+  struct Head {
+    uint32_t secs = 0;
+    bool set = false;
+    char digits[18];
+  };
+  thread_local Head head;
+  if (!head.set || head.secs != secs) {
+    uint8_t raw[9] = {uint8_t(secs >> 24), uint8_t(secs >> 16), uint8_t(secs >> 8), uint8_t(secs)};
+    for (int i = 0; i < 5; ++i) raw[4 + i] = b.random[i];
+    for (int i = 0; i < 9; ++i) {
+      head.digits[2 * i] = hex[raw[i] >> 4];
+      head.digits[2 * i + 1] = hex[raw[i] & 15];
+    }
+    head.secs = secs, head.set = true;
   }
+  std::memcpy(out, head.digits, 18);
+  uint32_t c = b.counter.fetch_add(1, std::memory_order_relaxed);
+  for (int i = 5; i >= 0; --i, c >>= 4) out[18 + i] = hex[c & 15];
 }
 
 bool may_collide_with_generated(std::string_view id) {

@@ -143,6 +143,9 @@ class Issues {
 
 // Checks the constraints after the type: bounds, lengths, enum, match.
 void check_constraints(const FieldRule& r, MpView v, Issues& out) {
+  if (r.min.empty() && r.max.empty() && r.min_len < 0 && r.max_len < 0 && r.enum_values.empty() &&
+      !r.match)
+    return;  // a type alone (the usual rule)
   MpType t = v.type();
   int rank = type_rank(t);
   if (!r.min.empty()) {

@@ -44,13 +44,19 @@ void FieldSet::scan(MpView doc, Values& out) const {
          i = next_same_len_[size_t(i)]) {
       const std::string& name = names_[size_t(i)];
       if (name.size() == key.size() && !out[size_t(i)].valid() &&
-          std::memcmp(name.data(), key.data(), key.size()) == 0) {
+          bytes_equal(name.data(), key.data(), key.size())) {
         out[size_t(i)] = MpView(v);
         --missing;
         break;
       }
     }
-    p = mp_skip(v);
+    // The usual values inline: a fixstr, or a one-byte scalar; anything else by mp_skip.
+    if ((*v & 0xe0) == 0xa0)
+      p = v + 1 + (*v & 0x1f);
+    else if (*v <= 0x7f || *v >= 0xe0 || *v == 0xc0 || *v == 0xc2 || *v == 0xc3)
+      p = v + 1;
+    else
+      p = mp_skip(v);
   }
 }
 

@@ -273,3 +273,90 @@ BOOST_AUTO_TEST_CASE(json_numbers_convert_exactly_and_safely) {
   BOOST_TEST(int(big.code) == int(ErrorCode::FailedToParse));
   BOOST_TEST(big.message.find("too big") != std::string::npos);
 }
+
+// validate() takes a fast path for flat documents (fixstr keys, scalar values): it must agree
+// with the full validator (validate_prefix, which has no fast path) on every document, whatever
+// the damage — each byte changed to a few chosen values, every truncation, trailing bytes —
+// with and without the field-name rules, and give the full validator's message.
+BOOST_AUTO_TEST_CASE(validate_fast_path_agrees_with_the_full_validator) {
+  std::string doc;
+  {
+    MpWriter w(doc);
+    w.map_header(9);
+    w.str("email"), w.str("user12345@example.com");
+    w.str("name"), w.str(std::string(40, 'n'));  // str8
+    w.str("age"), w.integer(42);
+    w.str("big"), w.integer(int64_t(1) << 40);
+    w.str("score"), w.float64(12.5);
+    w.str("active"), w.boolean(true);
+    w.str("nothing"), w.nil();
+    w.str("createdAt"), w.date(Date::from_millis(1700000000123));
+    w.str("old"), w.date(Date{int64_t(1) << 33, 5});  // the 8-byte timestamp form
+  }
+  auto hex = [](const std::string& b) {
+    std::string h;
+    for (unsigned char c : b) h += "0123456789abcdef"[c >> 4], h += "0123456789abcdef"[c & 15];
+    return h;
+  };
+  auto full = [](std::string_view b, const ValidateOptions& o) {
+    size_t used = 0;
+    Status s = validate_prefix(b, o, used);
+    if (s.ok() && used != b.size())
+      return make_status(ErrorCode::FailedToParse, "trailing bytes after the MessagePack value");
+    return s;
+  };
+  ValidateOptions names, plain;
+  names.document_names = true;
+  plain.document_names = false;
+  size_t checked = 0, accepted = 0;
+  auto check = [&](const std::string& b) {
+    for (const ValidateOptions* o : {&names, &plain}) {
+      Status fast = validate(b, *o), slow = full(b, *o);
+      BOOST_TEST(fast.ok() == slow.ok(), hex(b) << ": " << fast.message << " / " << slow.message);
+      if (!fast.ok() && !slow.ok()) BOOST_TEST(fast.message == slow.message);
+      ++checked;
+      accepted += fast.ok();
+    }
+  };
+  check(doc);
+  const uint8_t bytes[] = {0x00, 0x01, 0x24, 0x2e, 0x7f, 0x80, 0x8f, 0x90, 0xa0, 0xbf, 0xc0,
+                           0xc1, 0xc4, 0xc7, 0xca, 0xcb, 0xcf, 0xd3, 0xd4, 0xd6, 0xd7, 0xd8,
+                           0xd9, 0xda, 0xdb, 0xdc, 0xde, 0xdf, 0xe0, 0xfe, 0xff};
+  for (size_t i = 0; i < doc.size(); ++i)
+    for (uint8_t b : bytes) {
+      std::string d = doc;
+      d[i] = char(b);
+      check(d);
+    }
+  for (size_t n = 0; n < doc.size(); ++n) check(doc.substr(0, n));
+  check(doc + '\xc0');
+  BOOST_TEST(checked > 10000u);
+  BOOST_TEST(accepted > 1000u);  // many damaged documents are still valid ones
+}
+
+// The inline byte comparisons (word loads, overlapping at the end) agree with memcmp for every
+// length up to 40 and a difference at every place, either way round, and with unequal lengths.
+BOOST_AUTO_TEST_CASE(short_byte_comparisons_agree_with_memcmp) {
+  auto sign = [](int c) { return (c > 0) - (c < 0); };
+  for (size_t len = 0; len <= 40; ++len) {
+    std::string a(len, 'x');
+    for (size_t i = 0; i < len; ++i) a[i] = char(0x41 + i);
+    auto* pa = reinterpret_cast<const uint8_t*>(a.data());
+    BOOST_TEST(bytes_equal(a.data(), std::string(a).data(), len));
+    BOOST_TEST(compare_short_bytes(pa, len, pa, len) == 0);
+    for (size_t at = 0; at < len; ++at)
+      for (int delta : {-0x41, -1, 1, 0x80}) {
+        std::string b = a;
+        b[at] = char(uint8_t(b[at]) + delta);
+        auto* pb = reinterpret_cast<const uint8_t*>(b.data());
+        int want = sign(std::memcmp(a.data(), b.data(), len));
+        BOOST_TEST(!bytes_equal(a.data(), b.data(), len), len << " " << at);
+        BOOST_TEST(compare_short_bytes(pa, len, pb, len) == want, len << " " << at);
+        BOOST_TEST(compare_short_bytes(pb, len, pa, len) == -want, len << " " << at);
+      }
+    for (size_t shorter = 0; shorter < len; ++shorter) {  // a proper prefix sorts first
+      BOOST_TEST(compare_short_bytes(pa, shorter, pa, len) == -1);
+      BOOST_TEST(compare_short_bytes(pa, len, pa, shorter) == 1);
+    }
+  }
+}
