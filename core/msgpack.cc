@@ -292,11 +292,13 @@ inline bool plain_name(std::string_view k, const uint8_t* end) {
 // map of fixstr keys with plain names whose values are simple scalars (kSimple), strings or
 // bins of up to 64 KiB, or dates in the 4- or 8-byte timestamp form. False means only "not
 // this shape": the Validator then decides, and words any error.
-bool flat_document_ok(std::string_view bytes, const ValidateOptions& opts) {
-  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+// flat_document_end: the end of such a document at the start of `bytes` (which may go on past
+// it), or null when the value there is not of that shape or is larger than opts.max_bytes.
+const uint8_t* flat_document_end(std::string_view bytes, const ValidateOptions& opts) {
+  auto* start = reinterpret_cast<const uint8_t*>(bytes.data());
+  auto* p = start;
   const uint8_t* end = p + bytes.size();
-  if (bytes.empty() || opts.max_depth < 1 || (opts.max_bytes && bytes.size() > opts.max_bytes))
-    return false;
+  if (bytes.empty() || opts.max_depth < 1) return nullptr;
   uint32_t n;
   uint8_t h = *p;
   if ((h & 0xf0) == 0x80) {
@@ -304,16 +306,16 @@ bool flat_document_ok(std::string_view bytes, const ValidateOptions& opts) {
   } else if (h == 0xde && bytes.size() >= 3) {
     n = be16(p + 1), p += 3;
   } else {
-    return false;
+    return nullptr;
   }
   for (; n > 0; --n) {
     // The key: a fixstr followed by at least the value's lead byte.
-    if (p >= end || (*p & 0xe0) != 0xa0) return false;
+    if (p >= end || (*p & 0xe0) != 0xa0) return nullptr;
     size_t len = *p & 0x1f;
-    if (size_t(end - p) < len + 2) return false;
+    if (size_t(end - p) < len + 2) return nullptr;
     std::string_view key(reinterpret_cast<const char*>(p + 1), len);
     p += 1 + len;
-    if (opts.document_names && !plain_name(key, end)) return false;
+    if (opts.document_names && !plain_name(key, end)) return nullptr;
     uint8_t b = *p;
     size_t left = size_t(end - p), size = kSimple[b];
     if (size == 0) {
@@ -325,15 +327,22 @@ bool flat_document_ok(std::string_view bytes, const ValidateOptions& opts) {
         size = b == 0xd6 ? 6 : 10;
         // 32-bit seconds always fit; the 64-bit form's 34-bit seconds too, so only its
         // nanoseconds (the upper 30 bits) need a look.
-        if (b == 0xd7 && (left < 10 || (be32(p + 2) >> 2) >= 1000000000u)) return false;
+        if (b == 0xd7 && (left < 10 || (be32(p + 2) >> 2) >= 1000000000u)) return nullptr;
       } else {
-        return false;
+        return nullptr;
       }
     }
-    if (left < size) return false;
+    if (left < size) return nullptr;
     p += size;
   }
-  return p == end;
+  if (opts.max_bytes && size_t(p - start) > opts.max_bytes) return nullptr;
+  return p;
+}
+
+bool flat_document_ok(std::string_view bytes, const ValidateOptions& opts) {
+  if (opts.max_bytes && bytes.size() > opts.max_bytes) return false;
+  return flat_document_end(bytes, opts) ==
+         reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size();
 }
 
 struct Validator {
@@ -576,6 +585,16 @@ Status validate(std::string_view bytes, const ValidateOptions& opts) {
 }
 
 Status validate_prefix(std::string_view bytes, const ValidateOptions& opts, size_t& used) {
+  if (opts.require_map) {
+    if (const uint8_t* e = flat_document_end(bytes, opts)) {
+      used = size_t(e - reinterpret_cast<const uint8_t*>(bytes.data()));
+      return Status::OK();
+    }
+  }
+  return validate_prefix_full(bytes, opts, used);
+}
+
+Status validate_prefix_full(std::string_view bytes, const ValidateOptions& opts, size_t& used) {
   used = 0;
   return validate_value(bytes, opts, false, used);
 }

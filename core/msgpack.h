@@ -171,6 +171,10 @@ Status validate(std::string_view bytes, const ValidateOptions& opts = {});
 // validate() of the one value at the start of `bytes`, which may go on past it: sets `used`
 // to the value's size (e.g. to slice the elements of an array while checking them).
 Status validate_prefix(std::string_view bytes, const ValidateOptions& opts, size_t& used);
+// validate_prefix() without the fast path for flat documents that validate() and
+// validate_prefix() take: every value through the full validator. The reference the tests and
+// the fuzzer hold the fast path to; nothing else needs it.
+Status validate_prefix_full(std::string_view bytes, const ValidateOptions& opts, size_t& used);
 
 // Checks only that [data, data+size) is exactly one well-formed value, however deeply nested
 // (iterative, no recursion): any extension type, any integer. FailedToParse otherwise.

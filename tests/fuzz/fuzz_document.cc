@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ValidateOptions doc_opts;
   doc_opts.document_names = true;
   size_t used = 0;
-  bool full_ok = validate_prefix(bytes, doc_opts, used).ok() && used == size;
+  bool full_ok = validate_prefix_full(bytes, doc_opts, used).ok() && used == size;
   if (validate(bytes, doc_opts).ok() != full_ok) __builtin_trap();
   // Two values: their encodings (and prefixes) order as compare_values, in both directions.
   if (validate(bytes, opts).ok() && MpView(bytes).type() == MpType::Array &&
