@@ -29,6 +29,8 @@ using schema_atom = caf::atom_constant<caf::atom("schema")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
 // A model actor to itself: send the replies it held back while more requests were waiting.
 using release_atom = caf::atom_constant<caf::atom("release")>;
+// A model's PipelinedStorage finished committing a group (its storage thread sends it).
+using landed_atom = caf::atom_constant<caf::atom("landed")>;
 // A model actor tells its database actor its handle (`model_atom`, name, actor) when it starts;
 // `lookup_atom` asks for the documents of another model of the database for a $lookup:
 // (lookup_atom, model, filter) to the database actor, which forwards (lookup_atom, filter) to

@@ -17,6 +17,7 @@
 #include "core/collection.h"
 #include "core/ejson.h"
 #include "protocol/reply.h"
+#include "storage/pipelined_storage.h"
 
 namespace mg {
 
@@ -61,6 +62,18 @@ struct ModelState {
   // that changed it (dropModel, a write creating the model): put back if the group fails.
   std::optional<std::pair<bool, std::string>> entry_before;
   int catalog_pending = 0;  // catalog updates not yet on disk: replies wait for them
+  // Pipelined commit (ModelConfig::pipelined): the storage wrapper, and the group it is
+  // committing on its thread — its held replies and events, released when it lands, and where
+  // its writes end in the collection's undo log. At most one group is in flight; the writes
+  // that arrive meanwhile form the open group (pending, events), submitted when it lands.
+  PipelinedStorage* pipe = nullptr;
+  struct Flight {
+    std::vector<Held> pending;
+    std::vector<ChangeEvent> events;
+    Collection::UndoMark mark;
+    std::chrono::steady_clock::time_point t0;
+  };
+  std::optional<Flight> flight;
   struct OpStats {
     uint64_t count = 0;
     double total_us = 0, max_us = 0;
@@ -97,15 +110,14 @@ std::string encode_event(const ChangeEvent& e) {
 // Sends held replies and, after a commit, the events of the writes they acknowledge. Nothing
 // leaves while a catalog update is on its way to disk: a model (or schema) acknowledged but
 // missing from the catalog would not be reopened after a crash.
-void release(Self self) {
+void release_group(Self self, std::vector<Held>& pending, std::vector<ChangeEvent>& events) {
   auto& st = self->state;
-  if (st.catalog_pending > 0) return;
   std::vector<Outgoing> out;
-  out.reserve(st.events.size() + st.pending.size());
-  if (!st.events.empty()) st.committed_seq = st.events.back().seq;
-  if (!st.events.empty() && st.cfg.sink->has_subscribers()) {
+  out.reserve(events.size() + pending.size());
+  if (!events.empty()) st.committed_seq = events.back().seq;
+  if (!events.empty() && st.cfg.sink->has_subscribers()) {
     std::string topic = st.cfg.db + "." + st.cfg.model;
-    for (auto& e : st.events) {
+    for (auto& e : events) {
       Outgoing o;
       o.kind = Outgoing::Kind::Event;
       o.topic = topic;
@@ -113,12 +125,19 @@ void release(Self self) {
       out.push_back(std::move(o));
     }
   }
-  st.log->append(std::move(st.events));  // moved, not copied: no per-event allocation
-  int64_t answered = int64_t(st.pending.size());
-  for (auto& p : st.pending) out.push_back(std::move(p.out));
-  st.pending.clear();
+  st.log->append(std::move(events));  // moved, not copied: no per-event allocation
+  events.clear();
+  int64_t answered = int64_t(pending.size());
+  for (auto& p : pending) out.push_back(std::move(p.out));
+  pending.clear();
   if (!out.empty()) st.cfg.sink->post(std::move(out));
   st.cfg.inflight->fetch_sub(answered, std::memory_order_relaxed);
+}
+
+void release(Self self) {
+  auto& st = self->state;
+  if (st.catalog_pending > 0) return;
+  release_group(self, st.pending, st.events);
 }
 
 void handle(Self self, const ClientRequest& req);
@@ -179,12 +198,30 @@ void roll_back(Self self, const Status& why) {
   for (auto& req : again) handle(self, req);
 }
 
+// Pipelined commit (PipelinedStorage): hands the open group to the storage thread; its replies
+// and events wait in the flight until it lands.
+void submit(Self self);
+// A flight landed: on success its replies and events go out and its writes' undo is dropped;
+// on failure everything not yet durable (the flight and the open group) is rolled back.
+void land(Self self, Status s);
+// Waits for the group in flight, if any, and lands it.
+void drain(Self self);
+
 // Commits the writes applied since the last commit and releases the held replies. Returns the
-// storage's error when the group had to be rolled back (roll_back answered its writes).
-Status commit(Self self) {
+// storage's error when the group had to be rolled back (roll_back answered its writes). With a
+// pipelined storage and `sync` false, the group is submitted and commit() returns at once
+// (OK): its replies go out when it lands. `sync` (flush, backup, lookups, migration calls) and
+// groups that change the catalog commit in place, after the flight has landed.
+Status commit(Self self, bool sync = false) {
   auto& st = self->state;
   st.commit_scheduled = false;
   st.gathering = false;
+  if (st.pipe && !sync && st.catalog_pending == 0 && !st.entry_before) {
+    if (st.dirty && !st.flight) submit(self);
+    if (!st.dirty && !st.flight) release(self);
+    return Status::OK();  // dirty with a flight: submitted when the flight lands
+  }
+  if (st.pipe) drain(self);
   Status s;
   if (st.dirty) {
     st.dirty = false;
@@ -207,6 +244,68 @@ Status commit(Self self) {
   return s;
 }
 
+void submit(Self self) {
+  auto& st = self->state;
+  ModelState::Flight f;
+  f.pending = std::move(st.pending);
+  f.events = std::move(st.events);
+  st.pending.clear();
+  st.events.clear();
+  f.mark = st.coll->undo_mark();
+  f.t0 = std::chrono::steady_clock::now();
+  st.dirty = false;
+  st.last_group_writes = std::exchange(st.group_writes, 0);
+  st.carried_writes = 0;
+  st.flight = std::move(f);
+  // Nothing for the storage (writes that changed nothing): the group is durable already.
+  if (st.pipe->submit() == 0) land(self, Status::OK());
+}
+
+void land(Self self, Status s) {
+  auto& st = self->state;
+  ModelState::Flight f = std::move(*st.flight);
+  st.flight.reset();
+  st.last_commit_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - f.t0)
+          .count();
+  if (s.ok()) {
+    st.coll->mark_committed(f.mark);
+    release_group(self, f.pending, f.events);
+    if (st.dirty && !st.commit_scheduled) {  // the writes that arrived meanwhile go next
+      st.commit_scheduled = true;
+      self->send(self, commit_atom::value);
+    }
+    return;
+  }
+  // Nothing after the last durable group stays: the open group is rolled back with the flight
+  // (memory returns to f's start, Collection::rollback), its writes answered StorageError too.
+  st.pipe->discard_open();
+  std::vector<Held> all = std::move(f.pending);
+  for (auto& h : st.pending) all.push_back(std::move(h));
+  st.pending = std::move(all);
+  st.dirty = false;
+  st.group_writes = 0;
+  roll_back(self, s);
+}
+
+void drain(Self self) {
+  auto& st = self->state;
+  if (!st.pipe) return;
+  while (st.flight) {
+    st.pipe->wait_idle();
+    PipelinedStorage::Completion c;
+    if (!st.pipe->poll(c)) break;  // cannot happen: idle with a flight means it completed
+    land(self, std::move(c.status));
+  }
+}
+
+// The storage thread's message: lands what completed (a drain may have landed it already).
+void landed(Self self) {
+  auto& st = self->state;
+  PipelinedStorage::Completion c;
+  while (st.flight && st.pipe->poll(c)) land(self, std::move(c.status));
+}
+
 // Sends the commit of the open group to the back of the mailbox, so every request already
 // waiting joins the group. When the last group held several client writes (several clients
 // writing at once) and its commit was slow (a sync: file immediate, sqlite full, wiredtiger
@@ -221,6 +320,12 @@ Status commit(Self self) {
 void schedule_commit(Self self) {
   constexpr int64_t kSlowCommitUs = 200, kMaxGatherUs = 2000;
   auto& st = self->state;
+  if (st.pipe) {  // the group in flight gathers the next one; landing it schedules its commit
+    if (st.flight || st.commit_scheduled) return;
+    st.commit_scheduled = true;
+    self->send(self, commit_atom::value);
+    return;
+  }
   uint32_t expected = st.last_group_writes + st.carried_writes;
   if (st.gathering && !st.draining && st.group_writes >= expected) {
     st.gathering = false;  // enough writes: commit now (the timer is ignored)
@@ -282,6 +387,16 @@ void hold(Self self, const Route& route, std::string reply, bool wrote, std::str
   } else if (st.dirty && request) {
     h.on_failure = Held::OnFailure::Rerun;
     h.request = *request;
+  }
+  if (!wrote && !st.dirty && st.flight) {
+    // It may have read the flight's writes: answered when they are durable, handled again if
+    // they are rolled back.
+    if (request) {
+      h.on_failure = Held::OnFailure::Rerun;
+      h.request = *request;
+    }
+    st.flight->pending.push_back(std::move(h));
+    return;
   }
   st.pending.push_back(std::move(h));
   st.dirty = st.dirty || wrote;
@@ -476,7 +591,7 @@ void aggregate(Self self, const ClientRequest& req, const Envelope& env,
 LookupDocs lookup_docs(Self self, const std::string& filter) {
   auto& st = self->state;
   if (!st.open_status.ok() || !st.cfg.exists) return {};
-  if (st.dirty) commit(self);
+  if (st.dirty || st.flight) commit(self, true);
   FindSpec spec;
   spec.filter = MpView(filter);
   auto docs = st.coll->find(spec);
@@ -490,6 +605,7 @@ std::string call(Self self, const std::string& body) {
   Envelope env;
   read_checked_envelope(body, env);
   if (!st.open_status.ok()) return error_reply(env.id, st.open_status);
+  drain(self);  // it may change the catalog (no flight then, see handle())
   bool wrote = false;
   std::string reply;
   try {
@@ -507,7 +623,7 @@ std::string call(Self self, const std::string& body) {
     reply = error_reply(env.id, status_of_current_exception());
   }
   st.dirty = st.dirty || wrote;
-  Status c = commit(self);
+  Status c = commit(self, true);
   if (!c.ok() && wrote) reply = error_reply(env.id, commit_failure(c));
   return reply;
 }
@@ -520,6 +636,10 @@ void handle(Self self, const ClientRequest& req) {
   if (!st.open_status.ok())
     return hold(self, req.route, error_reply(env.id, st.open_status), false);
   if (env.op == "aggregate") return aggregate(self, req, env, t0);
+  // Catalog changes (defineModel, dropModel, a write creating the model) commit in place
+  // (commit()): the group in flight lands first, so it never shares its fate with one.
+  if (st.flight && (env.op == "defineModel" || env.op == "dropModel" || !st.cfg.exists))
+    drain(self);
   bool wrote = false;
   std::string reply;
   try {
@@ -566,7 +686,17 @@ void expire_ttl(Self self) {
 caf::behavior model_behavior(Self self, ModelConfig cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  st.coll = std::make_unique<Collection>(st.cfg.model, st.cfg.make_storage());
+  std::unique_ptr<StorageStrategy> storage = st.cfg.make_storage();
+  if (st.cfg.pipelined) {
+    // Weak: the storage (in this actor's state) must not keep the actor alive.
+    caf::weak_actor_ptr me(self->ctrl());
+    auto pipe = std::make_unique<PipelinedStorage>(std::move(storage), [me] {
+      if (auto p = me.lock()) caf::anon_send(caf::actor_cast<caf::actor>(p), landed_atom::value);
+    });
+    st.pipe = pipe.get();
+    storage = std::move(pipe);
+  }
+  st.coll = std::make_unique<Collection>(st.cfg.model, std::move(storage));
   std::string schema = st.cfg.schema.empty() ? std::string("\x80", 1) : st.cfg.schema;
   st.open_status = st.coll->open(MpView(schema));
   st.log = std::make_unique<ChangeLog>(st.cfg.change_log_size);
@@ -589,8 +719,9 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
       },
       [=](commit_atom, uint64_t gather_id) { gather_timeout(self, gather_id); },
       [=](tick_atom) { expire_ttl(self); },
+      [=](landed_atom) { landed(self); },
       [=](flush_atom) -> std::string {
-        commit(self);
+        commit(self, true);
         Status s = self->state.coll->storage().flush();
         return s.ok() ? std::string() : s.message;
       },
@@ -614,14 +745,14 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
         MigratePage page;
         if (!s.open_status.ok()) page.error = s.open_status.message;
         if (!s.open_status.ok() || !s.cfg.exists) return page;
-        commit(self);
+        commit(self, true);
         return read_page(*s.coll, after, size_t(limit));
       },
       [=](call_atom, const std::string& body) -> std::string { return call(self, body); },
       [=](backup_atom, const std::string& dir) -> std::string {
         auto& s = self->state;
         if (!s.open_status.ok() || !s.cfg.exists) return std::string();
-        commit(self);
+        commit(self, true);
         return backup_model(*s.coll, s.cfg.model, dir);
       },
       // "" once the storage opened, else why not (start-up checks every model).
@@ -634,7 +765,7 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
       // forever).
       [=](drop_atom) -> bool {
         self->state.catalog_pending = 0;
-        commit(self);
+        commit(self, true);
         self->state.catalog_pending = 0;  // a group rolled back by commit() notifies it again
         release(self);
         (void)self->state.coll->storage().destroy();

@@ -30,6 +30,9 @@ struct ModelConfig {
   std::string schema;  // encoded schema to open with (from the catalog), or empty
   bool exists = true;  // false until a write or defineModel (listModels shows existing ones)
   size_t change_log_size = 100000;  // events retained for `changes` (CONTRACT.md §7)
+  // Commit each group on a storage thread while the next one is applied (PipelinedStorage):
+  // for backends whose commit is slow (a sync, a transaction), not for memory.
+  bool pipelined = false;
 };
 
 // Spawns the model actor. It opens its storage before handling any request; if that fails,

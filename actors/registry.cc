@@ -326,6 +326,7 @@ ModelRef& Registry::spawn_model(Database& d, std::string_view model, const std::
   cfg.schema = schema;
   cfg.exists = exists;
   cfg.change_log_size = change_log_size_;
+  cfg.pipelined = d.cfg.storage == "file" || d.cfg.storage == "wiredtiger";
   ModelRef ref{spawn_model_actor(sys_, cfg), cfg.inflight};
   return d.models.insert_or_assign(std::string(model), std::move(ref)).first->second;
 }

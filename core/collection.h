@@ -143,6 +143,17 @@ class Collection {
   void mark_committed();
   std::vector<std::string> rollback();
 
+  // Pipelined group commit (actors/model_actor.cc): the storage commits one group on its own
+  // thread while later writes are applied here. undo_mark() is where the writes applied so far
+  // end; mark_committed(mark) forgets what came before it (that group is durable) and keeps
+  // the later writes' undo, so a rollback() afterwards returns to exactly that mark.
+  struct UndoMark {
+    size_t undo = 0, cleared = 0;
+    uint64_t seq = 0;
+  };
+  UndoMark undo_mark() const { return {undo_.size(), cleared_.size(), seq_}; }
+  void mark_committed(const UndoMark& mark);
+
   // After rollback(), when the storage's commit failed: has the storage write back memory's
   // state of `ids` (StorageStrategy::reconcile: a Delete of each, then a Replace with the
   // version memory holds, if any) and memory's last_seq(), so that nothing of the failed group

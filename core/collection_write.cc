@@ -538,6 +538,13 @@ void Collection::mark_committed() {
   committed_seq_ = seq_;
 }
 
+void Collection::mark_committed(const UndoMark& mark) {
+  undo_.erase(undo_.begin(), undo_.begin() + ptrdiff_t(std::min(mark.undo, undo_.size())));
+  cleared_.erase(cleared_.begin(),
+                 cleared_.begin() + ptrdiff_t(std::min(mark.cleared, cleared_.size())));
+  committed_seq_ = mark.seq;
+}
+
 // Undoes the log newest first: each step sees the collection exactly as its write left it.
 // A slot freed by a delete is the newest entry of free_slots_ again when that delete is undone
 // (later allocations were undone before it), so the search from the back stops at once.

@@ -1,6 +1,8 @@
 // storage/reconcile.cc — see reconcile.h.
 #include "storage/reconcile.h"
 
+#include <absl/container/flat_hash_set.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -123,7 +125,31 @@ Status decode_intent(std::string_view bytes, std::vector<Change>& changes, uint6
 }
 
 Status Reconciler::reconcile(std::span<const Change> changes, uint64_t seq) {
-  pending_ = encode_intent(changes, seq);
+  // A reconcile still pending (the disk kept failing, and another group failed since: with a
+  // pipelined commit its apply() is what retried and refused) is merged, not replaced: its
+  // documents have not been written back either. Every Delete first, then the versions memory
+  // holds: the pending ones of documents the new group did not touch, then the new ones.
+  std::string merged;
+  if (pending()) {
+    std::vector<Change> old;
+    uint64_t old_seq = 0;
+    if (decode_intent(pending_, old, old_seq).ok()) {
+      absl::flat_hash_set<std::string_view> fresh;
+      std::vector<Change> all;
+      for (const Change& c : changes)
+        if (c.op == Change::Op::Delete) fresh.insert(c.id);
+      for (const Change& c : old)
+        if (c.op == Change::Op::Delete && !fresh.contains(c.id)) all.push_back(c);
+      for (const Change& c : changes)
+        if (c.op == Change::Op::Delete) all.push_back(c);
+      for (const Change& c : old)
+        if (c.op != Change::Op::Delete && !fresh.contains(c.id)) all.push_back(c);
+      for (const Change& c : changes)
+        if (c.op != Change::Op::Delete) all.push_back(c);
+      merged = encode_intent(all, seq);
+    }
+  }
+  pending_ = merged.empty() ? encode_intent(changes, seq) : std::move(merged);
   // Recorded first, before the store is touched again: if the process ends before the write
   // below is durable, the next open() finishes it (reconcile.h, guarantees).
   bool synced = false;

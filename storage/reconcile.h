@@ -20,9 +20,10 @@
 // on.
 //   - reconcile(changes, seq): records the changes in the intent file (`path`: written
 //     beside it, fsynced, renamed over it; a failure to record is reported on stderr, not
-//     returned), then runs `write`. Once `write` succeeds the intent file is removed and the
-//     directory synced, and OK is returned. Otherwise the reconcile stays pending and a
-//     StorageError says so: writes are refused until it is done.
+//     returned), then runs `write`. When a reconcile is still pending, its changes are merged
+//     with the new ones (documents both touched take the new version), never dropped. Once `write`
+//     succeeds the intent file is removed and the directory synced, and OK is returned. Otherwise
+//     the reconcile stays pending and a StorageError says so: writes are refused until it is done.
 //   - retry(): OK when nothing is pending; else runs `write` again with the pending
 //     changes (and removes the intent file), and returns OK once that worked, or the
 //     StorageError that refuses the write. A strategy calls it at the top of apply() and

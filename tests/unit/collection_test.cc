@@ -726,3 +726,32 @@ BOOST_FIXTURE_TEST_CASE(rollback_undoes_every_write_since_the_last_commit, Fixtu
   c.rollback();
   BOOST_TEST(count("{}") == 6u);
 }
+
+// Pipelined group commit: the writes of group 1 are durable (mark_committed(its mark)) while
+// group 2's were applied after it; a rollback then undoes group 2 only, back to group 1's seq.
+BOOST_FIXTURE_TEST_CASE(mark_committed_at_a_mark_keeps_the_later_writes_undo, Fixture) {
+  c.track_undo(true);
+  seed_people();
+  c.mark_committed();
+  insert({R"({"_id":5,"email":"e@x","status":"new"})"});
+  std::string f = J(R"({"_id":1})"), u = J(R"({"$set":{"status":"idle"}})");
+  BOOST_REQUIRE(c.update(V(f), V(u), false, false, &events).ok());
+  Collection::UndoMark group1 = c.undo_mark();
+  const auto after1 = find("{}");
+  const uint64_t seq1 = c.last_seq();
+  insert({R"({"_id":6,"email":"f@x","status":"new"})"});
+  BOOST_REQUIRE(c.update(V(f), V(J(R"({"$set":{"status":"gone"}})")), false, false, &events).ok());
+  BOOST_REQUIRE(c.clear(&events).ok());
+  insert({R"({"_id":7,"email":"e@x"})"});
+  c.mark_committed(group1);  // group 1 landed while group 2 was open
+  std::vector<std::string> touched;
+  for (const std::string& id : c.rollback()) touched.push_back(json_from_mp(id));
+  BOOST_TEST(find("{}") == after1, boost::test_tools::per_element());
+  BOOST_TEST(c.last_seq() == seq1);
+  BOOST_TEST(count(R"({"status":"new"})") == 1u);  // 5 stays, 6 is gone
+  BOOST_TEST(count(R"({"email":"e@x"})") == 1u);
+  BOOST_TEST(count(R"({"email":"f@x"})") == 0u);
+  // Nothing of group 1 is undone by a second rollback either.
+  c.rollback();
+  BOOST_TEST(find("{}") == after1, boost::test_tools::per_element());
+}

@@ -107,6 +107,41 @@ BOOST_AUTO_TEST_CASE(a_failed_write_stays_pending_and_recorded_until_a_retry_wor
   BOOST_TEST(!std::filesystem::exists(path));
 }
 
+// A second failed group while the first reconcile is still pending (a pipelined commit: the
+// next group's apply() retried and was refused): both groups' documents are written back,
+// every Delete first, a document both touched in its newest version, and the file holds both.
+BOOST_AUTO_TEST_CASE(a_second_reconcile_merges_with_the_pending_one) {
+  TmpDir dir;
+  std::string path = dir.file("M.reconcile");
+  Changes ch;
+  Backend b;
+  Reconciler r(path, "test M", b.fn());
+  b.fail = true;
+  BOOST_TEST(!r.reconcile(ch.list(), 7).ok());
+  // The second group touched "b" again (memory now holds v 2) and a new document 3 (absent).
+  std::string id3 = mp_from_json("3"), doc2b = mp_from_json(R"({"_id":"b","v":2})");
+  Change d2, d3, r2;
+  d2.op = d3.op = Change::Op::Delete;
+  d2.id = ch.id2, d3.id = id3;
+  r2.op = Change::Op::Replace;
+  r2.id = ch.id2, r2.doc = doc2b;
+  std::vector<Change> second{d2, d3, r2};
+  BOOST_TEST(!r.reconcile(second, 9).ok());
+  std::vector<std::string> want{"delete 1", R"(delete "b")", "delete 3",
+                                R"(replace {"_id":"b","v":2})", "seq 9"};
+  // What a restart would find: the recorded intent holds the merge.
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<Change> recorded;
+  uint64_t seq = 0;
+  BOOST_REQUIRE(decode_intent(bytes, recorded, seq).ok());
+  BOOST_TEST(recorded.size() == 4u);
+  BOOST_TEST(seq == 9u);
+  b.fail = false;
+  BOOST_REQUIRE(r.retry().ok());
+  BOOST_TEST(b.got == want, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(recover_finishes_a_recorded_reconcile_and_names_a_bad_record) {
   TmpDir dir;
   std::string path = dir.file("M.reconcile");

@@ -1,0 +1,173 @@
+// storage/pipelined_storage.cc — see pipelined_storage.h.
+#include "storage/pipelined_storage.h"
+
+#include <pthread.h>
+
+#include <utility>
+
+namespace mg {
+
+PipelinedStorage::PipelinedStorage(std::unique_ptr<StorageStrategy> inner,
+                                   std::function<void()> notify)
+    : inner_(std::move(inner)), notify_(std::move(notify)) {
+  thread_ = std::thread([this] { loop(); });
+  pthread_setname_np(thread_.native_handle(), "mg-commit");
+}
+
+PipelinedStorage::~PipelinedStorage() {
+  {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [&] { return !queued_ && !busy_; });
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  thread_.join();
+  inner_->close();
+}
+
+void PipelinedStorage::loop() {
+  for (;;) {
+    std::unique_ptr<Group> g;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || queued_; });
+      if (!queued_) return;  // stopping, nothing left
+      g = std::move(queued_);
+      busy_ = true;
+    }
+    Status s = run(*g);
+    {
+      std::lock_guard lock(mu_);
+      done_.push_back(Completion{g->ticket, std::move(s)});
+      busy_ = false;
+    }
+    idle_cv_.notify_all();
+    if (notify_) notify_();
+  }
+}
+
+Status PipelinedStorage::run(const Group& g) {
+  try {
+    std::vector<Change> changes(g.recs.size());
+    for (size_t i = 0; i < g.recs.size(); ++i) {
+      const Group::Rec& r = g.recs[i];
+      changes[i].op = r.op;
+      changes[i].seq = r.seq;
+      changes[i].id = std::string_view(g.bytes).substr(r.id_off, r.id_len);
+      changes[i].doc = std::string_view(g.bytes).substr(r.doc_off, r.doc_len);
+    }
+    Status s = inner_->apply(changes);
+    if (!s.ok()) return s;  // nothing of the group applied, nothing left uncommitted
+    return inner_->commit();
+  } catch (const std::exception& e) {
+    return make_status(ErrorCode::StorageError, std::string("commit failed: ") + e.what());
+  }
+}
+
+uint64_t PipelinedStorage::submit() {
+  if (open_.recs.empty()) return 0;
+  auto g = std::make_unique<Group>(std::move(open_));
+  open_ = Group();
+  g->ticket = next_ticket_++;
+  uint64_t ticket = g->ticket;
+  {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [&] { return !queued_ && !busy_; });
+    queued_ = std::move(g);
+    ++unreported_;
+  }
+  work_cv_.notify_one();
+  return ticket;
+}
+
+bool PipelinedStorage::in_flight() const {
+  std::lock_guard lock(mu_);
+  return unreported_ > 0;
+}
+
+bool PipelinedStorage::poll(Completion& out) {
+  std::lock_guard lock(mu_);
+  if (done_.empty()) return false;
+  out = std::move(done_.front());
+  done_.pop_front();
+  --unreported_;
+  return true;
+}
+
+void PipelinedStorage::wait_idle() const {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return !queued_ && !busy_; });
+}
+
+void PipelinedStorage::discard_open() {
+  open_ = Group();
+}
+
+Status PipelinedStorage::open(const std::function<Status(std::string_view doc)>& sink) {
+  wait_idle();
+  return inner_->open(sink);
+}
+
+uint64_t PipelinedStorage::last_seq() const {
+  wait_idle();
+  return inner_->last_seq();
+}
+
+Status PipelinedStorage::apply(std::span<const Change> changes) {
+  Group& g = open_;
+  for (const Change& c : changes) {
+    Group::Rec r{c.op, c.seq, g.bytes.size(), c.id.size(), 0, c.doc.size()};
+    g.bytes.append(c.id);
+    r.doc_off = g.bytes.size();
+    g.bytes.append(c.doc);
+    g.recs.push_back(r);
+  }
+  return Status::OK();
+}
+
+Status PipelinedStorage::commit() {
+  wait_idle();
+  if (open_.recs.empty()) return inner_->commit();
+  Group g = std::move(open_);
+  open_ = Group();
+  return run(g);
+}
+
+Status PipelinedStorage::reconcile(std::span<const Change> changes, uint64_t seq) {
+  wait_idle();
+  return inner_->reconcile(changes, seq);
+}
+
+Status PipelinedStorage::flush() {
+  Status s = commit();
+  if (!s.ok()) return s;
+  return inner_->flush();
+}
+
+void PipelinedStorage::close() {
+  wait_idle();
+  inner_->close();
+}
+
+Status PipelinedStorage::destroy() {
+  wait_idle();
+  open_ = Group();
+  return inner_->destroy();
+}
+
+StorageStats PipelinedStorage::stats() const {
+  wait_idle();
+  return inner_->stats();
+}
+
+Status PipelinedStorage::set_indexes(const std::vector<IndexSpec>& indexes) {
+  wait_idle();
+  return inner_->set_indexes(indexes);
+}
+
+Result<bool> PipelinedStorage::backup(const std::string& dir) {
+  wait_idle();
+  return inner_->backup(dir);
+}
+
+}  // namespace mg
