@@ -60,6 +60,8 @@ class PipelinedStorage final : public StorageStrategy {
   void wait_idle() const;
   // Forgets the open group's changes (the actor rolled them back in memory).
   void discard_open();
+  // Changes in the open group (documents written, deleted, ...).
+  size_t open_changes() const { return open_.recs.size(); }
 
   Status open(const std::function<Status(std::string_view doc)>& sink) override;
   uint64_t last_seq() const override;
