@@ -6,7 +6,9 @@
 // held; the actor then sends itself `commit`, which lands behind every request already in its
 // mailbox, so one storage commit covers all of them before they are answered and their events
 // published. A read arriving while writes wait for their commit waits with them, so no client
-// sees a write before it is durable.
+// sees a write before it is durable. With a pipelined storage (ModelConfig::pipelined: file,
+// wiredtiger) the commit runs on the storage's own thread while the actor applies the next
+// group (storage/pipelined_storage.h); the replies and events of a group wait in its flight.
 #pragma once
 
 #include <caf/all.hpp>
