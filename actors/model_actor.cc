@@ -46,6 +46,7 @@ struct ModelState {
   std::vector<ChangeEvent> events;  // of writes not yet committed
   std::unique_ptr<ChangeLog> log;   // committed events, retained for `changes`
   uint64_t committed_seq = 0;       // seq of the last committed event
+  uint64_t commits = 0;             // group commits that wrote something (`stats`)
   bool dirty = false;               // writes applied since the last commit
   bool commit_scheduled = false;
   bool release_scheduled = false;  // a release_atom to self is on its way (hold())
@@ -240,6 +241,7 @@ Status commit(Self self, bool sync = false) {
       return s;
     }
     st.coll->mark_committed();
+    ++st.commits;
   }
   st.entry_before.reset();
   release(self);
@@ -273,6 +275,7 @@ void land(Self self, Status s) {
           .count();
   if (s.ok()) {
     st.coll->mark_committed(f.mark);
+    ++st.commits;
     release_group(self, f.pending, f.events);
     // The writes that arrived meanwhile go next; the flight's own writers, answered now, are
     // expected back too (schedule_commit may gather them: one sync for both halves).
@@ -494,7 +497,7 @@ std::string model_stats(Self self) {
   CollectionStats cs = st.coll->stats();
   std::string out;
   MpWriter w(out);
-  w.map_header(9);
+  w.map_header(10);
   w.str("name"), w.str(st.cfg.model);
   w.str("exists"), w.boolean(st.cfg.exists);
   w.str("count"), w.integer(int64_t(cs.count));
@@ -503,6 +506,7 @@ std::string model_stats(Self self) {
   w.str("indexBytes"), w.integer(int64_t(cs.index_bytes));
   w.str("storageBytes"), w.integer(int64_t(cs.storage.bytes_on_disk));
   w.str("lastSeq"), w.integer(int64_t(st.coll->last_seq()));
+  w.str("commits"), w.integer(int64_t(st.commits));
   w.str("ops");
   w.map_header(uint32_t(st.op_stats.size()));
   for (auto& [op, os] : st.op_stats) {

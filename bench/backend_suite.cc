@@ -17,7 +17,8 @@
 //                     pipelined, 64 in flight: ops/s, p50/p99
 // and drops the database again. Configuration-specific rows:
 //   file_immediate    1 writer vs 16 writers doing insertOne, each with one request in flight
-//                     (16 clients on 4 threads): group commit at work (issue 4: >= 8x)
+//                     (16 clients on 4 threads): group commit at work (issue 4: >= 8x), and
+//                     the writes one commit served (`stats` commits, for information)
 //   sqlite            right after it, the raw SQLite loader over the same 100k documents
 //                     (issue 5: the daemon's insertMany >= 0.7x of it)
 //   wiredtiger        right after it, the raw WiredTiger loader likewise (issue 6: >= 0.7x);
@@ -98,6 +99,7 @@ void measure_writers(Rig& rig, Client& c, const std::string& ep, const std::stri
   m["file_immediate_1_writer_docs_per_s"] =
       insert_one_pipelined(one, db, "Writers", rig.data.writer_docs).per_s;
   int per = rig.sz.per_writer;
+  int64_t commits0 = model_stats(c, db, "Writers").commits;
   double r16 = many_clients(
       rig.ctx, ep, kWriters, kWriterThreads, per,
       [&](int k, int i) {
@@ -109,6 +111,10 @@ void measure_writers(Rig& rig, Client& c, const std::string& ep, const std::stri
       },
       "insertOne (16 writers)");
   m["file_immediate_16_writers_docs_per_s"] = r16;
+  // How many writes one fdatasync served (group commit at work), from the model's `stats`.
+  int64_t commits = model_stats(c, db, "Writers").commits - commits0;
+  m["file_immediate_16_writers_writes_per_commit"] =
+      commits > 0 ? double(kWriters) * per / double(commits) : 0;
   m["file_immediate_16_vs_1_writers"] = r16 / m["file_immediate_1_writer_docs_per_s"];
 }
 
@@ -261,8 +267,9 @@ std::vector<std::string> expected_metrics(const Hello& hello,
     for (auto& name : per_backend()) expect(b.label + "_" + name, absent(b.label));
   std::string no_file = absent("file_debounced"), no_mem = absent("memory");
   expect("file_debounced_insert_many_vs_memory", no_file.empty() ? no_mem : no_file);
-  for (const char* n : {"file_immediate_1_writer_docs_per_s",
-                        "file_immediate_16_writers_docs_per_s", "file_immediate_16_vs_1_writers"})
+  for (const char* n :
+       {"file_immediate_1_writer_docs_per_s", "file_immediate_16_writers_docs_per_s",
+        "file_immediate_16_vs_1_writers", "file_immediate_16_writers_writes_per_commit"})
     expect(n, absent("file_immediate"));
   expect("sqlite_raw_insert_docs_per_s", "");
   expect("sqlite_insert_many_vs_raw", absent("sqlite"));

@@ -99,7 +99,8 @@ ModelStats model_stats(client::Client& c, const std::string& db, const std::stri
       for (MpView m; mi.next(m);) {
         MpView n = m.get("name");
         if (n.valid() && n.type() == MpType::Str && n.as_str() == model)
-          return {int_of(m, "count"), int_of(m, "docBytes"), int_of(m, "storageBytes")};
+          return {int_of(m, "count"), int_of(m, "docBytes"), int_of(m, "storageBytes"),
+                  int_of(m, "commits")};
       }
     }
   }

@@ -48,7 +48,7 @@ std::vector<Backend> backends_listed(const Hello& h);
 // A model's figures from `stats` (CONTRACT.md §5): document count, encoded bytes of its
 // documents, bytes on disk. Throws std::runtime_error when the model is not in the reply.
 struct ModelStats {
-  int64_t count = 0, doc_bytes = 0, storage_bytes = 0;
+  int64_t count = 0, doc_bytes = 0, storage_bytes = 0, commits = 0;
 };
 ModelStats model_stats(client::Client& c, const std::string& db, const std::string& model);
 

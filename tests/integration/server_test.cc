@@ -84,6 +84,7 @@ BOOST_FIXTURE_TEST_CASE(stats_counts_documents_indexes_and_operations, OnSharedD
     BOOST_TEST(m.get("count").as_int() == 3);
     BOOST_TEST(m.get("indexes").as_int() == 2);  // _id and email
     BOOST_TEST(m.get("storageBytes").is_number());
+    BOOST_TEST(m.get("commits").as_int() == 3);  // three blocking inserts: a commit each
     MpView ops = m.get("ops");
     BOOST_TEST_REQUIRE(ops.type() == MpType::Map);
     BOOST_TEST(ops.get("insertOne").get("count").as_int() == 3);
