@@ -36,10 +36,15 @@ void PipelinedStorage::loop() {
       busy_ = true;
     }
     Status s = run(*g);
+    g->recs.clear();
+    // A huge group's buffer is not kept (64 MiB: a few insertMany of big documents).
+    if (g->bytes.capacity() > (size_t(64) << 20)) g->bytes = std::string();
+    g->bytes.clear();
     {
       std::lock_guard lock(mu_);
       done_.push_back(Completion{g->ticket, std::move(s)});
       busy_ = false;
+      if (!spare_) spare_ = std::move(g);
     }
     idle_cv_.notify_all();
     if (notify_) notify_();
@@ -48,7 +53,8 @@ void PipelinedStorage::loop() {
 
 Status PipelinedStorage::run(const Group& g) {
   try {
-    std::vector<Change> changes(g.recs.size());
+    std::vector<Change>& changes = changes_;
+    changes.resize(g.recs.size());
     for (size_t i = 0; i < g.recs.size(); ++i) {
       const Group::Rec& r = g.recs[i];
       changes[i].op = r.op;
@@ -67,7 +73,7 @@ Status PipelinedStorage::run(const Group& g) {
 uint64_t PipelinedStorage::submit() {
   if (open_.recs.empty()) return 0;
   auto g = std::make_unique<Group>(std::move(open_));
-  open_ = Group();
+  open_ = recycled();
   g->ticket = next_ticket_++;
   uint64_t ticket = g->ticket;
   {
@@ -78,6 +84,15 @@ uint64_t PipelinedStorage::submit() {
   }
   work_cv_.notify_one();
   return ticket;
+}
+
+PipelinedStorage::Group PipelinedStorage::recycled() {
+  std::unique_ptr<Group> spare;
+  {
+    std::lock_guard lock(mu_);
+    spare = std::move(spare_);
+  }
+  return spare ? std::move(*spare) : Group();
 }
 
 bool PipelinedStorage::in_flight() const {
@@ -100,7 +115,8 @@ void PipelinedStorage::wait_idle() const {
 }
 
 void PipelinedStorage::discard_open() {
-  open_ = Group();
+  open_.bytes.clear();
+  open_.recs.clear();
 }
 
 Status PipelinedStorage::open(const std::function<Status(std::string_view doc)>& sink) {
@@ -129,8 +145,11 @@ Status PipelinedStorage::commit() {
   wait_idle();
   if (open_.recs.empty()) return inner_->commit();
   Group g = std::move(open_);
-  open_ = Group();
-  return run(g);
+  Status s = run(g);
+  g.bytes.clear();
+  g.recs.clear();
+  open_ = std::move(g);  // its buffers serve the next group
+  return s;
 }
 
 Status PipelinedStorage::reconcile(std::span<const Change> changes, uint64_t seq) {

@@ -90,15 +90,21 @@ class PipelinedStorage final : public StorageStrategy {
   };
   Status run(const Group& g);  // inner apply + commit of one group
   void loop();
+  // The buffers of a finished group, emptied, for the next open group: growing a fresh one
+  // for every group (hundreds of KB for insertMany batches) cost the actor's thread page
+  // faults and malloc's slow paths, and freeing it on the storage thread cost that one too.
+  Group recycled();
 
   std::unique_ptr<StorageStrategy> inner_;
   std::function<void()> notify_;
   Group open_;
   uint64_t next_ticket_ = 1;
+  std::vector<Change> changes_;  // run()'s views of a group, reused (whoever runs it owns it)
 
   mutable std::mutex mu_;
   mutable std::condition_variable work_cv_, idle_cv_;
   std::unique_ptr<Group> queued_;  // the submitted group not yet taken by the thread
+  std::unique_ptr<Group> spare_;   // a finished group's buffers (recycled())
   bool busy_ = false;              // the thread is running a group
   bool stop_ = false;
   size_t unreported_ = 0;  // submitted groups poll() has not returned yet
