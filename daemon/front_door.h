@@ -26,6 +26,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "actors/event_batch.h"
 #include "actors/fan_out.h"
 #include "actors/registry.h"
 #include "actors/reply_sink.h"
@@ -76,6 +77,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void read_requests();
   void read_subscriptions();
   void drain_outbox();
+  void publish(const EventBatch& batch);
   bool send_reply(Outgoing& o);
   bool reading_allowed();
   void flush_all();
