@@ -19,7 +19,7 @@ struct Route {
   bool delimiter = false;  // REQ-style client: an empty frame precedes the body
 };
 
-struct EventBatch;  // actors/event_batch.h
+class EventBatch;  // actors/event_batch.h
 
 struct Outgoing {
   enum class Kind : uint8_t { Reply, Event } kind = Kind::Reply;

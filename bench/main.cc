@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     bool every = all->parsed();
-    Chosen s{core->parsed() || every, daemon->parsed() || every, backends->parsed() || every,
+    Chosen s{core->parsed() || every,  daemon->parsed() || every,      backends->parsed() || every,
              scale->parsed() || every, compression->parsed() || every, changes->parsed()};
     return run(s, opts);
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <csignal>
 
 #include "actors/args.h"
+#include "actors/event_batch.h"
 #include "actors/fan_out.h"
 #include "actors/messages.h"
 #include "actors/model_ops.h"

@@ -26,7 +26,6 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "actors/event_batch.h"
 #include "actors/fan_out.h"
 #include "actors/registry.h"
 #include "actors/reply_sink.h"
