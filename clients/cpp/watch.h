@@ -11,15 +11,15 @@
 //     if (e) apply(*e);  // every event with seq > 0 exactly once, in seq order
 //   }
 //
-// How: the constructor subscribes a SUB socket to the exact topic (ZeroMQ filters by prefix,
-// so "app.User" also matches "app.Users": other topics are skipped on receipt) before any
-// history is read, so nothing can fall between history and live events. The first next() asks
-// `changes` (after = `after`, paged) on a Client over the request endpoint. From then on,
-// live events are delivered as they come; when one arrives with a seq beyond the next expected
-// one (a gap: the PUB socket dropped some), or when the stream has been silent for
-// `idle_check` (the last events of a burst may have been dropped, or published before the
-// daemon saw the subscription: it learns of subscribers asynchronously), the Watcher asks
-// `changes` again from the last seq it has, one page at a time. Live events that arrive
+// How: the constructor subscribes a SUB socket (an XSUB, filtered by the daemon's side only) to
+// the exact topic (ZeroMQ filters by prefix, so "app.User" also matches "app.Users": other
+// topics are skipped on receipt) before any history is read, so nothing can fall between
+// history and live events. The first next() asks `changes` (after = `after`, paged) on a Client
+// over the request endpoint. From then on, live events are delivered as they come; when one arrives
+// with a seq beyond the next expected one (a gap: the PUB socket dropped some), or when the stream
+// has been silent for `idle_check` (the last events of a burst may have been dropped, or published
+// before the daemon saw the subscription: it learns of subscribers asynchronously), the Watcher
+// asks `changes` again from the last seq it has, one page at a time. Live events that arrive
 // meanwhile wait in the SUB socket's queue, or behind a gap in the Watcher (up to
 // `max_buffered`); events are deduplicated by seq, so each seq is delivered once.
 //
