@@ -10,6 +10,7 @@
 
 #include "actors/args.h"
 #include "actors/backup.h"
+#include "actors/event_batch.h"
 #include "actors/migrate.h"
 #include "actors/model_ops.h"
 #include "core/aggregate.h"
@@ -85,47 +86,21 @@ struct ModelState {
 };
 using Self = caf::stateful_actor<ModelState>*;
 
-std::string encode_event(const ChangeEvent& e) {
-  std::string out;
-  bool has_doc = bool(e.doc);
-  // One allocation: the keys, seq, op and ts take at most 50 bytes (growing took four). The
-  // keys are fixstr constants appended as they are encoded.
-  out.reserve(64 + e.id.size() + (has_doc ? e.doc.size() : 0));
-  MpWriter w(out);
-  out.push_back(char(has_doc ? 0x85 : 0x84));
-  out.append("\xa3seq", 4), w.integer(int64_t(e.seq));
-  out.append("\xa2op", 3), w.str(change_op_name(e.op));
-  out.append("\xa2id", 3);
-  if (e.id.empty())
-    w.nil();
-  else
-    out.append(e.id);
-  static constexpr std::string_view kDocKey(
-      "\xa3"
-      "doc",
-      4);  // split: \xa3d is one escape
-  if (has_doc) out.append(kDocKey), out.append(e.doc.bytes());
-  out.append("\xa2ts", 3), w.date(e.ts);
-  return out;
-}
-
 // Sends held replies and, after a commit, the events of the writes they acknowledge. Nothing
 // leaves while a catalog update is on its way to disk: a model (or schema) acknowledged but
 // missing from the catalog would not be reopened after a crash.
 void release_group(Self self, std::vector<Held>& pending, std::vector<ChangeEvent>& events) {
   auto& st = self->state;
   std::vector<Outgoing> out;
-  out.reserve(events.size() + pending.size());
+  out.reserve(pending.size() + 1);  // the replies and one EventBatch
   if (!events.empty()) st.committed_seq = events.back().seq;
   if (!events.empty() && st.cfg.sink->has_subscribers()) {
-    std::string topic = st.cfg.db + "." + st.cfg.model;
-    for (auto& e : events) {
-      Outgoing o;
-      o.kind = Outgoing::Kind::Event;
-      o.topic = topic;
-      o.body = encode_event(e);
-      out.push_back(std::move(o));
-    }
+    // Copies share the documents (event_batch.h): the front door encodes them, not this thread.
+    auto batch = std::make_shared<EventBatch>(st.cfg.db + "." + st.cfg.model);
+    batch->add(events);
+    Outgoing& o = out.emplace_back();
+    o.kind = Outgoing::Kind::Event;
+    o.events = std::move(batch);
   }
   st.log->append(std::move(events));  // moved, not copied: no per-event allocation
   events.clear();
@@ -536,7 +511,10 @@ std::string changes(Self self, const Envelope& env) {
   ReplyWriter r(env.id, 2, bytes);
   MpWriter& w = r.key("events");
   w.array_header(uint32_t(found.size()));
-  for (auto* e : found) w.raw(encode_event(*e));
+  std::string events;
+  events.reserve(bytes);
+  for (auto* e : found) EventView::of(*e).append_to(events);
+  w.raw(events);
   r.key("lastSeq").integer(int64_t(st.committed_seq));
   return r.take();
 }

@@ -2,7 +2,8 @@
 //
 // The front door owns the sockets (DESIGN.md decision 3); actors never touch them. They hand
 // finished reply bodies and change events to a ReplySink, which is thread-safe and wakes the
-// front door's poll loop. A Route says how to address a reply on the ROUTER socket.
+// front door's poll loop. A Route says how to address a reply on the ROUTER socket. Change
+// events travel unencoded, as an EventBatch (actors/event_batch.h): the front door encodes them.
 #pragma once
 
 #include <atomic>
@@ -18,11 +19,13 @@ struct Route {
   bool delimiter = false;  // REQ-style client: an empty frame precedes the body
 };
 
+class EventBatch;  // actors/event_batch.h
+
 struct Outgoing {
   enum class Kind : uint8_t { Reply, Event } kind = Kind::Reply;
-  Route route;        // Reply
-  std::string topic;  // Event: "db.model"
-  std::string body;
+  Route route;                               // Reply
+  std::string body;                          // Reply
+  std::shared_ptr<const EventBatch> events;  // Event: a commit's events, all of one model
 };
 
 class ReplySink {
@@ -31,8 +34,8 @@ class ReplySink {
   // Queues messages for the front door (replies to clients, events for the PUB socket), in
   // order. Thread-safe; never blocks on the network.
   virtual void post(std::vector<Outgoing>&& batch) = 0;
-  // False when nobody subscribes to change events: actors then skip encoding them (they are
-  // still retained for `changes`).
+  // False when nobody subscribes to change events: actors then skip handing them over (they
+  // are still retained for `changes`).
   virtual bool has_subscribers() const { return true; }
   void reply(Route route, std::string body) {
     std::vector<Outgoing> v(1);

@@ -3,6 +3,7 @@
 //   memgoose-bench core   [--docs N] [--runs R] [--quick] [--json FILE]
 //   memgoose-bench daemon [--docs N] [--runs R] [--quick] [--json FILE]
 //                         [--memgoosed PATH | --endpoint tcp://HOST:PORT]
+//   memgoose-bench changes     (only the change-stream suite `daemon` runs; same options)
 //   memgoose-bench backends    [--docs N] [--runs R] [--quick] [--json FILE] [--memgoosed PATH]
 //   memgoose-bench scale       (same options; --docs is the large size, default 1M)
 //   memgoose-bench compression (same options; --docs lorem documents, default 100k)
@@ -65,6 +66,7 @@ std::vector<std::string> finish(const Report& rep, const std::vector<std::string
 // Which suites to run.
 struct Chosen {
   bool core = false, daemon = false, backends = false, scale = false, compression = false;
+  bool changes = false;  // `daemon` runs it too
 };
 
 int run(const Chosen& s, const SuiteOptions& opts) {
@@ -74,7 +76,7 @@ int run(const Chosen& s, const SuiteOptions& opts) {
   if (s.core) problems += finish(run_aggregate_suite(opts), aggregate_metrics()).size();
   if (s.daemon)
     problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)), daemon_metrics()).size();
-  if (s.daemon) problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
+  if (s.daemon || s.changes) problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
   if (s.backends) problems += size_t(run_backend_suite(with_defaults(opts, 100000, 3)));
   if (s.scale) problems += size_t(run_scale_suite(with_defaults(opts, 1000000, 1)));
   if (s.compression) problems += size_t(run_compression_suite(with_defaults(opts, 100000, 1)));
@@ -95,11 +97,12 @@ int main(int argc, char** argv) {
   opts.memgoosed = sibling_daemon(argv[0]);
   auto* core = app.add_subcommand("core", "the engine in-process, memory backend");
   auto* daemon = app.add_subcommand("daemon", "memgoosed over tcp loopback, against baselines");
+  auto* changes = app.add_subcommand("changes", "the change-stream suite alone (daemon runs it)");
   auto* backends = app.add_subcommand("backends", "every storage backend, raw loader baselines");
   auto* scale = app.add_subcommand("scale", "memory per document, start-up time over 1M docs");
   auto* compression = app.add_subcommand("compression", "wiredtiger compressors (issue 6)");
   auto* all = app.add_subcommand("all", "every suite");
-  for (auto* sub : {core, daemon, backends, scale, compression, all}) {
+  for (auto* sub : {core, daemon, changes, backends, scale, compression, all}) {
     sub->add_option("--docs", opts.docs, "documents (default 100000, scale 1000000; quick: 3000)");
     sub->add_option("--runs", opts.runs,
                     "repetitions, the median is reported (default: core 5, daemon, "
@@ -107,7 +110,7 @@ int main(int argc, char** argv) {
     sub->add_flag("--quick", opts.quick, "few documents, one run: seconds in total (for CI)");
     sub->add_option("--json", opts.json_path, "append JSON results to this file");
   }
-  for (auto* sub : {daemon, backends, scale, compression, all})
+  for (auto* sub : {daemon, changes, backends, scale, compression, all})
     sub->add_option("--memgoosed", opts.memgoosed, "the daemon to start")->capture_default_str();
   for (auto* sub : {backends, scale})
     sub->add_option("--storage", opts.storages,
@@ -117,8 +120,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     bool every = all->parsed();
-    Chosen s{core->parsed() || every, daemon->parsed() || every, backends->parsed() || every,
-             scale->parsed() || every, compression->parsed() || every};
+    Chosen s{core->parsed() || every,  daemon->parsed() || every,      backends->parsed() || every,
+             scale->parsed() || every, compression->parsed() || every, changes->parsed()};
     return run(s, opts);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "memgoose-bench: %s\n", e.what());

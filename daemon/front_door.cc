@@ -13,6 +13,7 @@
 #include <csignal>
 
 #include "actors/args.h"
+#include "actors/event_batch.h"
 #include "actors/fan_out.h"
 #include "actors/messages.h"
 #include "actors/model_ops.h"
@@ -132,13 +133,26 @@ void FrontDoor::drain_outbox() {
   }
   for (auto& o : draining_) {
     if (o.kind == Outgoing::Kind::Event) {
-      pub_.send(zmq::message_t(o.topic.data(), o.topic.size()), zmq::send_flags::sndmore);
-      pub_.send(zmq::message_t(o.body.data(), o.body.size()), zmq::send_flags::dontwait);
+      publish(*o.events);
       continue;
     }
     if (!blocked_.empty() || !send_reply(o)) blocked_.push_back(std::move(o));
   }
   draining_.clear();
+}
+
+// One message per event (CONTRACT.md §2, §7): [topic, body], the body encoded straight into
+// the message (ZeroMQ keeps a topic of up to 33 bytes inside the message itself). A subscriber
+// too slow to take it loses it here (PUB); it catches up with `changes`.
+void FrontDoor::publish(const EventBatch& batch) {
+  const std::string& topic = batch.topic();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EventView e = batch[i];
+    zmq::message_t body(e.encoded_size());
+    e.encode(body.data<char>());
+    pub_.send(zmq::message_t(topic.data(), topic.size()), zmq::send_flags::sndmore);
+    pub_.send(body, zmq::send_flags::dontwait);
+  }
 }
 
 void FrontDoor::answer(const Route& route, std::string body) {

@@ -76,6 +76,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void read_requests();
   void read_subscriptions();
   void drain_outbox();
+  void publish(const EventBatch& batch);
   bool send_reply(Outgoing& o);
   bool reading_allowed();
   void flush_all();

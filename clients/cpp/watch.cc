@@ -14,6 +14,7 @@
 #include "clients/cpp/watch.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -57,34 +58,136 @@ struct EventFields {
       ts = value;
   }
 
-  bool finish(Event& out) const {
+  bool complete() const {
     if (!seq.valid() || seq.type() != MpType::Int || seq.as_int() <= 0) return false;
     if (!op.valid() || op.type() != MpType::Str || !id.valid()) return false;
-    if (!ts.valid() || ts.type() != MpType::Date) return false;
-    out.seq = uint64_t(seq.as_int());
-    out.op.assign(op.as_str());
-    out.id.assign(id_bytes);
-    out.doc.assign(doc_bytes);
+    return ts.valid() && ts.type() == MpType::Date;
+  }
+  uint64_t seq_value() const { return uint64_t(seq.as_int()); }
+
+  // Fills `out` (complete() must hold). The strings are built, not assigned: `out` is new.
+  void fill(Event& out) const {
+    out.seq = seq_value();
+    out.op = std::string(op.as_str());
+    out.id = std::string(id_bytes);
+    out.doc = std::string(doc_bytes);
     out.ts = ts.as_date();
+  }
+
+  bool finish(Event& out) const {
+    if (!complete()) return false;
+    fill(out);
     return true;
   }
 };
 
-// Decodes a live event straight from the SUB socket's bytes. One bounds-checked walk
-// (check_structure) finds where each top-level key and value starts, so nothing is walked
-// twice: a truncated or malformed message is refused and never read out of bounds. The
-// daemon's own limits (names, depth) are not checked again: the client only reads the fields
-// above and hands the document over as bytes that are well-formed MessagePack.
-bool decode_live_event(std::string_view bytes, Event& out) {
-  thread_local std::vector<const uint8_t*> items;
-  if (bytes.empty() || !check_structure(bytes, &items).ok()) return false;
-  MpView root(reinterpret_cast<const uint8_t*>(bytes.data()));
-  if (root.type() != MpType::Map || items.size() != size_t(root.count()) * 2) return false;
-  const uint8_t* end = reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size();
-  EventFields f;
-  for (size_t i = 0; i < items.size(); i += 2)
-    f.file(MpView(items[i]), items[i + 1], i + 2 < items.size() ? items[i + 2] : end);
-  return f.finish(out);
+// What a lead byte says about the value it starts (the MessagePack format table): its whole
+// size (Fixed), the size of its header before a payload whose length follows the lead byte in
+// `len_bytes` big-endian bytes (Sized), a container with a count in the lead byte or in the
+// `len_bytes` after it, or the unused byte 0xc1.
+struct Lead {
+  enum Kind : uint8_t { Fixed, Sized, Array, Map, Bad };
+  Kind kind = Bad;
+  uint8_t size = 0;
+  uint8_t len_bytes = 0;
+};
+
+constexpr std::array<Lead, 256> make_lead_table() {
+  std::array<Lead, 256> t{};
+  auto fixed = [&t](int b, int size) { t[b] = Lead{Lead::Fixed, uint8_t(size), 0}; };
+  auto sized = [&t](int b, int header, int len_bytes) {
+    t[b] = Lead{Lead::Sized, uint8_t(header), uint8_t(len_bytes)};
+  };
+  for (int b = 0x00; b <= 0x7f; ++b) fixed(b, 1);                     // positive fixint
+  for (int b = 0xe0; b <= 0xff; ++b) fixed(b, 1);                     // negative fixint
+  for (int b = 0x80; b <= 0x8f; ++b) t[b] = Lead{Lead::Map, 1, 0};    // fixmap
+  for (int b = 0x90; b <= 0x9f; ++b) t[b] = Lead{Lead::Array, 1, 0};  // fixarray
+  for (int b = 0xa0; b <= 0xbf; ++b) fixed(b, 1 + (b & 0x1f));        // fixstr
+  fixed(0xc0, 1), fixed(0xc2, 1), fixed(0xc3, 1);                     // nil, false, true
+  sized(0xc4, 2, 1), sized(0xc5, 3, 2), sized(0xc6, 5, 4);            // bin 8/16/32
+  sized(0xc7, 3, 1), sized(0xc8, 4, 2), sized(0xc9, 6, 4);            // ext 8/16/32 (+ type)
+  fixed(0xca, 5), fixed(0xcb, 9);                                     // float 32/64
+  fixed(0xcc, 2), fixed(0xcd, 3), fixed(0xce, 5), fixed(0xcf, 9);     // uint 8..64
+  fixed(0xd0, 2), fixed(0xd1, 3), fixed(0xd2, 5), fixed(0xd3, 9);     // int 8..64
+  fixed(0xd4, 3), fixed(0xd5, 4), fixed(0xd6, 6), fixed(0xd7, 10), fixed(0xd8, 18);  // fixext
+  sized(0xd9, 2, 1), sized(0xda, 3, 2), sized(0xdb, 5, 4);                           // str 8/16/32
+  t[0xdc] = Lead{Lead::Array, 3, 2}, t[0xdd] = Lead{Lead::Array, 5, 4};
+  t[0xde] = Lead{Lead::Map, 3, 2}, t[0xdf] = Lead{Lead::Map, 5, 4};
+  return t;  // 0xc1 stays Bad
+}
+
+constexpr std::array<Lead, 256> kLead = make_lead_table();
+
+// Fixed-size values (nearly every field of a document): their size by lead byte, 0 otherwise.
+constexpr std::array<uint8_t, 256> make_fixed_table() {
+  std::array<uint8_t, 256> t{};
+  for (int b = 0; b < 256; ++b) t[b] = kLead[b].kind == Lead::Fixed ? kLead[b].size : 0;
+  return t;
+}
+
+constexpr std::array<uint8_t, 256> kFixedSize = make_fixed_table();
+
+uint64_t read_be(const uint8_t* p, int bytes) {
+  if (bytes == 1) return p[0];
+  if (bytes == 2) return uint64_t(p[0]) << 8 | p[1];
+  return uint64_t(p[0]) << 24 | uint64_t(p[1]) << 16 | uint64_t(p[2]) << 8 | p[3];
+}
+
+// The end of the MessagePack value at `p` and of everything nested in it, when all of it lies
+// before `end` and is well-formed; nullptr otherwise. Nothing at or past `end` is read. The same
+// structural check as check_structure (core/msgpack.h), in one tight loop: a fixed-size value
+// costs one table load, and whether it fits is known at the next value's bounds check (or at
+// the end of the walk).
+inline const uint8_t* skip_checked(const uint8_t* p, const uint8_t* end) {
+  const size_t n = size_t(end - p);
+  size_t i = 0;
+  uint64_t pending = 1;  // values still to pass over
+  do {
+    if (i >= n) return nullptr;
+    --pending;
+    if (uint8_t size = kFixedSize[p[i]]) {
+      i += size;
+      continue;
+    }
+    const Lead lead = kLead[p[i]];
+    size_t left = n - i;
+    if (lead.kind == Lead::Bad || left < lead.size) return nullptr;
+    if (lead.kind == Lead::Sized) {
+      uint64_t size = lead.size + read_be(p + i + 1, lead.len_bytes);
+      if (left < size) return nullptr;
+      i += size;
+    } else {  // a container: its items are values still to pass over
+      uint64_t count = lead.len_bytes ? read_be(p + i + 1, lead.len_bytes) : (p[i] & 0x0f);
+      pending += lead.kind == Lead::Map ? 2 * count : count;
+      if (pending > left) return nullptr;  // each takes at least one byte
+      i += lead.size;
+    }
+  } while (pending > 0);
+  return i <= n ? p + i : nullptr;
+}
+
+// Finds the fields of a live event straight in the SUB socket's bytes. Each top-level key and
+// value is passed over once with a bounds-checked walk (skip_checked), so a truncated or
+// malformed message is refused and never read out of bounds, and the document handed over is
+// well-formed MessagePack. The daemon's own limits (names, depth) are not checked again: the
+// client only reads the fields above and hands the document over as bytes.
+bool find_live_fields(std::string_view bytes, EventFields& f) {
+  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint8_t* end = p + bytes.size();
+  if (p == end) return false;
+  Lead lead = kLead[*p];
+  if (lead.kind != Lead::Map || size_t(end - p) < lead.size) return false;
+  uint64_t n = lead.len_bytes ? read_be(p + 1, lead.len_bytes) : (*p & 0x0f);
+  p += lead.size;
+  for (; n > 0; --n) {
+    const uint8_t* key = p;
+    const uint8_t* value = skip_checked(key, end);
+    if (!value) return false;
+    p = skip_checked(value, end);
+    if (!p) return false;
+    f.file(MpView(key), value, p);
+  }
+  return p == end && f.complete();
 }
 
 }  // namespace
@@ -110,12 +213,17 @@ Watcher::Watcher(std::string req_endpoint, std::string pub_endpoint, std::string
       opts_(std::move(opts)) {
   zmq::context_t* ctx = opts_.client.context;
   if (!ctx) ctx = &own_context_.emplace(1);
-  sub_ = zmq::socket_t(*ctx, zmq::socket_type::sub);
+  // An XSUB: the daemon's XPUB filters by topic before sending, and receive_live() checks the
+  // exact topic; a SUB would match every message against its subscriptions once more.
+  sub_ = zmq::socket_t(*ctx, zmq::socket_type::xsub);
   sub_.set(zmq::sockopt::linger, 0);
   sub_.set(zmq::sockopt::rcvhwm, std::max(opts_.sub_hwm, 0));
   if (opts_.client.curve) apply_curve(sub_, *opts_.client.curve);
   if (opts_.configure_sub) opts_.configure_sub(sub_);
-  sub_.set(zmq::sockopt::subscribe, topic_);  // before any history is read
+  // Before any history is read. XSUB keeps the subscription and sends it to the daemon on
+  // every (re)connection, as a SUB does.
+  std::string subscribe = '\x01' + topic_;
+  sub_.send(zmq::buffer(subscribe), zmq::send_flags::dontwait);
   try {
     sub_.connect(pub_endpoint);
   } catch (const zmq::error_t& e) {
@@ -132,22 +240,24 @@ void Watcher::reset(uint64_t after) {
   from_now_ = after == kNow;
   last_ = known_ = from_now_ ? 0 : after;
   synced_ = false;
+  restart_idle_ = false;
   check_at_ = Clock::now() + opts_.idle_check;
 }
 
 std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
+  // The clock is read only once nothing is ready: delivering a buffered event reads no clock.
+  std::optional<Clock::time_point> deadline;
   const bool check_each_call = opts_.idle_check.count() <= 0;
   bool checked = false;
   for (;;) {
     receive_live();
     if (!synced_) catch_up();  // first: history (or the current seq) before anything live
     if (!ready_.empty()) {
-      Event e = std::move(ready_.front());
+      std::optional<Event> e(std::in_place, std::move(ready_.front()));
       ready_.pop_front();
-      last_ = e.seq;
+      last_ = e->seq;
       ++stats_.delivered;
-      check_at_ = Clock::now() + opts_.idle_check;
+      restart_idle_ = true;
       return e;
     }
     if (known_ > tail()) {  // a gap: fetch what the SUB socket did not bring
@@ -155,15 +265,20 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
       continue;
     }
     auto now = Clock::now();
-    auto check = check_each_call ? deadline : check_at_;
+    if (!deadline) deadline = now + timeout;
+    if (restart_idle_) {  // the silence starts now, with nothing left to deliver
+      restart_idle_ = false;
+      check_at_ = now + opts_.idle_check;
+    }
+    auto check = check_each_call ? *deadline : check_at_;
     if (now >= check && !checked) {  // silent for a while: were the last events dropped?
       checked = check_each_call;
       catch_up();
       check_at_ = Clock::now() + opts_.idle_check;
       continue;
     }
-    if (now >= deadline) return std::nullopt;
-    if (wait_live(std::min(deadline, check)) == Wait::Interrupted)
+    if (now >= *deadline) return std::nullopt;
+    if (wait_live(std::min(*deadline, check)) == Wait::Interrupted)
       return std::nullopt;  // a signal: let the caller look at it
   }
 }
@@ -171,19 +286,18 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
 // Reads what the SUB socket has queued, but only a little ahead of the consumer: events wait in
 // ZeroMQ's queue rather than in ready_ (less memory, warm caches). Behind a gap (ready_ stays
 // empty) it reads everything queued into ahead_, up to max_buffered, so that the PUB side does
-// not drop more while the hole is fetched.
+// not drop more while the hole is fetched. An event is built once, where it is kept (slot()).
 void Watcher::receive_live() {
   while (ready_.size() < kReadAhead && ready_.size() + ahead_.size() < opts_.max_buffered) {
-    zmq::message_t topic, body;
     try {
-      if (!sub_.recv(topic, zmq::recv_flags::dontwait)) return;
-      if (!topic.more()) {
+      if (!sub_.recv(topic_msg_, zmq::recv_flags::dontwait)) return;
+      if (!topic_msg_.more()) {
         ++stats_.malformed;
         continue;
       }
-      (void)sub_.recv(body);  // the rest of a multipart message is already queued
+      (void)sub_.recv(body_msg_);  // the rest of a multipart message is already queued
       bool extra = false;
-      while (body.more()) (void)sub_.recv(body), extra = true;
+      while (body_msg_.more()) (void)sub_.recv(body_msg_), extra = true;
       if (extra) {
         ++stats_.malformed;
         continue;
@@ -193,18 +307,22 @@ void Watcher::receive_live() {
       throw;
     }
     // ZeroMQ matched a prefix: "db.Model" also brings "db.ModelX".
-    if (topic.size() != topic_.size() || std::memcmp(topic.data(), topic_.data(), topic.size()))
+    if (topic_msg_.size() != topic_.size() ||
+        std::memcmp(topic_msg_.data(), topic_.data(), topic_.size()))
       continue;
-    std::string_view bytes(body.data<char>(), body.size());
-    Event e;
-    if (!decode_live_event(bytes, e)) {
+    EventFields f;
+    if (!find_live_fields(std::string_view(body_msg_.data<char>(), body_msg_.size()), f)) {
       ++stats_.malformed;
       continue;
     }
     ++stats_.live;
-    if (synced_ && e.seq > std::max(known_, tail()) + 1) ++stats_.gaps;
-    known_ = std::max(known_, e.seq);
-    take(std::move(e));
+    uint64_t seq = f.seq_value();
+    if (synced_ && seq > std::max(known_, tail()) + 1) ++stats_.gaps;
+    known_ = std::max(known_, seq);
+    if (Event* e = slot(seq)) {
+      f.fill(*e);
+      settle();
+    }
   }
 }
 
@@ -221,15 +339,25 @@ Watcher::Wait Watcher::wait_live(Clock::time_point until) {
   return (item.revents & ZMQ_POLLIN) ? Wait::Ready : Wait::Timeout;
 }
 
-void Watcher::take(Event e) {
-  uint64_t t = tail(), seq = e.seq;
+Event* Watcher::slot(uint64_t seq) {
+  uint64_t t = tail();
   if (seq <= t) {
     ++stats_.duplicates;
-  } else if (seq == t + 1) {
-    ready_.push_back(std::move(e));
-    settle();
-  } else if (!ahead_.emplace(seq, std::move(e)).second) {
+    return nullptr;
+  }
+  if (seq == t + 1) return &ready_.emplace_back();
+  auto [it, added] = ahead_.try_emplace(seq);
+  if (!added) {
     ++stats_.duplicates;
+    return nullptr;
+  }
+  return &it->second;
+}
+
+void Watcher::take(Event e) {
+  if (Event* to = slot(e.seq)) {
+    *to = std::move(e);
+    settle();
   }
 }
 

@@ -11,15 +11,15 @@
 //     if (e) apply(*e);  // every event with seq > 0 exactly once, in seq order
 //   }
 //
-// How: the constructor subscribes a SUB socket to the exact topic (ZeroMQ filters by prefix,
-// so "app.User" also matches "app.Users": other topics are skipped on receipt) before any
-// history is read, so nothing can fall between history and live events. The first next() asks
-// `changes` (after = `after`, paged) on a Client over the request endpoint. From then on,
-// live events are delivered as they come; when one arrives with a seq beyond the next expected
-// one (a gap: the PUB socket dropped some), or when the stream has been silent for
-// `idle_check` (the last events of a burst may have been dropped, or published before the
-// daemon saw the subscription: it learns of subscribers asynchronously), the Watcher asks
-// `changes` again from the last seq it has, one page at a time. Live events that arrive
+// How: the constructor subscribes a SUB socket (an XSUB, filtered by the daemon's side only) to
+// the exact topic (ZeroMQ filters by prefix, so "app.User" also matches "app.Users": other
+// topics are skipped on receipt) before any history is read, so nothing can fall between
+// history and live events. The first next() asks `changes` (after = `after`, paged) on a Client
+// over the request endpoint. From then on, live events are delivered as they come; when one arrives
+// with a seq beyond the next expected one (a gap: the PUB socket dropped some), or when the stream
+// has been silent for `idle_check` (the last events of a burst may have been dropped, or published
+// before the daemon saw the subscription: it learns of subscribers asynchronously), the Watcher
+// asks `changes` again from the last seq it has, one page at a time. Live events that arrive
 // meanwhile wait in the SUB socket's queue, or behind a gap in the Watcher (up to
 // `max_buffered`); events are deduplicated by seq, so each seq is delivered once.
 //
@@ -63,7 +63,8 @@ struct WatchOptions {
   // Options of the Client that sends `changes` (timeout, context, socket setup). Its context,
   // when given, is also the SUB socket's (it must outlive the Watcher).
   ClientOptions client;
-  // Called on the SUB socket before it connects (CURVE keys and the like).
+  // Called on the SUB socket before it connects (CURVE keys and the like). It is an XSUB
+  // socket (ZMQ_SUBSCRIBE does not apply to it: the Watcher subscribes by itself).
   std::function<void(zmq::socket_t&)> configure_sub;
   // Events asked per `changes` request; 0 lets the daemon choose (at most 10,000).
   int64_t page_size = 0;
@@ -123,6 +124,9 @@ class Watcher {
   uint64_t tail() const { return last_ + ready_.size(); }
   enum class Wait { Ready, Timeout, Interrupted };
 
+  // Where the event `seq` is to be kept: a new last element of ready_ (call settle() once it
+  // is filled), a new entry of ahead_, or nowhere when it is a duplicate (nullptr).
+  Event* slot(uint64_t seq);
   void take(Event e);
   void settle();
   void receive_live();
@@ -135,13 +139,15 @@ class Watcher {
   Client client_;
   std::string db_, model_, topic_;
   WatchOptions opts_;
-  uint64_t last_ = 0;                // seq of the last event delivered
-  uint64_t known_ = 0;               // highest seq known to exist (live events, lastSeq)
-  bool synced_ = false;              // false until the first `changes` reply after (re)start
-  bool from_now_ = false;            // `after` was kNow and is not resolved yet
-  std::deque<Event> ready_;          // seqs last_+1, last_+2, ... contiguous
-  std::map<uint64_t, Event> ahead_;  // seqs beyond tail()+1, waiting for the gap to fill
-  Clock::time_point check_at_;       // when an idle next() asks `changes` again
+  uint64_t last_ = 0;                    // seq of the last event delivered
+  uint64_t known_ = 0;                   // highest seq known to exist (live events, lastSeq)
+  bool synced_ = false;                  // false until the first `changes` reply after (re)start
+  bool from_now_ = false;                // `after` was kNow and is not resolved yet
+  std::deque<Event> ready_;              // seqs last_+1, last_+2, ... contiguous
+  std::map<uint64_t, Event> ahead_;      // seqs beyond tail()+1, waiting for the gap to fill
+  Clock::time_point check_at_;           // when an idle next() asks `changes` again
+  bool restart_idle_ = false;            // an event was delivered: check_at_ starts again
+  zmq::message_t topic_msg_, body_msg_;  // receive_live()'s frames, reused
   WatchStats stats_;
 };
 
