@@ -18,7 +18,8 @@
 // and drops the database again. Configuration-specific rows:
 //   file_immediate    1 writer vs 16 writers doing insertOne, each with one request in flight
 //                     (16 clients on 4 threads): group commit at work (issue 4: >= 8x), and
-//                     the writes one commit served (`stats` commits, for information)
+//                     the writes one commit served (`stats` commits), the daemon's and the
+//                     clients' CPU time per write (for information)
 //   sqlite            right after it, the raw SQLite loader over the same 100k documents
 //                     (issue 5: the daemon's insertMany >= 0.7x of it)
 //   wiredtiger        right after it, the raw WiredTiger loader likewise (issue 6: >= 0.7x);
@@ -92,7 +93,7 @@ struct Rig {
   zmq::context_t ctx{1};
 };
 
-void measure_writers(Rig& rig, Client& c, const std::string& ep, const std::string& db,
+void measure_writers(Rig& rig, Client& c, const std::string& ep, pid_t pid, const std::string& db,
                      Metrics& m) {
   c.define_model(db, "Writers", bench_schema());
   Client one(ep, client_options(1, &rig.ctx));
@@ -100,6 +101,7 @@ void measure_writers(Rig& rig, Client& c, const std::string& ep, const std::stri
       insert_one_pipelined(one, db, "Writers", rig.data.writer_docs).per_s;
   int per = rig.sz.per_writer;
   int64_t commits0 = model_stats(c, db, "Writers").commits;
+  double daemon0 = process_cpu_s(pid), self0 = process_cpu_s(getpid());
   double r16 = many_clients(
       rig.ctx, ep, kWriters, kWriterThreads, per,
       [&](int k, int i) {
@@ -111,6 +113,13 @@ void measure_writers(Rig& rig, Client& c, const std::string& ep, const std::stri
       },
       "insertOne (16 writers)");
   m["file_immediate_16_writers_docs_per_s"] = r16;
+  // CPU per write of the daemon and of this process (the 16 clients): with the wall time per
+  // write, whether the two cores or the syncs are the limit.
+  double writes = double(kWriters) * per;
+  m["file_immediate_16_writers_daemon_cpu_us_per_doc"] =
+      (process_cpu_s(pid) - daemon0) * 1e6 / writes;
+  m["file_immediate_16_writers_client_cpu_us_per_doc"] =
+      (process_cpu_s(getpid()) - self0) * 1e6 / writes;
   // How many writes one fdatasync served (group commit at work), from the model's `stats`.
   int64_t commits = model_stats(c, db, "Writers").commits - commits0;
   m["file_immediate_16_writers_writes_per_commit"] =
@@ -170,7 +179,7 @@ void measure_backend(Rig& rig, Client& c, const std::string& ep, pid_t pid, cons
             1e6, "us");
   put_timed(m, p + "delete_one", "ops_per_s", delete_one_pipelined(c, db, "Bulk", d.crud_filters),
             1e6, "us");
-  if (b.label == "file_immediate") measure_writers(rig, c, ep, db, m);
+  if (b.label == "file_immediate") measure_writers(rig, c, ep, pid, db, m);
   c.drop_database(db);
 }
 
@@ -269,7 +278,9 @@ std::vector<std::string> expected_metrics(const Hello& hello,
   expect("file_debounced_insert_many_vs_memory", no_file.empty() ? no_mem : no_file);
   for (const char* n :
        {"file_immediate_1_writer_docs_per_s", "file_immediate_16_writers_docs_per_s",
-        "file_immediate_16_vs_1_writers", "file_immediate_16_writers_writes_per_commit"})
+        "file_immediate_16_vs_1_writers", "file_immediate_16_writers_writes_per_commit",
+        "file_immediate_16_writers_daemon_cpu_us_per_doc",
+        "file_immediate_16_writers_client_cpu_us_per_doc"})
     expect(n, absent("file_immediate"));
   expect("sqlite_raw_insert_docs_per_s", "");
   expect("sqlite_insert_many_vs_raw", absent("sqlite"));
