@@ -10,6 +10,7 @@
 // Receiving never runs user code: `route` only files each reply; callbacks run from
 // `run_callbacks`, called by send_async and drain only. A reply whose id nobody waits for
 // (late after a timeout) is dropped and counted.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -52,6 +53,12 @@ Client::Client(std::string endpoint, ClientOptions opts)
     : endpoint_(std::move(endpoint)), opts_(std::move(opts)) {
   if (opts_.window < 1) opts_.window = 1;
   if (opts_.timeout_ms < 0) opts_.timeout_ms = 0;
+  if (opts_.direct) {
+    if (opts_.curve || opts_.configure_socket)
+      throw Error(2, "BadValue", "a direct client has no CURVE and no socket options");
+    direct_ = std::make_unique<ZmtpConnection>(endpoint_, opts_.timeout_ms);
+    return;
+  }
   zmq::context_t* ctx = opts_.context;
   if (!ctx) ctx = &own_context_.emplace(1);
   socket_ = zmq::socket_t(*ctx, zmq::socket_type::dealer);
@@ -109,6 +116,10 @@ uint64_t Client::send(Request& req) {
   uint64_t id = ++next_id_;
   std::string& body = req.finish(id);
   size_t off = req.offset(), n = body.size() - off;
+  if (direct_) {
+    direct_->send(std::string_view(body.data() + off, n), opts_.timeout_ms);
+    return id;
+  }
   zmq::message_t msg;
   if (n < kZeroCopyMin) {
     msg.rebuild(body.data() + off, n);
@@ -129,8 +140,7 @@ uint64_t Client::send(Request& req) {
 bool Client::receive_until(Clock::time_point deadline) {
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() < 0) left = std::chrono::milliseconds(0);
-  zmq_pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                            {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+  zmq_pollitem_t items[] = {poll_item(), {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
   try {
     zmq::poll(items, monitor_.handle() ? 2 : 1, left);
   } catch (const zmq::error_t& e) {
@@ -139,6 +149,18 @@ bool Client::receive_until(Clock::time_point deadline) {
   }
   if (items[1].revents & ZMQ_POLLIN) read_handshake_events();
   if (!(items[0].revents & ZMQ_POLLIN)) return false;
+  return read_replies();
+}
+
+zmq_pollitem_t Client::poll_item() {
+  if (direct_) return {nullptr, direct_->fd(), ZMQ_POLLIN, 0};
+  return {socket_.handle(), 0, ZMQ_POLLIN, 0};
+}
+
+bool Client::read_replies() {
+  if (direct_)
+    return direct_->read_available(
+        [this](std::string_view body) { route(zmq::message_t(body.data(), body.size())); });
   bool got = false;
   for (;;) {
     zmq::message_t msg;
@@ -152,6 +174,39 @@ bool Client::receive_until(Clock::time_point deadline) {
     got = true;
   }
   return got;
+}
+
+// One zmq_poll over the sockets of every client with requests in flight (and their handshake
+// monitors), then each client as wait_async() would: read, expire, run callbacks.
+void Client::wait_any(const std::vector<Client*>& clients) {
+  thread_local std::vector<zmq_pollitem_t> items;
+  thread_local std::vector<Client*> polled;
+  items.clear(), polled.clear();
+  Clock::time_point deadline = Clock::time_point::max();
+  for (Client* c : clients) {
+    c->run_callbacks();
+    if (c->async_.empty()) continue;
+    deadline = std::min(deadline, c->async_.begin()->second.deadline);
+    polled.push_back(c);
+    items.push_back(c->poll_item());
+    items.push_back({c->monitor_.handle(), 0, short(c->monitor_.handle() ? ZMQ_POLLIN : 0), 0});
+  }
+  if (polled.empty()) return;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+  if (left.count() < 0) left = std::chrono::milliseconds(0);
+  try {
+    zmq::poll(items.data(), items.size(), left);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  auto now = Clock::now();
+  for (size_t i = 0; i < polled.size(); ++i) {
+    Client* c = polled[i];
+    if (items[2 * i + 1].revents & ZMQ_POLLIN) c->read_handshake_events();
+    if (items[2 * i].revents & ZMQ_POLLIN) c->read_replies();
+    c->expire_async(now);
+  }
+  for (Client* c : polled) c->run_callbacks();
 }
 
 void Client::route(zmq::message_t msg) {
@@ -183,6 +238,10 @@ Reply Client::call(Request req) {
     while (!slot) {
       receive_until(deadline);
       if (!slot && !refused_.empty()) throw Error(kUnauthorized, "Unauthorized", refused_);
+      if (!slot && direct_ && direct_->broken())
+        throw Error(
+            kExceededTimeLimit, "ExceededTimeLimit",
+            "connection to " + endpoint_ + " lost before the reply to '" + req.op() + "' came");
       if (!slot && Clock::now() >= deadline)
         throw Error(kExceededTimeLimit, "ExceededTimeLimit",
                     "no reply to '" + req.op() + "' from " + endpoint_ + " within " +
@@ -236,6 +295,12 @@ void Client::expire_async(Clock::time_point now) {
     auto it = async_.begin();
     done_.emplace_back(std::move(it->second.callback),
                        Reply(timeout_reply(it->first, refused_, kUnauthorized, "Unauthorized")));
+    async_.erase(it);
+  }
+  while (!async_.empty() && direct_ && direct_->broken()) {  // no reply can come any more
+    auto it = async_.begin();
+    done_.emplace_back(std::move(it->second.callback),
+                       Reply(timeout_reply(it->first, "connection to " + endpoint_ + " lost")));
     async_.erase(it);
   }
   while (!async_.empty() && async_.begin()->second.deadline <= now) {
