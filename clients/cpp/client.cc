@@ -10,6 +10,8 @@
 // Receiving never runs user code: `route` only files each reply; callbacks run from
 // `run_callbacks`, called by send_async and drain only. A reply whose id nobody waits for
 // (late after a timeout) is dropped and counted.
+#include <poll.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -45,6 +47,29 @@ zmq::message_t timeout_reply(uint64_t id, const std::string& what, int code = kE
   w.str("error");
   w.raw(Error(code, name, what).error_map());
   return zmq::message_t(out.data(), out.size());
+}
+
+// zmq_poll over `items`, or poll(2) when none is a libzmq socket: zmq_poll first polls with a
+// zero timeout and only then waits (two system calls per wake-up), and copies a set of more
+// than 16 items to the heap on each call. EINTR counts as "nothing happened".
+void poll_items(std::vector<zmq_pollitem_t>& items, std::chrono::milliseconds timeout) {
+  bool zmq_sockets = false;
+  for (auto& i : items) zmq_sockets = zmq_sockets || i.socket;
+  if (zmq_sockets) {
+    try {
+      zmq::poll(items.data(), items.size(), timeout);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    return;
+  }
+  thread_local std::vector<pollfd> fds;
+  fds.clear();
+  for (auto& i : items) fds.push_back({i.fd, short(i.events & ZMQ_POLLIN ? POLLIN : 0), 0});
+  int n = ::poll(fds.data(), fds.size(), int(timeout.count()));
+  for (size_t k = 0; k < items.size(); ++k)
+    items[k].revents =
+        short(n > 0 && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) ? ZMQ_POLLIN : 0);
 }
 
 }  // namespace
@@ -140,14 +165,11 @@ uint64_t Client::send(Request& req) {
 bool Client::receive_until(Clock::time_point deadline) {
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() < 0) left = std::chrono::milliseconds(0);
-  zmq_pollitem_t items[] = {poll_item(), {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
-  try {
-    zmq::poll(items, monitor_.handle() ? 2 : 1, left);
-  } catch (const zmq::error_t& e) {
-    if (e.num() == EINTR) return false;
-    throw;
-  }
-  if (items[1].revents & ZMQ_POLLIN) read_handshake_events();
+  thread_local std::vector<zmq_pollitem_t> items;
+  items.assign({poll_item()});
+  if (monitor_.handle()) items.push_back({monitor_.handle(), 0, ZMQ_POLLIN, 0});
+  poll_items(items, left);
+  if (items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) read_handshake_events();
   if (!(items[0].revents & ZMQ_POLLIN)) return false;
   return read_replies();
 }
@@ -176,37 +198,38 @@ bool Client::read_replies() {
   return got;
 }
 
-// One zmq_poll over the sockets of every client with requests in flight (and their handshake
+// One poll over the sockets of every client with requests in flight (and their handshake
 // monitors), then each client as wait_async() would: read, expire, run callbacks.
 void Client::wait_any(const std::vector<Client*>& clients) {
   thread_local std::vector<zmq_pollitem_t> items;
-  thread_local std::vector<Client*> polled;
+  thread_local std::vector<std::pair<Client*, int>> polled;  // client, its monitor's item or -1
   items.clear(), polled.clear();
   Clock::time_point deadline = Clock::time_point::max();
   for (Client* c : clients) {
     c->run_callbacks();
     if (c->async_.empty()) continue;
     deadline = std::min(deadline, c->async_.begin()->second.deadline);
-    polled.push_back(c);
     items.push_back(c->poll_item());
-    items.push_back({c->monitor_.handle(), 0, short(c->monitor_.handle() ? ZMQ_POLLIN : 0), 0});
+    int monitor = -1;
+    if (c->monitor_.handle()) {
+      monitor = int(items.size());
+      items.push_back({c->monitor_.handle(), 0, ZMQ_POLLIN, 0});
+    }
+    polled.emplace_back(c, monitor);
   }
   if (polled.empty()) return;
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() < 0) left = std::chrono::milliseconds(0);
-  try {
-    zmq::poll(items.data(), items.size(), left);
-  } catch (const zmq::error_t& e) {
-    if (e.num() != EINTR) throw;
-  }
+  poll_items(items, left);
   auto now = Clock::now();
-  for (size_t i = 0; i < polled.size(); ++i) {
-    Client* c = polled[i];
-    if (items[2 * i + 1].revents & ZMQ_POLLIN) c->read_handshake_events();
-    if (items[2 * i].revents & ZMQ_POLLIN) c->read_replies();
+  size_t at = 0;
+  for (auto& [c, monitor] : polled) {
+    if (monitor >= 0 && (items[size_t(monitor)].revents & ZMQ_POLLIN)) c->read_handshake_events();
+    if (items[at].revents & ZMQ_POLLIN) c->read_replies();
+    at += monitor >= 0 ? 2 : 1;
     c->expire_async(now);
   }
-  for (Client* c : polled) c->run_callbacks();
+  for (auto& p : polled) p.first->run_callbacks();
 }
 
 void Client::route(zmq::message_t msg) {

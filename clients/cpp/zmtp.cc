@@ -23,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr unsigned char kMore = 1, kLong = 2, kCommand = 4;
 constexpr size_t kGreeting = 64;
+constexpr size_t kReadSize = 65536;
 
 // Signature (0xFF, 8 bytes of padding, 0x7F), version 3.0, mechanism NULL, as-server 0.
 std::string greeting() {
@@ -221,10 +222,11 @@ void ZmtpConnection::parse(const std::function<void(std::string_view)>& on_messa
 bool ZmtpConnection::read_available(const std::function<void(std::string_view)>& on_message) {
   bool got = false;
   for (;;) {
-    size_t old = in_.size();
-    in_.resize(old + 65536);
-    ssize_t n = ::recv(fd_, in_.data() + old, 65536, 0);
-    in_.resize(old + size_t(n > 0 ? n : 0));
+    // Into a buffer kept across calls, then appended: resizing in_ by the read size would
+    // zero-fill 64 KiB per read (measured: 17% of a 50-client bench's CPU in memset).
+    if (scratch_.empty()) scratch_.resize(kReadSize);
+    ssize_t n = ::recv(fd_, scratch_.data(), kReadSize, 0);
+    if (n > 0) in_.append(scratch_.data(), size_t(n));
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
       broken_ = true;
       break;
@@ -236,7 +238,7 @@ bool ZmtpConnection::read_available(const std::function<void(std::string_view)>&
     } else if (in_off_ > (1u << 20)) {
       in_.erase(0, in_off_), in_off_ = 0;
     }
-    if (size_t(n) < 65536) break;  // the socket is drained
+    if (size_t(n) < kReadSize) break;  // the socket is drained
   }
   return got;
 }

@@ -22,6 +22,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mg::client {
 
@@ -53,8 +54,9 @@ class ZmtpConnection {
   int fd_ = -1;
   bool broken_ = false;
   std::string endpoint_;
-  std::string in_;     // received bytes not parsed yet
-  size_t in_off_ = 0;  // where the unparsed bytes start in in_
+  std::string in_;             // received bytes not parsed yet
+  size_t in_off_ = 0;          // where the unparsed bytes start in in_
+  std::vector<char> scratch_;  // what recv() reads into
 };
 
 }  // namespace mg::client
