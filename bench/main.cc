@@ -117,9 +117,11 @@ int main(int argc, char** argv) {
                     "measure only these storages (repeatable: memory, file, sqlite, wiredtiger)");
   for (auto* sub : {daemon, all})
     sub->add_option("--endpoint", opts.endpoint, "measure this running memgoosed instead");
-  daemon->add_option("--only", opts.only,
-                     "only these measurements (repeatable: latency, pipelined, clients, "
-                     "isolation, crud; the load always runs) and no changes suite");
+  daemon
+      ->add_option("--only", opts.only,
+                   "only these measurements (repeatable: latency, pipelined, clients, "
+                   "isolation, crud; the load always runs) and no changes suite")
+      ->check(CLI::IsMember({"latency", "pipelined", "clients", "isolation", "crud"}));
   CLI11_PARSE(app, argc, argv);
   try {
     bool every = all->parsed();

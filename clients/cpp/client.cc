@@ -201,9 +201,10 @@ bool Client::read_replies() {
 // One poll over the sockets of every client with requests in flight (and their handshake
 // monitors), then each client as wait_async() would: read, expire, run callbacks.
 void Client::wait_any(const std::vector<Client*>& clients) {
-  thread_local std::vector<zmq_pollitem_t> items;
-  thread_local std::vector<std::pair<Client*, int>> polled;  // client, its monitor's item or -1
-  items.clear(), polled.clear();
+  // Local, not reused: a callback run below may itself call wait_any.
+  std::vector<zmq_pollitem_t> items;
+  std::vector<std::pair<Client*, int>> polled;  // a client, its monitor's item or -1
+  items.reserve(2 * clients.size()), polled.reserve(clients.size());
   Clock::time_point deadline = Clock::time_point::max();
   for (Client* c : clients) {
     c->run_callbacks();
