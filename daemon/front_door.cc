@@ -1,7 +1,6 @@
 // daemon/front_door.cc — see front_door.h.
 #include "daemon/front_door.h"
 
-#include <poll.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -12,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <utility>
 
 #include "actors/args.h"
 #include "actors/fan_out.h"
@@ -136,7 +134,6 @@ void FrontDoor::drain_outbox() {
     if (o.kind == Outgoing::Kind::Event) {
       pub_.send(zmq::message_t(o.topic.data(), o.topic.size()), zmq::send_flags::sndmore);
       pub_.send(zmq::message_t(o.body.data(), o.body.size()), zmq::send_flags::dontwait);
-      events_sent_ = true;
       continue;
     }
     if (!blocked_.empty() || !send_reply(o)) blocked_.push_back(std::move(o));
@@ -165,10 +162,10 @@ bool FrontDoor::reading_allowed() {
   return true;
 }
 
-bool FrontDoor::read_requests() {
+void FrontDoor::read_requests() {
   for (int i = 0; i < kMaxReadsPerWake && reading_allowed(); ++i) {
     zmq::message_t identity, second;
-    if (!router_.recv(identity, zmq::recv_flags::dontwait)) return true;
+    if (!router_.recv(identity, zmq::recv_flags::dontwait)) return;
     if (!identity.more()) continue;  // no body: nothing to answer
     // The rest of a multipart message is already queued: these receives never block.
     (void)router_.recv(second);
@@ -182,7 +179,6 @@ bool FrontDoor::read_requests() {
       on_request(identity, false, second);
     }
   }
-  return false;
 }
 
 void FrontDoor::on_request(zmq::message_t& identity, bool delimiter, zmq::message_t& body) {
@@ -474,42 +470,22 @@ int FrontDoor::run() {
   uint64_t watchdog_usec = 0;
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   auto last_ping = std::chrono::steady_clock::now();
-  // poll(2) on the sockets' ZMQ_FDs rather than zmq_poll, which polls twice per wake-up (a
-  // zero-timeout pass first) and asks each socket for ZMQ_EVENTS before and after, each a
-  // getpid() and a poll() of the socket's mailbox: about ten system calls where one does.
-  // A ZMQ_FD only tells that the socket's mailbox has commands, and any operation on the
-  // socket (a send too) may consume that signal, so a socket is read until EAGAIN whenever
-  // its fd fired or something was sent on it (check_router, check_pub); EAGAIN is the only
-  // state after which the fd is sure to fire for the next message.
-  int router_fd = router_.get(zmq::sockopt::fd), pub_fd = pub_.get(zmq::sockopt::fd);
-  bool check_router = true, check_pub = true;
   while (true) {
-    bool can_read = reading_allowed();
-    pollfd fds[] = {
-        {router_fd, short(can_read || !blocked_.empty() ? POLLIN : 0), 0},
-        {wake_fd_, POLLIN, 0},
-        {signal_fd_, POLLIN, 0},
-        {pub_fd, POLLIN, 0},
+    zmq::pollitem_t items[] = {
+        {router_.handle(), 0,
+         short((reading_allowed() ? ZMQ_POLLIN : 0) | (blocked_.empty() ? 0 : ZMQ_POLLOUT)), 0},
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+        {nullptr, signal_fd_, ZMQ_POLLIN, 0},
+        {pub_.handle(), 0, ZMQ_POLLIN, 0},
     };
-    int timeout_ms = stopping_ || paused_on_ ? 10 : 500;
+    auto timeout = std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500);
     bool replies = await_replies();
-    bool busy = replies || (check_router && can_read) || check_pub;
-    if (::poll(fds, 4, busy ? 0 : timeout_ms) < 0)
-      for (auto& f : fds) f.revents = 0;
-    if (fds[3].revents & POLLIN) check_pub = true;
-    if (check_pub) read_subscriptions();
-    check_pub = false;
-    if (replies || (fds[1].revents & POLLIN)) drain_outbox(), check_router = true;
-    check_pub = std::exchange(events_sent_, false);
-    if (fds[0].revents & POLLIN) {
-      check_router = true;
-      // Processes the commands (a peer's queue has room again) so the retries below see them.
-      if (!blocked_.empty()) (void)router_.get(zmq::sockopt::events);
-    }
-    if (!blocked_.empty()) check_router = true;
+    zmq::poll(items, 4, replies ? std::chrono::milliseconds(0) : timeout);
+    if (items[3].revents & ZMQ_POLLIN) read_subscriptions();
+    if (replies || (items[1].revents & ZMQ_POLLIN)) drain_outbox();
     while (!blocked_.empty() && send_reply(blocked_.front())) blocked_.pop_front();
-    if (check_router && reading_allowed()) check_router = !read_requests();
-    if (fds[2].revents & POLLIN) {
+    if (items[0].revents & ZMQ_POLLIN) read_requests();
+    if (items[2].revents & ZMQ_POLLIN) {
       signalfd_siginfo si;
       [[maybe_unused]] ssize_t n = read(signal_fd_, &si, sizeof si);
       if (!stopping_) {

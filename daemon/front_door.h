@@ -73,8 +73,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void answer(const Route& route, std::string body);
   bool idle();
   bool await_replies();
-  // Reads requests until the socket has none (true) or reading must pause (false).
-  bool read_requests();
+  void read_requests();
   void read_subscriptions();
   void drain_outbox();
   bool send_reply(Outgoing& o);
@@ -96,7 +95,6 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   int spin_us_ = 0;                        // its current budget
   int spin_skips_ = 0;
   std::vector<Outgoing> draining_;
-  bool events_sent_ = false;      // drain_outbox() sent on pub_ (which may consume its fd signal)
   std::deque<Outgoing> blocked_;  // replies refused with EAGAIN, retried in order
   InflightCounter paused_on_;     // the model whose queue made us stop reading
   bool stopping_ = false;
