@@ -80,7 +80,7 @@ Timed pipelined(Client& c, size_t n, const std::function<client::Request(size_t)
 double many_clients(zmq::context_t& ctx, const std::string& endpoint, int clients, int threads,
                     int per_client, const std::function<client::Request(int, int)>& make,
                     const std::function<void(const client::Reply&, Failures&)>& check,
-                    const char* what) {
+                    const char* what, bool direct) {
   std::latch start(threads + 1);
   std::mutex mu;
   std::exception_ptr error;
@@ -94,7 +94,9 @@ double many_clients(zmq::context_t& ctx, const std::string& endpoint, int client
       std::vector<std::pair<int, std::unique_ptr<Client>>> mine;
       try {
         for (int k = t; k < clients; k += threads) {
-          mine.emplace_back(k, std::make_unique<Client>(endpoint, client_options(1, &ctx)));
+          client::ClientOptions o = client_options(1, &ctx);
+          o.direct = direct;
+          mine.emplace_back(k, std::make_unique<Client>(endpoint, o));
           mine.back().second->ping();  // connected before the clock starts
         }
       } catch (...) {
@@ -103,11 +105,22 @@ double many_clients(zmq::context_t& ctx, const std::string& endpoint, int client
       }
       start.arrive_and_wait();
       try {
+        // Each client sends its next request as soon as its reply is in: one zmq_poll over
+        // all of this thread's sockets, so no client waits behind another's reply.
         Failures f;
-        for (int i = 0; i < per_client && !mine.empty(); ++i)
-          for (auto& [k, c] : mine)
-            c->send_async(make(k, i), [&f, &check](client::Reply r) { check(r, f); });
-        for (auto& [k, c] : mine) c->drain();
+        std::vector<Client*> all;
+        std::vector<int> sent(mine.size(), 0);
+        for (auto& m : mine) all.push_back(m.second.get());
+        for (bool busy = !all.empty(); busy;) {
+          busy = false;
+          for (size_t j = 0; j < mine.size(); ++j) {
+            auto& [k, c] = mine[j];
+            if (c->in_flight() == 0 && sent[j] < per_client)
+              c->send_async(make(k, sent[j]++), [&f, &check](client::Reply r) { check(r, f); });
+            busy = busy || c->in_flight() > 0;
+          }
+          Client::wait_any(all);
+        }
         f.check(what);
       } catch (...) {
         fail();
@@ -173,13 +186,13 @@ double find_one_pipelined(Client& c, const std::string& model,
 
 double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
                              const std::string& model, const std::vector<std::string>& filters,
-                             int clients, int threads, int per_client) {
+                             int clients, int threads, int per_client, bool direct) {
   return many_clients(
       ctx, endpoint, clients, threads, per_client,
       [&](int k, int i) {
         return find_one_request(model, filters[(size_t(k) * 7919 + size_t(i)) % filters.size()]);
       },
-      expect_doc_into, "findOne (many clients)");
+      expect_doc_into, "findOne (many clients)", direct);
 }
 
 // Ingests insertMany batches of 1000 fresh documents into `model` until `stop`.

@@ -55,13 +55,16 @@ Timed pipelined(Client& c, size_t n, const std::function<client::Request(size_t)
                 const std::function<void(const client::Reply&, size_t, Failures&)>& check,
                 const char* what);
 
-// `clients` clients spread over `threads` threads, each client with one request in flight,
-// each sending `per_client` requests `make(client, i)`, every reply checked by `check`.
-// Connected (a ping answered) before the clock starts. Returns requests per second over all.
+// `clients` clients spread over `threads` threads, each client its own connection with one
+// request in flight, each sending `per_client` requests `make(client, i)`, every reply checked
+// by `check`. A thread waits on all of its clients at once (Client::wait_any) and sends a
+// client's next request as soon as its reply is in. `direct`: the clients speak ZMTP on their
+// own TCP sockets (ClientOptions::direct) instead of through `ctx`. Connected (a ping
+// answered) before the clock starts. Returns requests per second over all.
 double many_clients(zmq::context_t& ctx, const std::string& endpoint, int clients, int threads,
                     int per_client, const std::function<client::Request(int, int)>& make,
                     const std::function<void(const client::Reply&, Failures&)>& check,
-                    const char* what);
+                    const char* what, bool direct = false);
 
 // The findOne request of the suites: {op: findOne, db, model, filter}.
 client::Request find_one_request(const std::string& db, const std::string& model,
@@ -97,11 +100,11 @@ inline std::vector<double> find_one_latencies(Client& c, const std::string& mode
 double find_one_pipelined(Client& c, const std::string& model,
                           const std::vector<std::string>& filters, size_t first, size_t n);
 
-// `clients` clients spread over `threads` threads, each client with one request in flight,
-// each doing `per_client` findOnes. Returns operations per second over all of them.
+// many_clients() with findOne by email: `per_client` findOnes per client, each reply checked
+// to carry a document. Returns operations per second over all of them.
 double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
                              const std::string& model, const std::vector<std::string>& filters,
-                             int clients, int threads, int per_client);
+                             int clients, int threads, int per_client, bool direct = false);
 
 // findOne latencies on `model_a` while idle, then while another client ingests insertMany
 // batches of 1000 documents (window 4) into `model_b`.

@@ -75,8 +75,11 @@ int run(const Chosen& s, const SuiteOptions& opts) {
     problems += finish(run_core_suite(with_defaults(opts, 100000, 5)), core_metrics()).size();
   if (s.core) problems += finish(run_aggregate_suite(opts), aggregate_metrics()).size();
   if (s.daemon)
-    problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)), daemon_metrics()).size();
-  if (s.daemon || s.changes) problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
+    problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)),
+                       opts.only.empty() ? daemon_metrics() : std::vector<std::string>{})
+                    .size();
+  if ((s.daemon && opts.only.empty()) || s.changes)
+    problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
   if (s.backends) problems += size_t(run_backend_suite(with_defaults(opts, 100000, 3)));
   if (s.scale) problems += size_t(run_scale_suite(with_defaults(opts, 1000000, 1)));
   if (s.compression) problems += size_t(run_compression_suite(with_defaults(opts, 100000, 1)));
@@ -117,6 +120,11 @@ int main(int argc, char** argv) {
                     "measure only these storages (repeatable: memory, file, sqlite, wiredtiger)");
   for (auto* sub : {daemon, all})
     sub->add_option("--endpoint", opts.endpoint, "measure this running memgoosed instead");
+  daemon
+      ->add_option("--only", opts.only,
+                   "only these measurements (repeatable: latency, pipelined, clients, "
+                   "isolation, crud; the load always runs) and no changes suite")
+      ->check(CLI::IsMember({"latency", "pipelined", "clients", "isolation", "crud"}));
   CLI11_PARSE(app, argc, argv);
   try {
     bool every = all->parsed();

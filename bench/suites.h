@@ -24,6 +24,9 @@ struct SuiteOptions {
   std::string memgoosed;  // the daemon binary the daemon suite starts
   std::string endpoint;   // a running memgoosed to measure instead of starting one
   std::vector<std::string> storages;  // backends and scale: only these storages (empty: all)
+  // daemon: only these measurements (latency, pipelined, clients, isolation, crud; the load
+  // always runs) and not the changes suite; empty: everything.
+  std::vector<std::string> only;
 };
 
 // `opts` with the suite's defaults filled in for docs and runs.

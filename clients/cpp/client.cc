@@ -10,6 +10,9 @@
 // Receiving never runs user code: `route` only files each reply; callbacks run from
 // `run_callbacks`, called by send_async and drain only. A reply whose id nobody waits for
 // (late after a timeout) is dropped and counted.
+#include <poll.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -46,12 +49,41 @@ zmq::message_t timeout_reply(uint64_t id, const std::string& what, int code = kE
   return zmq::message_t(out.data(), out.size());
 }
 
+// zmq_poll over `items`, or poll(2) when none is a libzmq socket: zmq_poll first polls with a
+// zero timeout and only then waits (two system calls per wake-up), and copies a set of more
+// than 16 items to the heap on each call. EINTR counts as "nothing happened".
+void poll_items(std::vector<zmq_pollitem_t>& items, std::chrono::milliseconds timeout) {
+  bool zmq_sockets = false;
+  for (auto& i : items) zmq_sockets = zmq_sockets || i.socket;
+  if (zmq_sockets) {
+    try {
+      zmq::poll(items.data(), items.size(), timeout);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    return;
+  }
+  thread_local std::vector<pollfd> fds;
+  fds.clear();
+  for (auto& i : items) fds.push_back({i.fd, short(i.events & ZMQ_POLLIN ? POLLIN : 0), 0});
+  int n = ::poll(fds.data(), fds.size(), int(timeout.count()));
+  for (size_t k = 0; k < items.size(); ++k)
+    items[k].revents =
+        short(n > 0 && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) ? ZMQ_POLLIN : 0);
+}
+
 }  // namespace
 
 Client::Client(std::string endpoint, ClientOptions opts)
     : endpoint_(std::move(endpoint)), opts_(std::move(opts)) {
   if (opts_.window < 1) opts_.window = 1;
   if (opts_.timeout_ms < 0) opts_.timeout_ms = 0;
+  if (opts_.direct) {
+    if (opts_.curve || opts_.configure_socket)
+      throw Error(2, "BadValue", "a direct client has no CURVE and no socket options");
+    direct_ = std::make_unique<ZmtpConnection>(endpoint_, opts_.timeout_ms);
+    return;
+  }
   zmq::context_t* ctx = opts_.context;
   if (!ctx) ctx = &own_context_.emplace(1);
   socket_ = zmq::socket_t(*ctx, zmq::socket_type::dealer);
@@ -109,6 +141,10 @@ uint64_t Client::send(Request& req) {
   uint64_t id = ++next_id_;
   std::string& body = req.finish(id);
   size_t off = req.offset(), n = body.size() - off;
+  if (direct_) {
+    direct_->send(std::string_view(body.data() + off, n), opts_.timeout_ms);
+    return id;
+  }
   zmq::message_t msg;
   if (n < kZeroCopyMin) {
     msg.rebuild(body.data() + off, n);
@@ -129,16 +165,24 @@ uint64_t Client::send(Request& req) {
 bool Client::receive_until(Clock::time_point deadline) {
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() < 0) left = std::chrono::milliseconds(0);
-  zmq_pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                            {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
-  try {
-    zmq::poll(items, monitor_.handle() ? 2 : 1, left);
-  } catch (const zmq::error_t& e) {
-    if (e.num() == EINTR) return false;
-    throw;
-  }
-  if (items[1].revents & ZMQ_POLLIN) read_handshake_events();
+  thread_local std::vector<zmq_pollitem_t> items;
+  items.assign({poll_item()});
+  if (monitor_.handle()) items.push_back({monitor_.handle(), 0, ZMQ_POLLIN, 0});
+  poll_items(items, left);
+  if (items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) read_handshake_events();
   if (!(items[0].revents & ZMQ_POLLIN)) return false;
+  return read_replies();
+}
+
+zmq_pollitem_t Client::poll_item() {
+  if (direct_) return {nullptr, direct_->fd(), ZMQ_POLLIN, 0};
+  return {socket_.handle(), 0, ZMQ_POLLIN, 0};
+}
+
+bool Client::read_replies() {
+  if (direct_)
+    return direct_->read_available(
+        [this](std::string_view body) { route(zmq::message_t(body.data(), body.size())); });
   bool got = false;
   for (;;) {
     zmq::message_t msg;
@@ -152,6 +196,41 @@ bool Client::receive_until(Clock::time_point deadline) {
     got = true;
   }
   return got;
+}
+
+// One poll over the sockets of every client with requests in flight (and their handshake
+// monitors), then each client as wait_async() would: read, expire, run callbacks.
+void Client::wait_any(const std::vector<Client*>& clients) {
+  // Local, not reused: a callback run below may itself call wait_any.
+  std::vector<zmq_pollitem_t> items;
+  std::vector<std::pair<Client*, int>> polled;  // a client, its monitor's item or -1
+  items.reserve(2 * clients.size()), polled.reserve(clients.size());
+  Clock::time_point deadline = Clock::time_point::max();
+  for (Client* c : clients) {
+    c->run_callbacks();
+    if (c->async_.empty()) continue;
+    deadline = std::min(deadline, c->async_.begin()->second.deadline);
+    items.push_back(c->poll_item());
+    int monitor = -1;
+    if (c->monitor_.handle()) {
+      monitor = int(items.size());
+      items.push_back({c->monitor_.handle(), 0, ZMQ_POLLIN, 0});
+    }
+    polled.emplace_back(c, monitor);
+  }
+  if (polled.empty()) return;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+  if (left.count() < 0) left = std::chrono::milliseconds(0);
+  poll_items(items, left);
+  auto now = Clock::now();
+  size_t at = 0;
+  for (auto& [c, monitor] : polled) {
+    if (monitor >= 0 && (items[size_t(monitor)].revents & ZMQ_POLLIN)) c->read_handshake_events();
+    if (items[at].revents & ZMQ_POLLIN) c->read_replies();
+    at += monitor >= 0 ? 2 : 1;
+    c->expire_async(now);
+  }
+  for (auto& p : polled) p.first->run_callbacks();
 }
 
 void Client::route(zmq::message_t msg) {
@@ -183,6 +262,10 @@ Reply Client::call(Request req) {
     while (!slot) {
       receive_until(deadline);
       if (!slot && !refused_.empty()) throw Error(kUnauthorized, "Unauthorized", refused_);
+      if (!slot && direct_ && direct_->broken())
+        throw Error(
+            kExceededTimeLimit, "ExceededTimeLimit",
+            "connection to " + endpoint_ + " lost before the reply to '" + req.op() + "' came");
       if (!slot && Clock::now() >= deadline)
         throw Error(kExceededTimeLimit, "ExceededTimeLimit",
                     "no reply to '" + req.op() + "' from " + endpoint_ + " within " +
@@ -236,6 +319,12 @@ void Client::expire_async(Clock::time_point now) {
     auto it = async_.begin();
     done_.emplace_back(std::move(it->second.callback),
                        Reply(timeout_reply(it->first, refused_, kUnauthorized, "Unauthorized")));
+    async_.erase(it);
+  }
+  while (!async_.empty() && direct_ && direct_->broken()) {  // no reply can come any more
+    auto it = async_.begin();
+    done_.emplace_back(std::move(it->second.callback),
+                       Reply(timeout_reply(it->first, "connection to " + endpoint_ + " lost")));
     async_.erase(it);
   }
   while (!async_.empty() && async_.begin()->second.deadline <= now) {

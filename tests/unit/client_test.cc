@@ -4,10 +4,16 @@
 #define BOOST_TEST_MODULE client
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <thread>
@@ -84,10 +90,13 @@ void reply(zmq::socket_t& router, const Incoming& to, std::string_view json) {
 // A fake daemon running `serve(router)` on its own thread.
 class FakeServer {
  public:
-  FakeServer(const std::string& name, std::function<void(zmq::socket_t&)> serve)
-      : endpoint_("inproc://" + name), router_(ctx_, zmq::socket_type::router) {
+  // On inproc://<name>, or with `tcp` on a free loopback port.
+  FakeServer(const std::string& name, std::function<void(zmq::socket_t&)> serve, bool tcp = false)
+      : endpoint_(tcp ? "tcp://127.0.0.1:*" : "inproc://" + name),
+        router_(ctx_, zmq::socket_type::router) {
     router_.set(zmq::sockopt::linger, 0);
     router_.bind(endpoint_);
+    if (tcp) endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     thread_ = std::thread([this, serve = std::move(serve)] { serve(router_); });
   }
   ~FakeServer() { join(); }
@@ -95,8 +104,9 @@ class FakeServer {
     if (thread_.joinable()) thread_.join();
   }
   const std::string& endpoint() const { return endpoint_; }
-  ClientOptions options(int timeout_ms = 5000, int window = 64) {
+  ClientOptions options(int timeout_ms = 5000, int window = 64, bool direct = false) {
     ClientOptions o;
+    o.direct = direct;
     o.timeout_ms = timeout_ms;
     o.window = window;
     o.context = &ctx_;
@@ -368,4 +378,156 @@ BOOST_AUTO_TEST_CASE(drain_delivers_every_reply_including_ones_sent_by_callbacks
   BOOST_TEST(c.in_flight() == 0u);
   BOOST_TEST(follow_ups == kFollowUps);
   BOOST_TEST(std::count(hits.begin(), hits.end(), 1) == kTotal + kFollowUps);
+}
+
+// ---- ClientOptions::direct: ZMTP spoken on the client's own TCP socket (clients/cpp/zmtp.h) ----
+
+BOOST_AUTO_TEST_CASE(direct_client_talks_to_a_libzmq_router) {
+  std::string big(100000, 'x');  // a long frame, more than one recv() of the client
+  FakeServer server(
+      "direct",
+      [&big](zmq::socket_t& router) {
+        for (int i = 0; i < 4; ++i) {
+          auto in = receive(router);
+          if (!in) return;
+          if (in->op() == "big") {
+            reply(router, *in, R"({"ok":true,"s":")" + big + R"("})");
+          } else if (in->op() == "frames") {  // extra frames: the client keeps the last one
+            router.send(zmq::buffer(in->identity), zmq::send_flags::sndmore);
+            router.send(zmq::buffer(std::string("junk")), zmq::send_flags::sndmore);
+            reply(router, *in, R"({"ok":true,"n":3})");
+          } else {
+            reply(router, *in, R"({"ok":true,"n":)" + std::to_string(in->arg_int("n")) + "}");
+          }
+        }
+      },
+      true);
+  Client c(server.endpoint(), server.options(5000, 64, true));
+  BOOST_TEST(c.call(Request("ping").arg_int("n", 1)).get("n").as_int() == 1);
+  Reply r = c.call(Request("big").arg_str("pad", big));  // a long frame out, too
+  BOOST_TEST(r.ok());
+  BOOST_TEST(r.get("s").as_str().size() == big.size());
+  std::vector<int64_t> got;
+  c.send_async(Request("ping").arg_int("n", 2),
+               [&got](Reply r) { got.push_back(r.get("n").as_int()); });
+  c.send_async(Request("frames"), [&got](Reply r) { got.push_back(r.get("n").as_int()); });
+  c.drain();
+  server.join();
+  BOOST_TEST((got == std::vector<int64_t>{2, 3}));
+  BOOST_TEST(c.dropped_replies() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(wait_any_serves_many_clients_from_one_thread) {
+  constexpr int kClients = 5, kEach = 20;
+  FakeServer server(
+      "wait-any",
+      [](zmq::socket_t& router) {
+        // Collects one request from every client, then answers them newest first.
+        for (int round = 0; round < kEach; ++round) {
+          std::vector<Incoming> batch;
+          while (batch.size() < size_t(kClients))
+            if (auto in = receive(router))
+              batch.push_back(std::move(*in));
+            else
+              return;
+          for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+            reply(router, *it, R"({"ok":true,"n":)" + std::to_string(it->arg_int("n")) + "}");
+        }
+      },
+      true);
+  std::vector<std::unique_ptr<Client>> owned;
+  std::vector<Client*> clients;
+  for (int k = 0; k < kClients; ++k) {
+    owned.push_back(std::make_unique<Client>(server.endpoint(), server.options(5000, 1, k % 2)));
+    clients.push_back(owned.back().get());
+  }
+  std::vector<int> sent(kClients, 0), answered(kClients, 0);
+  bool wrong = false;
+  for (bool busy = true; busy;) {
+    busy = false;
+    for (int k = 0; k < kClients; ++k) {
+      Client& c = *clients[size_t(k)];
+      if (c.in_flight() == 0 && sent[size_t(k)] < kEach) {
+        int64_t n = k * 1000 + sent[size_t(k)]++;
+        c.send_async(Request("ping").arg_int("n", n), [&, k, n](Reply r) {
+          wrong = wrong || r.get("n").as_int() != n;
+          ++answered[size_t(k)];
+        });
+      }
+      busy = busy || c.in_flight() > 0;
+    }
+    Client::wait_any(clients);
+  }
+  server.join();
+  BOOST_TEST(!wrong);
+  for (int k = 0; k < kClients; ++k) BOOST_TEST(answered[size_t(k)] == kEach);
+}
+
+BOOST_AUTO_TEST_CASE(direct_client_refuses_what_it_cannot_speak_to) {
+  ClientOptions o;
+  o.direct = true;
+  o.timeout_ms = 500;
+  auto code_of = [&](const std::string& endpoint, ClientOptions opts) {
+    try {
+      Client c(endpoint, opts);
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return 0;
+  };
+  BOOST_TEST(code_of("inproc://nowhere", o) == 2);
+  BOOST_TEST(code_of("ipc:///tmp/nowhere", o) == 2);
+  ClientOptions with_socket_options = o;
+  with_socket_options.configure_socket = [](zmq::socket_t&) {};
+  BOOST_TEST(code_of("tcp://127.0.0.1:1", with_socket_options) == 2);
+  // Nothing listens on port 1: connecting fails at once, unlike a libzmq socket.
+  BOOST_TEST(code_of("tcp://127.0.0.1:1", o) == kExceededTimeLimit);
+}
+
+BOOST_AUTO_TEST_CASE(direct_client_reports_a_lost_connection) {
+  // A raw TCP server that does the ZMTP handshake, takes two requests and hangs up.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::listen(listener, 1);
+  std::thread server([listener] {
+    int fd = ::accept(listener, nullptr, nullptr);
+    std::string hello(64, '\0');
+    hello[0] = char(0xff), hello[9] = 0x7f, hello[10] = 3;
+    hello.replace(12, 4, "NULL");
+    std::string ready("\x05READY\x0bSocket-Type\0\0\0\x06ROUTER", 28);
+    hello += std::string{char(4), char(ready.size())} + ready;
+    (void)!::write(fd, hello.data(), hello.size());
+    char buf[4096];
+    size_t got = 0;
+    while (got < 64 + 30 + 2 * 10) {  // greeting, READY, two small requests
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      got += size_t(n);
+    }
+    ::close(fd);
+  });
+  ClientOptions o;
+  o.direct = true;
+  o.timeout_ms = 5000;
+  Client c("tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), o);
+  int code = 0;
+  c.send_async(Request("ping"), [&code](Reply r) { code = r.ok() ? -1 : r.error().code(); });
+  auto start = Clock::now();
+  try {
+    c.call(Request("ping"));
+    BOOST_FAIL("a call on a lost connection returned");
+  } catch (const Error& e) {
+    BOOST_TEST(e.code() == kExceededTimeLimit);
+  }
+  c.drain();
+  BOOST_TEST(code == kExceededTimeLimit);
+  BOOST_TEST(ms_since(start) < 3000);  // noticed at once, not at the deadline
+  BOOST_CHECK_THROW(c.send_async(Request("ping"), [](Reply) {}), Error);
+  server.join();
+  ::close(listener);
 }
