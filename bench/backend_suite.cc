@@ -120,7 +120,8 @@ void measure_writers(Rig& rig, Client& c, const std::string& ep, pid_t pid, cons
       "insertOne (16 writers)", /*direct=*/true);
   m["file_immediate_16_writers_docs_per_s"] = r16;
   // CPU per write of the daemon and of this process (the 16 clients): with the wall time per
-  // write, whether the two cores or the syncs are the limit.
+  // write, whether the two cores or the syncs are the limit. For information only (not in the
+  // expected metrics): counted in clock ticks, a quick run's few writes can show 0.
   double writes = double(kWriters) * per;
   m["file_immediate_16_writers_daemon_cpu_us_per_doc"] =
       (process_cpu_s(pid) - daemon0) * 1e6 / writes;
@@ -284,9 +285,7 @@ std::vector<std::string> expected_metrics(const Hello& hello,
   expect("file_debounced_insert_many_vs_memory", no_file.empty() ? no_mem : no_file);
   for (const char* n :
        {"file_immediate_1_writer_docs_per_s", "file_immediate_16_writers_docs_per_s",
-        "file_immediate_16_vs_1_writers", "file_immediate_16_writers_writes_per_commit",
-        "file_immediate_16_writers_daemon_cpu_us_per_doc",
-        "file_immediate_16_writers_client_cpu_us_per_doc"})
+        "file_immediate_16_vs_1_writers", "file_immediate_16_writers_writes_per_commit"})
     expect(n, absent("file_immediate"));
   expect("sqlite_raw_insert_docs_per_s", "");
   expect("sqlite_insert_many_vs_raw", absent("sqlite"));

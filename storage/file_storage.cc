@@ -56,7 +56,10 @@
 //      new file from then on. Only this step holds up the model's writes (two fsyncs of a small
 //      file); reads never wait for any of it.
 // A failed step 2 (disk full) lays the frozen Overlay back under the live one and waits for
-// another compactBytes of WAL before trying again; nothing is lost. Crash points for tests:
+// another compactBytes of WAL before trying again; nothing is lost. If only the directory sync
+// after the rename failed, the new snapshot stands: the frozen Overlay is dropped (it is in the
+// snapshot; laid back, its documents were written twice by the next compaction, a duplicate
+// _id that kept the model from opening) and the WAL keeps every change. Crash points for tests:
 // set_file_fault() / MG_FILE_FAULT (file_storage.h).
 //
 // Recovery (open(), file_storage_recover.cc). Leftover .tmp files are removed. The snapshot's
@@ -129,6 +132,7 @@ constexpr std::pair<Fault, std::string_view> kFaults[] = {
     {Fault::AfterSnapshotRename, "after_snapshot_rename"},
     {Fault::AfterWalTmp, "after_wal_tmp"},
     {Fault::AfterWalRename, "after_wal_rename"},
+    {Fault::SnapshotDirSyncFails, "snapshot_dir_sync_fails"},
 };
 
 Fault fault_named(std::string_view name) {

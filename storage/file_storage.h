@@ -64,6 +64,8 @@ Status repair_file_database(const std::string& dir, std::string& report);
 //   after_snapshot_rename  the new snapshot is in place, the WAL not yet reset
 //   after_wal_tmp          the new WAL was written and fsynced as .tmp, not renamed
 //   after_wal_rename       the new WAL is in place
+// and one that does not crash: snapshot_dir_sync_fails makes the directory sync after a
+// snapshot's rename fail (EIO from a failing disk), every time.
 // An empty or unknown name turns the crash points off. Returns false for an unknown name.
 bool set_file_fault(std::string_view step);
 

@@ -98,8 +98,11 @@ Status merge_into(CompactionJob& job, int fd, const std::string& tmp_path, uint6
   return s;
 }
 
-// Step 2: the new snapshot, written aside and renamed over the old one.
-Status write_snapshot(CompactionJob& job, uint64_t& bytes) {
+// Step 2: the new snapshot, written aside and renamed over the old one. `renamed` tells whether
+// the rename happened: from then on the snapshot holds the frozen Overlay, even when the
+// directory sync after it fails.
+Status write_snapshot(CompactionJob& job, uint64_t& bytes, bool& renamed) {
+  renamed = false;
   int dfd = job.dir.fd->fd;
   std::string tmp_name = job.data_name + ".tmp";
   std::string tmp_path = job.dir.file(tmp_name), data_path = job.dir.file(job.data_name);
@@ -119,8 +122,12 @@ Status write_snapshot(CompactionJob& job, uint64_t& bytes) {
     ::unlinkat(dfd, tmp_name.c_str(), 0);
     return s;
   }
+  renamed = true;
   // A failed directory sync is reported, but safe to retry: the WAL still has every change.
-  s = sync_dir(dfd, job.dir.path);
+  s = fault_is(Fault::SnapshotDirSyncFails)
+          ? make_status(ErrorCode::StorageError, "cannot fsync directory " + job.dir.path +
+                                                     ": Input/output error (injected)")
+          : sync_dir(dfd, job.dir.path);
   fault_point(Fault::AfterSnapshotRename);
   return s;
 }
@@ -178,7 +185,20 @@ Status reset_wal(CompactionJob& job) {
 
 void run_compaction(CompactionJob& job) {
   uint64_t bytes = 0;
-  Status s = write_snapshot(job, bytes);
+  bool renamed = false;
+  Status s = write_snapshot(job, bytes, renamed);
+  if (!s.ok() && renamed) {
+    // The new snapshot is in place but its rename may not be durable: the frozen Overlay is
+    // in it (laying it back under the live one would write its documents twice at the next
+    // compaction: a duplicate _id that stops the model from opening), and the WAL is not
+    // restarted (after a power cut the old snapshot may be back, and it needs the whole WAL).
+    std::fprintf(stderr,
+                 "memgoosed: compaction of %s: the new snapshot is written but the directory "
+                 "sync failed, the WAL keeps every change: %s\n",
+                 job.dir.file(job.data_name).c_str(), s.message.c_str());
+    job.frozen.reset();
+    return job.finish(CompactionJob::State::WalResetFailed, s, bytes);
+  }
   if (!s.ok()) {
     std::fprintf(stderr, "memgoosed: compaction of %s failed (the WAL keeps every change): %s\n",
                  job.dir.file(job.data_name).c_str(), s.message.c_str());

@@ -48,7 +48,8 @@ enum class Fault : int {
   AfterSnapshotTmp,
   AfterSnapshotRename,
   AfterWalTmp,
-  AfterWalRename
+  AfterWalRename,
+  SnapshotDirSyncFails  // not a crash: the directory sync after the snapshot's rename fails
 };
 // _exit(137) when `f` is the crash point chosen.
 void fault_point(Fault f);
@@ -101,6 +102,9 @@ class WalFile {
 // snapshot, then the WAL is replaced by its tail after `wal_offset` (the changes made since the
 // freeze). Runs on the compactor thread, or inline at close().
 struct CompactionJob {
+  // SnapshotFailed: the old snapshot stands, `frozen` goes back under the live Overlay.
+  // WalResetFailed: the new snapshot is in place (renamed; its directory sync may have failed)
+  // but the WAL was not restarted; `frozen` is in the snapshot and is dropped.
   enum class State { Running, Done, SnapshotFailed, WalResetFailed };
   Dir dir;
   std::string data_name, wal_name;
