@@ -849,21 +849,20 @@ BOOST_AUTO_TEST_CASE(load_speed, *boost::unit_test::disabled()) {
 BOOST_AUTO_TEST_CASE(a_snapshot_whose_directory_sync_failed_is_not_merged_twice) {
   TempDir dir;
   std::vector<std::string> want;
-  {
+  for (int i = 0; i < 300; ++i)
+    want.push_back("{\"_id\":" + std::to_string(i) + ",\"v\":\"" + std::string(40, 'x') + "\"}");
+  int rc = in_child([&] {
     auto c = open_model(dir.path, opts(true, 2048));
     set_file_fault("snapshot_dir_sync_fails");
-    for (int i = 0; i < 300; ++i) {
-      std::string doc =
-          "{\"_id\":" + std::to_string(i) + ",\"v\":\"" + std::string(40, 'x') + "\"}";
-      insert(*c, {doc});
-      want.push_back(doc);
+    for (size_t i = 0; i < want.size(); ++i) {
+      insert(*c, {want[i]});
       if (i % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    BOOST_TEST(header_seq(dir.file("User.data.ndjson")) > 0u, "a compaction renamed a snapshot");
-    BOOST_TEST(dump(*c) == sorted(want), boost::test_tools::per_element());
-    set_file_fault("");
+    check(header_seq(dir.file("User.data.ndjson")) > 0u, "a compaction renamed a snapshot");
+    check(dump(*c) == sorted(want), "the documents before the crash");
     (void)c.release();  // a crash: recovery from the snapshots written meanwhile and the WAL
-  }
+  });
+  BOOST_REQUIRE_EQUAL(rc, 0);
   auto again = try_open(dir.path, opts(true, 2048));
   BOOST_REQUIRE_MESSAGE(again.ok(), again.status().message);
   BOOST_TEST(dump(*again.value()) == sorted(want), boost::test_tools::per_element());
