@@ -75,12 +75,12 @@ int run(const Chosen& s, const SuiteOptions& opts) {
     problems += finish(run_core_suite(with_defaults(opts, 100000, 5)), core_metrics()).size();
   if (s.core) problems += finish(run_aggregate_suite(opts), aggregate_metrics()).size();
   if (s.daemon)
-    problems += finish(run_daemon_suite(with_defaults(opts, 100000, 3)),
+    problems += finish(run_daemon_suite(with_defaults(opts, 100000, 5)),
                        opts.only.empty() ? daemon_metrics() : std::vector<std::string>{})
                     .size();
   if ((s.daemon && opts.only.empty()) || s.changes)
-    problems += size_t(run_changes_suite(with_defaults(opts, 100000, 3)));
-  if (s.backends) problems += size_t(run_backend_suite(with_defaults(opts, 100000, 3)));
+    problems += size_t(run_changes_suite(with_defaults(opts, 100000, 5)));
+  if (s.backends) problems += size_t(run_backend_suite(with_defaults(opts, 100000, 5)));
   if (s.scale) problems += size_t(run_scale_suite(with_defaults(opts, 1000000, 1)));
   if (s.compression) problems += size_t(run_compression_suite(with_defaults(opts, 100000, 1)));
   if (problems) {
@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   for (auto* sub : {core, daemon, changes, backends, scale, compression, all}) {
     sub->add_option("--docs", opts.docs, "documents (default 100000, scale 1000000; quick: 3000)");
     sub->add_option("--runs", opts.runs,
-                    "repetitions, the median is reported (default: core 5, daemon, "
-                    "changes and backends 3, scale and compression 1; quick: 1)");
+                    "repetitions, the median is reported (default: core, daemon, "
+                    "changes and backends 5, scale and compression 1; quick: 1)");
     sub->add_flag("--quick", opts.quick, "few documents, one run: seconds in total (for CI)");
     sub->add_option("--json", opts.json_path, "append JSON results to this file");
   }

@@ -8,7 +8,7 @@
 #
 # Usage: scripts/bench.sh [--runs N] [--quick] [SUITE]
 #   --runs N   repetitions of every suite; each metric is the median over them (default: RUNS,
-#              or else each suite's own: core 5, daemon/changes/backends 3, scale and
+#              or else each suite's own: core, daemon, changes, backends 5; scale and
 #              compression 1 — the slow ones)
 #   --quick    small sizes, one run (what ctest bench.quick runs), into docs/bench as well
 #   SUITE      all (default), core, daemon, backends, scale or compression
