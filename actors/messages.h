@@ -19,6 +19,13 @@ struct ClientRequest {
   std::string body;  // one validated MessagePack map
 };
 
+// The requests for one model that the front door read in one round of its poll loop, in
+// arrival order: one message (one mailbox push, at most one wake-up of the model's thread)
+// instead of one per request. The model handles them exactly as if they had come one by one.
+struct ClientBatch {
+  std::vector<ClientRequest> requests;
+};
+
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -63,5 +70,6 @@ struct MigratePage {
 }  // namespace mg
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::ClientRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::ClientBatch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::LookupDocs)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mg::MigratePage)

@@ -51,6 +51,7 @@ struct ModelState {
   bool dirty = false;               // writes applied since the last commit
   bool commit_scheduled = false;
   bool release_scheduled = false;  // a release_atom to self is on its way (hold())
+  size_t batch_left = 0;           // requests of the ClientBatch being handled still to come
   // Group commit gathering (schedule_commit): client writes held in the open group and in
   // the last committed one; of the open group's, those that had queued up while the last
   // commit ran (`draining`: from its end until the mailbox is first empty); how long the
@@ -190,6 +191,12 @@ void schedule_commit(Self self);
 // pipelined storage and `sync` false, the group is submitted and commit() returns at once
 // (OK): its replies go out when it lands. `sync` (flush, backup, lookups, migration calls) and
 // groups that change the catalog commit in place, after the flight has landed.
+// Whether more client requests wait behind the one being handled: in the mailbox, or later in
+// the ClientBatch being handled.
+bool requests_waiting(Self self) {
+  return self->state.batch_left > 0 || !self->mailbox().empty();
+}
+
 Status commit(Self self, bool sync = false) {
   auto& st = self->state;
   st.commit_scheduled = false;
@@ -210,7 +217,7 @@ Status commit(Self self, bool sync = false) {
     st.last_commit_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
             .count();
-    st.draining = !self->mailbox().empty();
+    st.draining = requests_waiting(self);
     if (!s.ok()) {
       roll_back(self, s);
       return s;
@@ -340,7 +347,7 @@ void after_request(Self self, bool wrote) {
   auto& st = self->state;
   if (!st.draining) return;
   if (wrote) ++st.carried_writes;
-  if (!self->mailbox().empty()) return;
+  if (requests_waiting(self)) return;
   st.draining = false;
   if (st.gathering && st.group_writes >= st.last_group_writes + st.carried_writes) {
     st.gathering = false;
@@ -390,7 +397,7 @@ void hold(Self self, const Route& route, std::string reply, bool wrote, std::str
     // front door in one batch once they are handled — one lock and at most one wake-up of
     // its poll loop instead of one per reply. The release_atom queues behind them, so no
     // reply waits for more than the requests that were already in the mailbox.
-    if (!self->mailbox().empty() && st.pending.size() < kMaxHeldReads) {
+    if (requests_waiting(self) && st.pending.size() < kMaxHeldReads) {
       if (!st.release_scheduled) {
         st.release_scheduled = true;
         self->send(self, release_atom::value);
@@ -700,6 +707,13 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
     self->send(st.cfg.database, model_atom::value, st.cfg.model, caf::actor_cast<caf::actor>(self));
   return {
       [=](const ClientRequest& req) { handle(self, req); },
+      [=](const ClientBatch& batch) {
+        size_t n = batch.requests.size();
+        for (size_t i = 0; i < n; ++i) {
+          self->state.batch_left = n - 1 - i;
+          handle(self, batch.requests[i]);
+        }
+      },
       [=](commit_atom) { commit(self); },
       [=](release_atom) {
         self->state.release_scheduled = false;

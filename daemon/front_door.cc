@@ -25,6 +25,8 @@ namespace mg {
 
 namespace {
 constexpr int kMaxReadsPerWake = 512;
+constexpr size_t kMaxBatch = 16;           // requests per ClientBatch
+constexpr size_t kMaxBatchedBytes = 4096;  // bigger requests are sent on their own
 constexpr const char* kVersion = "0.1.0";
 // Writes the non-empty answers as an array.
 void write_list(MpWriter& w, const std::vector<std::string>& items) {
@@ -177,6 +179,11 @@ bool FrontDoor::reading_allowed() {
 }
 
 void FrontDoor::read_requests() {
+  read_round();
+  send_batches();
+}
+
+void FrontDoor::read_round() {
   for (int i = 0; i < kMaxReadsPerWake && reading_allowed(); ++i) {
     zmq::message_t identity, second;
     if (!router_.recv(identity, zmq::recv_flags::dontwait)) return;
@@ -242,7 +249,21 @@ void FrontDoor::dispatch(const Route& route, std::string body, const Envelope& e
   bool is_model_op = document_op_kind(env.op) != OpKind::Unknown || env.op == "defineModel" ||
                      env.op == "dropModel" || env.op == "changes";
   if (is_model_op) return model_op(route, std::move(body), env);
+  // A server or database operation may send to model actors itself (flush, stats, backup...):
+  // the requests read before it go first, so each model still sees arrival order.
+  send_batches();
   server_op(route, env);
+}
+
+void FrontDoor::send_batches() {
+  for (auto& [actor, requests] : batches_) {
+    if (requests.empty()) continue;
+    if (requests.size() == 1)
+      caf::anon_send(actor, std::move(requests.front()));
+    else
+      caf::anon_send(actor, ClientBatch{std::move(requests)});
+  }
+  batches_.clear();
 }
 
 void FrontDoor::model_op(const Route& route, std::string body, const Envelope& env) {
@@ -273,8 +294,27 @@ void FrontDoor::model_op(const Route& route, std::string body, const Envelope& e
   }
   int64_t n = m->inflight->fetch_add(1, std::memory_order_relaxed) + 1;
   outstanding_.fetch_add(1, std::memory_order_relaxed);
-  caf::anon_send(m->actor, ClientRequest{route, std::move(body)});
   if (n > cfg_.max_inflight_per_model) paused_on_ = m->inflight;
+  // An idle model gets its request at once (it must be woken anyway, and works on it while
+  // this thread reads on), and so does a big one (an insertMany: the model works on it while
+  // this thread reads and checks the next); a busy model gets the small requests that come
+  // meanwhile in batches of at most kMaxBatch, so it never waits for a whole round.
+  auto b = std::find_if(batches_.begin(), batches_.end(),
+                        [&](const auto& e) { return e.first == m->actor; });
+  if (n == 1 || body.size() >= kMaxBatchedBytes) {
+    if (b != batches_.end() && !b->second.empty()) {  // those read before it go first
+      caf::anon_send(m->actor, ClientBatch{std::move(b->second)});
+      b->second = RequestBatch{};
+    }
+    caf::anon_send(m->actor, ClientRequest{route, std::move(body)});
+    return;
+  }
+  if (b == batches_.end()) b = batches_.emplace(batches_.end(), m->actor, RequestBatch{});
+  b->second.push_back(ClientRequest{route, std::move(body)});
+  if (b->second.size() >= kMaxBatch) {
+    caf::anon_send(m->actor, ClientBatch{std::move(b->second)});
+    b->second = RequestBatch{};
+  }
 }
 
 std::string FrontDoor::hello(const Envelope& env) {

@@ -27,6 +27,7 @@
 #include <zmq.hpp>
 
 #include "actors/fan_out.h"
+#include "actors/messages.h"
 #include "actors/registry.h"
 #include "actors/reply_sink.h"
 #include "daemon/config.h"
@@ -73,7 +74,11 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void answer(const Route& route, std::string body);
   bool idle();
   bool await_replies();
+  // One round of reading (read_round), then the requests it read go to their models, one
+  // message per model (send_batches: ClientBatch).
   void read_requests();
+  void read_round();
+  void send_batches();
   void read_subscriptions();
   void drain_outbox();
   void publish(const EventBatch& batch);
@@ -88,6 +93,8 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   std::unique_ptr<ZapHandler> zap_;  // CURVE on only; destroyed before ctx_
   int wake_fd_ = -1, signal_fd_ = -1;
   std::unique_ptr<Registry> registry_;
+  using RequestBatch = std::vector<ClientRequest>;
+  std::vector<std::pair<caf::actor, RequestBatch>> batches_;  // read, not yet sent (by model)
 
   std::mutex mu_;
   std::vector<Outgoing> outbox_;           // guarded by mu_

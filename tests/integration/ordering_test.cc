@@ -146,3 +146,48 @@ BOOST_FIXTURE_TEST_CASE(pipelined_reads_between_writes_see_exactly_the_writes_be
   BOOST_TEST(wrong == 0,
              wrong << " reads saw another number of documents than written before them");
 }
+
+// The front door hands a model the requests of one read round in one message; a server
+// operation read in the same round must not overtake them. dropDatabase sends its drop to the
+// models at once: inserts pipelined right before it must all be applied and answered first
+// (an insert overtaken by the drop would reach a model actor that had already ended, and never
+// be answered).
+BOOST_FIXTURE_TEST_CASE(drop_database_sent_behind_pipelined_inserts_answers_them_all,
+                        OnSharedDaemon) {
+  constexpr int kRounds = 5, kInserts = 400;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string db = "ord_drop_" + std::to_string(round);
+    c.create_database(db, "memory");
+    Client p(daemon.req_endpoint(), client_options(20000, 2048));
+    int ok = 0, dropped = 0;
+    for (int i = 0; i < kInserts; ++i)
+      p.send_async(std::move(Request("insertOne", db, model)
+                                 .arg("doc", J(R"({"_id":)" + std::to_string(i) + "}"))),
+                   [&](Reply r) { ok += r.ok(); });
+    p.send_async(Request("dropDatabase", db),
+                 [&](Reply r) { dropped += r.ok() && r.get("dropped").as_bool(); });
+    p.drain();
+    BOOST_TEST(ok == kInserts);
+    BOOST_TEST(dropped == 1);
+  }
+}
+
+// Likewise stats, sent right behind 1000 pipelined inserts, counts all of them.
+BOOST_FIXTURE_TEST_CASE(stats_sent_behind_pipelined_inserts_counts_them_all, OnSharedDaemon) {
+  Client p(daemon.req_endpoint(), client_options(20000, 2048));
+  constexpr int kInserts = 1000;
+  int ok = 0;
+  for (int i = 0; i < kInserts; ++i)
+    p.send_async(
+        std::move(
+            Request("insertOne", "", model).arg("doc", J(R"({"_id":)" + std::to_string(i) + "}"))),
+        [&](Reply r) { ok += r.ok(); });
+  int64_t counted = -1;
+  p.send_async(Request("stats"), [&](Reply r) {
+    MpView m = by_name(by_name(r.get("databases"), "default").get("models"), model);
+    if (m.valid()) counted = m.get("count").as_int();
+  });
+  p.drain();
+  BOOST_TEST(ok == kInserts);
+  BOOST_TEST(counted == kInserts);
+}
