@@ -18,6 +18,11 @@
 // without the subscriber, and the Watcher thread's CPU time per event.
 // Before the timed load, probe documents go to the watched model until one arrives live, so
 // the daemon's XPUB socket knows about the subscription and the load is really published.
+// What each side uses: the ingest client is an ordinary Client (a libzmq DEALER with its own
+// I/O thread); the Watcher subscribes directly (WatchOptions::direct: ZMTP spoken by the
+// Watcher's thread on its own TCP socket, no libzmq I/O thread), its `changes` requests on a
+// libzmq DEALER. MG_BENCH_LIBZMQ_WATCHER=1 in the environment gives the Watcher a libzmq XSUB
+// instead, to compare the two.
 #include "bench/changes_suite.h"
 
 #include <pthread.h>
@@ -26,6 +31,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -82,7 +88,10 @@ class Consumer {
   void run(const std::string& req, const std::string& pub, const std::string& model) {
     pthread_setname_np(pthread_self(), "bench-watcher");  // for perf and top
     try {
-      client::Watcher w(req, pub, "default", model, 0);
+      client::WatchOptions o;
+      const char* libzmq = std::getenv("MG_BENCH_LIBZMQ_WATCHER");
+      o.direct = !(libzmq && *libzmq && *libzmq != '0');
+      client::Watcher w(req, pub, "default", model, 0, o);
       double cpu0 = thread_cpu_s();
       while (!stop_) {
         std::optional<client::Event> e = w.next(std::chrono::milliseconds(20));

@@ -13,6 +13,8 @@
 // it starts past tail() + 1 without ChangeStreamHistoryLost, the seqs in between do not exist.
 #include "clients/cpp/watch.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -27,6 +29,7 @@ namespace mg::client {
 namespace {
 
 constexpr size_t kReadAhead = 64;  // live events decoded ahead of the one next() returns
+constexpr auto kReconnectEvery = std::chrono::milliseconds(200);  // direct mode, when lost
 
 Error history_lost(const std::string& topic, const std::string& what) {
   return Error(286, "ChangeStreamHistoryLost",
@@ -172,16 +175,34 @@ bool parse_event(MpView body, Event& out) {
   return f.finish(out);
 }
 
+namespace {
+
+// `opts`, once it is known to ask for nothing a direct Watcher cannot do (before the Client for
+// `changes` is made from it).
+const WatchOptions& checked(const WatchOptions& opts) {
+  if (opts.direct && (opts.client.curve || opts.configure_sub))
+    throw Error(2, "BadValue", "a direct Watcher has no CURVE and no socket options");
+  return opts;
+}
+
+}  // namespace
+
 Watcher::Watcher(std::string req_endpoint, std::string pub_endpoint, std::string db,
                  std::string model, uint64_t after, WatchOptions opts)
-    : client_(std::move(req_endpoint), opts.client),
+    : client_(std::move(req_endpoint), checked(opts).client),
       db_(std::move(db)),
       model_(std::move(model)),
       topic_(db_ + "." + model_),
-      opts_(std::move(opts)) {
+      opts_(std::move(opts)),
+      pub_endpoint_(std::move(pub_endpoint)) {
+  if (opts_.direct) {
+    connect_direct(opts_.client.timeout_ms);  // subscribed before any history is read
+    reset(after);
+    return;
+  }
   zmq::context_t* ctx = opts_.client.context;
   if (!ctx) ctx = &own_context_.emplace(1);
-  // An XSUB: the daemon's XPUB filters by topic before sending, and receive_live() checks the
+  // An XSUB: the daemon's XPUB filters by topic before sending, and take_live() checks the
   // exact topic; a SUB would match every message against its subscriptions once more.
   sub_ = zmq::socket_t(*ctx, zmq::socket_type::xsub);
   sub_.set(zmq::sockopt::linger, 0);
@@ -193,11 +214,19 @@ Watcher::Watcher(std::string req_endpoint, std::string pub_endpoint, std::string
   std::string subscribe = '\x01' + topic_;
   sub_.send(zmq::buffer(subscribe), zmq::send_flags::dontwait);
   try {
-    sub_.connect(pub_endpoint);
+    sub_.connect(pub_endpoint_);
   } catch (const zmq::error_t& e) {
-    throw Error(2, "BadValue", "cannot connect to '" + pub_endpoint + "': " + e.what());
+    throw Error(2, "BadValue", "cannot connect to '" + pub_endpoint_ + "': " + e.what());
   }
   reset(after);
+}
+
+// A new SUB connection, subscribed the way libzmq's SUB subscribes (zmtp.h); replaces the
+// current one only when it succeeds.
+void Watcher::connect_direct(int timeout_ms) {
+  auto conn = std::make_unique<ZmtpConnection>(pub_endpoint_, timeout_ms, "SUB");
+  conn->send('\x01' + topic_, timeout_ms);
+  direct_ = std::move(conn);
 }
 
 Watcher::~Watcher() = default;
@@ -252,50 +281,93 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
 }
 
 // Reads what the SUB socket has queued, but only a little ahead of the consumer: events wait in
-// ZeroMQ's queue rather than in ready_ (less memory, warm caches). Behind a gap (ready_ stays
-// empty) it reads everything queued into ahead_, up to max_buffered, so that the PUB side does
-// not drop more while the hole is fetched. An event is built once, where it is kept (slot()).
+// ZeroMQ's queue (or the kernel's, direct) rather than in ready_ (less memory, warm caches).
+// Behind a gap (ready_ stays empty) it reads everything queued into ahead_, up to max_buffered,
+// so that the PUB side does not drop more while the hole is fetched. An event is built once,
+// where it is kept (slot()).
 void Watcher::receive_live() {
-  while (ready_.size() < kReadAhead && ready_.size() + ahead_.size() < opts_.max_buffered) {
+  if (direct_ && direct_->broken() && Clock::now() >= reconnect_at_) {
+    reconnect_at_ = Clock::now() + kReconnectEvery;
     try {
-      if (!sub_.recv(topic_msg_, zmq::recv_flags::dontwait)) return;
-      if (!topic_msg_.more()) {
-        ++stats_.malformed;
-        continue;
-      }
-      (void)sub_.recv(body_msg_);  // the rest of a multipart message is already queued
-      bool extra = false;
-      while (body_msg_.more()) (void)sub_.recv(body_msg_), extra = true;
-      if (extra) {
-        ++stats_.malformed;
-        continue;
-      }
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) return;
-      throw;
+      connect_direct(std::min(opts_.client.timeout_ms, 1000));
+    } catch (const Error&) {  // still lost: tried again later; `changes` fills the hole
     }
-    // ZeroMQ matched a prefix: "db.Model" also brings "db.ModelX".
-    if (topic_msg_.size() != topic_.size() ||
-        std::memcmp(topic_msg_.data(), topic_.data(), topic_.size()))
-      continue;
-    EventFields f;
-    if (!find_live_fields(std::string_view(body_msg_.data<char>(), body_msg_.size()), f)) {
+  }
+  std::string_view topic, body;
+  bool whole = false;
+  while (ready_.size() < kReadAhead && ready_.size() + ahead_.size() < opts_.max_buffered &&
+         next_live(topic, body, whole)) {
+    if (whole)
+      take_live(topic, body);
+    else
       ++stats_.malformed;
-      continue;
+  }
+}
+
+bool Watcher::next_live(std::string_view& topic, std::string_view& body, bool& whole) {
+  if (direct_) return next_direct(topic, body, whole);
+  try {
+    if (!sub_.recv(topic_msg_, zmq::recv_flags::dontwait)) return false;
+    whole = topic_msg_.more();
+    if (whole) {
+      (void)sub_.recv(body_msg_);  // the rest of a multipart message is already queued
+      while (body_msg_.more()) (void)sub_.recv(body_msg_), whole = false;
     }
-    ++stats_.live;
-    uint64_t seq = f.seq_value();
-    if (synced_ && seq > std::max(known_, tail()) + 1) ++stats_.gaps;
-    known_ = std::max(known_, seq);
-    if (Event* e = slot(seq)) {
-      f.fill(*e);
-      settle();
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+  topic = std::string_view(topic_msg_.data<char>(), topic_msg_.size());
+  body = std::string_view(body_msg_.data<char>(), body_msg_.size());
+  return true;
+}
+
+// Messages parsed in place in the connection's buffer; one recv() when none is whole.
+bool Watcher::next_direct(std::string_view& topic, std::string_view& body, bool& whole) {
+  try {
+    for (;;) {
+      if (direct_->next_message(frames_)) {
+        whole = frames_.size() == 2;
+        topic = frames_.front(), body = frames_.back();
+        return true;
+      }
+      bool drained;
+      if (direct_->fill(drained) == 0) return false;
     }
+  } catch (const Error&) {  // answering a PING failed: the connection is lost (broken())
+    return false;
+  }
+}
+
+void Watcher::take_live(std::string_view topic, std::string_view body) {
+  if (topic != topic_) return;  // ZeroMQ matched a prefix: "db.Model" also brings "db.ModelX"
+  EventFields f;
+  if (!find_live_fields(body, f)) {
+    ++stats_.malformed;
+    return;
+  }
+  ++stats_.live;
+  uint64_t seq = f.seq_value();
+  if (synced_ && seq > std::max(known_, tail()) + 1) ++stats_.gaps;
+  known_ = std::max(known_, seq);
+  if (Event* e = slot(seq)) {
+    f.fill(*e);
+    settle();
   }
 }
 
 Watcher::Wait Watcher::wait_live(Clock::time_point until) {
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+  auto now = Clock::now();
+  if (direct_) {
+    bool lost = direct_->broken();  // wait for the next reconnection at most
+    if (lost) until = std::min(until, reconnect_at_);
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+    pollfd p{direct_->fd(), POLLIN, 0};
+    int n = ::poll(&p, lost ? 0 : 1, int(std::max<int64_t>(left.count(), 0)));
+    if (n < 0) return errno == EINTR ? Wait::Interrupted : Wait::Timeout;
+    return n > 0 ? Wait::Ready : Wait::Timeout;
+  }
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
   if (left.count() < 0) left = std::chrono::milliseconds(0);
   zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
   try {

@@ -32,6 +32,12 @@
 // restarted, or a dropped and recreated database): the history the Watcher follows is gone.
 // After any exception the Watcher is unchanged and next() may be called again.
 //
+// Direct mode (WatchOptions::direct): instead of a libzmq XSUB, the Watcher speaks ZMTP 3.0 as a
+// SUB on a TCP socket of its own (clients/cpp/zmtp.h), so the thread calling next() reads the
+// events with big recv()s and parses them in place, and no libzmq I/O thread handles them
+// first. Same events, same guarantees; the daemon's XPUB sees an ordinary SUB. Lost connections
+// are retried from next() (at most every 200 ms); what was published meanwhile is fetched.
+//
 // Not thread-safe: one thread uses a Watcher. It starts no thread; all work happens in next().
 #pragma once
 
@@ -40,12 +46,14 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <zmq.hpp>
 
 #include "clients/cpp/client.h"
+#include "clients/cpp/zmtp.h"
 #include "core/msgpack.h"
 
 namespace mg::client {
@@ -75,7 +83,13 @@ struct WatchOptions {
   // events stay queued in ZeroMQ (where the PUB side may drop them: they are fetched again).
   size_t max_buffered = 200000;
   // ZMQ_RCVHWM of the SUB socket: live events ZeroMQ queues before the daemon drops them.
+  // Not used by a direct Watcher (its queue is the kernel's socket buffer).
   int sub_hwm = 100000;
+  // Subscribe directly (see the top of this file): tcp:// pub endpoints only; not with CURVE
+  // (client.curve) or configure_sub (Error BadValue from the constructor, as is an endpoint it
+  // cannot speak to; ExceededTimeLimit when it cannot connect within client.timeout_ms). The
+  // `changes` requests follow client.direct, independently.
+  bool direct = false;
 };
 
 // Counters, for tests and monitoring.
@@ -130,6 +144,12 @@ class Watcher {
   void take(Event e);
   void settle();
   void receive_live();
+  // The next live message, when one is queued: false when none is. `whole`: it had exactly the
+  // two frames [topic, body].
+  bool next_live(std::string_view& topic, std::string_view& body, bool& whole);
+  bool next_direct(std::string_view& topic, std::string_view& body, bool& whole);
+  void take_live(std::string_view topic, std::string_view body);
+  void connect_direct(int timeout_ms);
   Wait wait_live(Clock::time_point until);
   void catch_up();
   void start_from_now();
@@ -147,7 +167,12 @@ class Watcher {
   std::map<uint64_t, Event> ahead_;      // seqs beyond tail()+1, waiting for the gap to fill
   Clock::time_point check_at_;           // when an idle next() asks `changes` again
   bool restart_idle_ = false;            // an event was delivered: check_at_ starts again
-  zmq::message_t topic_msg_, body_msg_;  // receive_live()'s frames, reused
+  zmq::message_t topic_msg_, body_msg_;  // next_live()'s frames, reused
+  // Direct mode: the SUB connection (unless sub_ is used), its frames, when to reconnect.
+  std::string pub_endpoint_;
+  std::unique_ptr<ZmtpConnection> direct_;
+  ZmtpConnection::Frames frames_;
+  Clock::time_point reconnect_at_;
   WatchStats stats_;
 };
 
