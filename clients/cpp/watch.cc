@@ -70,12 +70,13 @@ struct EventFields {
   }
   uint64_t seq_value() const { return uint64_t(seq.as_int()); }
 
-  // Fills `out` (complete() must hold). The strings are built, not assigned: `out` is new.
+  // Fills `out` (complete() must hold), into the strings' capacity when `out` is a recycled
+  // event (Watcher::slot()).
   void fill(Event& out) const {
     out.seq = seq_value();
-    out.op = std::string(op.as_str());
-    out.id = std::string(id_bytes);
-    out.doc = std::string(doc_bytes);
+    out.op.assign(op.as_str());
+    out.id.assign(id_bytes);
+    out.doc.assign(doc_bytes);
     out.ts = ts.as_date();
   }
 
@@ -242,6 +243,12 @@ void Watcher::reset(uint64_t after) {
 }
 
 std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
+  std::optional<Event> e(std::in_place);
+  if (!next(*e, timeout)) e.reset();
+  return e;
+}
+
+bool Watcher::next(Event& out, std::chrono::milliseconds timeout) {
   // The clock is read only once nothing is ready: delivering a buffered event reads no clock.
   std::optional<Clock::time_point> deadline;
   const bool check_each_call = opts_.idle_check.count() <= 0;
@@ -250,12 +257,14 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
     receive_live();
     if (!synced_) catch_up();  // first: history (or the current seq) before anything live
     if (!ready_.empty()) {
-      std::optional<Event> e(std::in_place, std::move(ready_.front()));
+      // `out`'s old strings go back with the slot, to be filled again (no allocation).
+      std::swap(out, ready_.front());
+      if (spare_.size() < kReadAhead) spare_.push_back(std::move(ready_.front()));
       ready_.pop_front();
-      last_ = e->seq;
+      last_ = out.seq;
       ++stats_.delivered;
       restart_idle_ = true;
-      return e;
+      return true;
     }
     if (known_ > tail()) {  // a gap: fetch what the SUB socket did not bring
       catch_up();
@@ -274,9 +283,9 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
       check_at_ = Clock::now() + opts_.idle_check;
       continue;
     }
-    if (now >= *deadline) return std::nullopt;
+    if (now >= *deadline) return false;
     if (wait_live(std::min(*deadline, check)) == Wait::Interrupted)
-      return std::nullopt;  // a signal: let the caller look at it
+      return false;  // a signal: let the caller look at it
   }
 }
 
@@ -385,7 +394,12 @@ Event* Watcher::slot(uint64_t seq) {
     ++stats_.duplicates;
     return nullptr;
   }
-  if (seq == t + 1) return &ready_.emplace_back();
+  if (seq == t + 1) {
+    if (spare_.empty()) return &ready_.emplace_back();
+    ready_.push_back(std::move(spare_.back()));  // strings with capacity, filled by assign
+    spare_.pop_back();
+    return &ready_.back();
+  }
   auto [it, added] = ahead_.try_emplace(seq);
   if (!added) {
     ++stats_.duplicates;

@@ -49,6 +49,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -123,6 +124,10 @@ class Watcher {
   // wait (so that a caller can look at its signal flag). May send `changes` requests, which
   // can take up to the client's timeout each; throws their Error (see the top of this file).
   std::optional<Event> next(std::chrono::milliseconds timeout);
+  // The same into `out`, true when an event came: its strings trade places with the Watcher's
+  // own, so a caller that passes the same Event each time makes the Watcher allocate nothing
+  // per event once the buffers have grown. `out` is unchanged when false is returned.
+  bool next(Event& out, std::chrono::milliseconds timeout);
 
   // Seq of the last event delivered (`after` before the first; resolved once kNow is).
   uint64_t last_seq() const { return last_; }
@@ -164,6 +169,7 @@ class Watcher {
   bool synced_ = false;                  // false until the first `changes` reply after (re)start
   bool from_now_ = false;                // `after` was kNow and is not resolved yet
   std::deque<Event> ready_;              // seqs last_+1, last_+2, ... contiguous
+  std::vector<Event> spare_;             // delivered events, their strings kept for slot()
   std::map<uint64_t, Event> ahead_;      // seqs beyond tail()+1, waiting for the gap to fill
   Clock::time_point check_at_;           // when an idle next() asks `changes` again
   bool restart_idle_ = false;            // an event was delivered: check_at_ starts again
