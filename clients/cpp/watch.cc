@@ -164,6 +164,28 @@ bool find_live_fields(std::string_view bytes, EventFields& f) {
 
 }  // namespace
 
+Event& EventRing::push() {
+  if (size_ == slots_.size()) {  // full: double, oldest first
+    std::vector<Event> bigger(std::max<size_t>(64, 2 * slots_.size()));
+    for (size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
+    slots_ = std::move(bigger);
+    head_ = 0;
+  }
+  Event& e = (*this)[size_];
+  ++size_;
+  return e;
+}
+
+void EventRing::pop_front() {
+  head_ = (head_ + 1) & (slots_.size() - 1);
+  if (--size_ == 0 && slots_.size() > kKeep) clear();
+}
+
+void EventRing::clear() {
+  if (slots_.size() > kKeep) std::vector<Event>().swap(slots_);
+  head_ = size_ = 0;
+}
+
 bool parse_event(MpView body, Event& out) {
   if (!body.valid() || body.type() != MpType::Map) return false;
   EventFields f;
@@ -258,8 +280,9 @@ bool Watcher::next(Event& out, std::chrono::milliseconds timeout) {
     if (!synced_) catch_up();  // first: history (or the current seq) before anything live
     if (!ready_.empty()) {
       // `out`'s old strings go back with the slot, to be filled again (no allocation).
-      std::swap(out, ready_.front());
-      if (spare_.size() < kReadAhead) spare_.push_back(std::move(ready_.front()));
+      Event& e = ready_.front();
+      out.seq = e.seq, out.ts = e.ts;
+      out.op.swap(e.op), out.id.swap(e.id), out.doc.swap(e.doc);
       ready_.pop_front();
       last_ = out.seq;
       ++stats_.delivered;
@@ -394,12 +417,7 @@ Event* Watcher::slot(uint64_t seq) {
     ++stats_.duplicates;
     return nullptr;
   }
-  if (seq == t + 1) {
-    if (spare_.empty()) return &ready_.emplace_back();
-    ready_.push_back(std::move(spare_.back()));  // strings with capacity, filled by assign
-    spare_.pop_back();
-    return &ready_.back();
-  }
+  if (seq == t + 1) return &ready_.push();  // a recycled slot: filled by assign
   auto [it, added] = ahead_.try_emplace(seq);
   if (!added) {
     ++stats_.duplicates;
@@ -423,7 +441,7 @@ void Watcher::settle() {
     if (it->first <= t)
       ++stats_.duplicates;
     else
-      ready_.push_back(std::move(it->second));
+      ready_.push() = std::move(it->second);
     ahead_.erase(it);
   }
 }
@@ -467,9 +485,9 @@ void Watcher::start_from_now() {
   synced_ = true;
   last_ = uint64_t(std::max<int64_t>(r.last_seq, 0));
   known_ = std::max(known_, last_);
-  for (auto& e : ready_) {
-    uint64_t seq = e.seq;
-    ahead_.emplace(seq, std::move(e));
+  for (size_t i = 0; i < ready_.size(); ++i) {
+    uint64_t seq = ready_[i].seq;
+    ahead_.emplace(seq, std::move(ready_[i]));
   }
   ready_.clear();
   settle();

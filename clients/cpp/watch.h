@@ -43,7 +43,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -102,6 +101,27 @@ struct WatchStats {
   uint64_t requests = 0;    // `changes` requests sent
   uint64_t gaps = 0;        // catch-ups started because a live event skipped seqs
   uint64_t malformed = 0;   // live messages that were not a well-formed event (skipped)
+};
+
+// The events a Watcher holds in order, in a ring of slots that keep their strings: a slot
+// filled again (by assign) reuses the capacity of the event delivered from it before, and
+// next(Event&) swaps the caller's strings into it. push() hands out the next slot with whatever
+// it held: the caller sets every field. Grows by doubling; once empty, a ring grown past
+// kKeep slots (a long catch-up) gives its memory back.
+class EventRing {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  Event& front() { return slots_[head_]; }
+  Event& operator[](size_t i) { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+  Event& push();
+  void pop_front();
+  void clear();
+
+ private:
+  static constexpr size_t kKeep = 1024;
+  std::vector<Event> slots_;  // a power of two of them, or none
+  size_t head_ = 0, size_ = 0;
 };
 
 class Watcher {
@@ -168,8 +188,7 @@ class Watcher {
   uint64_t known_ = 0;                   // highest seq known to exist (live events, lastSeq)
   bool synced_ = false;                  // false until the first `changes` reply after (re)start
   bool from_now_ = false;                // `after` was kNow and is not resolved yet
-  std::deque<Event> ready_;              // seqs last_+1, last_+2, ... contiguous
-  std::vector<Event> spare_;             // delivered events, their strings kept for slot()
+  EventRing ready_;                      // seqs last_+1, last_+2, ... contiguous
   std::map<uint64_t, Event> ahead_;      // seqs beyond tail()+1, waiting for the gap to fill
   Clock::time_point check_at_;           // when an idle next() asks `changes` again
   bool restart_idle_ = false;            // an event was delivered: check_at_ starts again
