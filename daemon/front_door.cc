@@ -25,6 +25,10 @@ namespace mg {
 
 namespace {
 constexpr int kMaxReadsPerWake = 512;
+// The change stream's high-water mark: messages queued per subscriber before it loses events
+// (ZMQ_SNDHWM of the XPUB, and DirectPub's limit with --pub-direct, which also caps the bytes).
+constexpr int kPubHwm = 100000;
+constexpr size_t kDirectPubMaxBytes = size_t(256) << 20;
 constexpr const char* kVersion = "0.1.0";
 // Writes the non-empty answers as an array.
 void write_list(MpWriter& w, const std::vector<std::string>& items) {
@@ -68,12 +72,17 @@ Status FrontDoor::bind() {
     router_.set(zmq::sockopt::sndhwm, 100000);
     router_.set(zmq::sockopt::rcvhwm, 100000);
     pub_.set(zmq::sockopt::linger, 0);
-    pub_.set(zmq::sockopt::sndhwm, 100000);
+    pub_.set(zmq::sockopt::sndhwm, kPubHwm);
     auto zap = secure_sockets(ctx_, cfg_, {&router_, &pub_});
     if (!zap.ok()) return zap.status();
     zap_ = std::move(zap.value());
     for (auto& ep : cfg_.bind) bind_endpoint(router_, ep, cfg_.ipc_mode);
-    bind_endpoint(pub_, cfg_.pub, cfg_.ipc_mode);
+    if (cfg_.pub_direct) {
+      direct_pub_ = std::make_unique<DirectPub>(kPubHwm, kDirectPubMaxBytes);
+      if (Status s = direct_pub_->bind(cfg_.pub); !s.ok()) return s;
+    } else {
+      bind_endpoint(pub_, cfg_.pub, cfg_.ipc_mode);
+    }
   } catch (const std::exception& e) {
     return make_status(ErrorCode::BadValue, std::string("cannot bind: ") + e.what());
   }
@@ -149,6 +158,7 @@ void FrontDoor::drain_outbox() {
 // pointing into it (zmq_msg_init_data with a free function): libzmq still allocates a
 // content_t per message, and the block costs a second size pass: +91 Ir per event.
 void FrontDoor::publish(const EventBatch& batch) {
+  if (direct_pub_) return direct_pub_->publish(batch);
   const std::string& topic = batch.topic();
   void* pub = pub_.handle();
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -491,17 +501,23 @@ int FrontDoor::run() {
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   auto last_ping = std::chrono::steady_clock::now();
   while (true) {
-    zmq::pollitem_t items[] = {
+    auto& items = poll_items_;
+    items.assign({
         {router_.handle(), 0,
          short((reading_allowed() ? ZMQ_POLLIN : 0) | (blocked_.empty() ? 0 : ZMQ_POLLOUT)), 0},
         {nullptr, wake_fd_, ZMQ_POLLIN, 0},
         {nullptr, signal_fd_, ZMQ_POLLIN, 0},
         {pub_.handle(), 0, ZMQ_POLLIN, 0},
-    };
+    });
+    if (direct_pub_) direct_pub_->poll_items(items);  // from items[4] on
     auto timeout = std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500);
     bool replies = await_replies();
-    zmq::poll(items, 4, replies ? std::chrono::milliseconds(0) : timeout);
+    zmq::poll(items.data(), items.size(), replies ? std::chrono::milliseconds(0) : timeout);
     if (items[3].revents & ZMQ_POLLIN) read_subscriptions();
+    if (direct_pub_) {
+      direct_pub_->service(&items[4]);
+      live_subscriptions_.store(direct_pub_->subscriptions(), std::memory_order_relaxed);
+    }
     if (replies || (items[1].revents & ZMQ_POLLIN)) drain_outbox();
     while (!blocked_.empty() && send_reply(blocked_.front())) blocked_.pop_front();
     if (items[0].revents & ZMQ_POLLIN) read_requests();
