@@ -1,5 +1,5 @@
-// daemon/direct_pub.cc — see direct_pub.h. Frames: flags (bit 0 MORE, bit 1 LONG: 8-byte size,
-// bit 2 COMMAND), size (1 or 8 bytes, big-endian), body (ZMTP 3.0, rfc.zeromq.org/spec/23).
+// daemon/direct_pub.cc — see direct_pub.h; the frame and greeting bytes are
+// protocol/zmtp_frame.h's.
 #include "daemon/direct_pub.h"
 
 #include <netdb.h>
@@ -14,51 +14,15 @@
 #include <deque>
 
 #include "actors/event_batch.h"
+#include "protocol/zmtp_frame.h"
 
 namespace mg {
 
 namespace {
 
-constexpr uint8_t kMore = 1, kLong = 2, kCommand = 4;
-constexpr size_t kGreeting = 64;
-
-// Signature, version 3.0, mechanism NULL, as-server 0 (NULL has no server role), then READY.
-std::string hello() {
-  std::string g(kGreeting, '\0');
-  g[0] = char(0xff), g[8] = 1, g[9] = 0x7f, g[10] = 3, g[11] = 0;
-  std::memcpy(&g[12], "NULL", 4);
-  std::string ready("\x05READY\x0bSocket-Type\0\0\0\x04XPUB", 1 + 5 + 1 + 11 + 4 + 4);
-  g.push_back(char(kCommand));
-  g.push_back(char(ready.size()));
-  return g + ready;
-}
-
-// A frame header for `size` bytes of body: its length (2 or 9) written at `p`.
-size_t put_head(char* p, uint8_t flags, size_t size) {
-  if (size <= 255) {
-    p[0] = char(flags), p[1] = char(size);
-    return 2;
-  }
-  p[0] = char(flags | kLong);
-  for (int i = 0; i < 8; ++i) p[1 + i] = char(uint64_t(size) >> (56 - 8 * i));
-  return 9;
-}
-
-// The value of property `name` in a READY command's properties; empty when absent.
-std::string_view property(std::string_view props, std::string_view name) {
-  while (!props.empty()) {
-    size_t n = uint8_t(props[0]);
-    if (props.size() < 1 + n + 4) return {};
-    std::string_view key = props.substr(1, n);
-    size_t v = 0;
-    for (size_t i = 0; i < 4; ++i) v = (v << 8) | uint8_t(props[1 + n + i]);
-    if (props.size() < 1 + n + 4 + v) return {};
-    if (key.size() == name.size() && strncasecmp(key.data(), name.data(), key.size()) == 0)
-      return props.substr(1 + n + 4, v);
-    props.remove_prefix(1 + n + 4 + v);
-  }
-  return {};
-}
+using zmtp::kCommand;
+using zmtp::kMore;
+using zmtp::put_head;
 
 }  // namespace
 
@@ -153,31 +117,18 @@ bool DirectPub::Peer::read() {
 bool DirectPub::Peer::parse() {
   size_t at = 0;
   if (!greeted) {
-    if (in.size() < kGreeting) return true;
-    auto u = [&](size_t i) { return uint8_t(in[i]); };
-    if (u(0) != 0xff || (u(9) & 1) != 1 || u(10) < 3 || in.compare(12, 5, std::string("NULL\0", 5)))
-      return false;
-    greeted = true, at = kGreeting;
+    if (in.size() < zmtp::kGreetingSize) return true;
+    if (!zmtp::valid_greeting(in)) return false;
+    greeted = true, at = zmtp::kGreetingSize;
   }
-  for (;;) {
-    size_t avail = in.size() - at;
-    if (avail < 2) break;
-    auto flags = uint8_t(in[at]);
-    size_t head = (flags & kLong) ? 9 : 2, size = 0;
-    if (avail < head) break;
-    if (flags & kLong) {
-      for (size_t i = 1; i < 9; ++i) size = (size << 8) | uint8_t(in[at + i]);
-    } else {
-      size = uint8_t(in[at + 1]);
-    }
-    if (avail - head < size) break;
-    std::string_view body(in.data() + at + head, size);
-    at += head + size;
-    if (flags & kCommand) {
+  for (zmtp::FrameHead f; f.parse(in.data() + at, in.size() - at) && f.whole(in.size() - at);) {
+    std::string_view body(in.data() + at + f.head, f.size);
+    at += f.head + f.size;
+    if (f.flags & kCommand) {
       if (!command(body)) return false;
     } else if (!ready) {
       return false;  // data before READY
-    } else if (!(flags & kMore) && !body.empty() && uint8_t(body[0]) <= 1) {
+    } else if (!(f.flags & kMore) && !body.empty() && uint8_t(body[0]) <= 1) {
       subscribe(body.substr(1), body[0] == 1);  // 0x01 + prefix subscribes, 0x00 cancels
     }
   }
@@ -186,10 +137,10 @@ bool DirectPub::Peer::parse() {
 }
 
 bool DirectPub::Peer::command(std::string_view body) {
-  if (body.empty() || body.size() < 1 + size_t(uint8_t(body[0]))) return false;
-  std::string_view name = body.substr(1, uint8_t(body[0])), data = body.substr(1 + name.size());
+  std::string_view name, data;
+  if (!zmtp::split_command(body, name, data)) return false;
   if (name == "READY") {
-    std::string_view type = property(data, "Socket-Type");
+    std::string_view type = zmtp::property(data, "Socket-Type");
     ready = type == "SUB" || type == "XSUB";
     return ready;
   }
@@ -197,14 +148,7 @@ bool DirectPub::Peer::command(std::string_view body) {
     if (ready) subscribe(data, name == "SUBSCRIBE");
     return ready;
   }
-  if (name == "PING") {  // PONG echoes the context after the 2-byte TTL
-    std::string pong("\x04PONG", 5);
-    if (data.size() > 2) pong.append(data.substr(2));
-    char h[9];
-    append(std::string_view(h, put_head(h, kCommand, pong.size())));
-    append(pong);
-    return true;
-  }
+  if (name == "PING") append(zmtp::pong_frame(data));
   return name != "ERROR";
 }
 
@@ -278,7 +222,7 @@ void DirectPub::accept_all() {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto p = std::make_unique<Peer>();
     p->fd = fd;
-    p->append(hello());
+    p->append(zmtp::hello("XPUB"));
     if (!p->write()) {
       ::close(fd);
       continue;

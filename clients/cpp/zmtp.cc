@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "clients/cpp/client.h"
+#include "protocol/zmtp_frame.h"
 
 namespace mg::client {
 
@@ -22,54 +23,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr unsigned char kMore = 1, kLong = 2, kCommand = 4;
-constexpr size_t kGreeting = 64;
+using zmtp::FrameHead;
+using zmtp::kCommand;
+using zmtp::kMore;
+constexpr size_t kGreeting = zmtp::kGreetingSize;
 constexpr size_t kReadSize = 256 * 1024;  // the room a recv() is offered, at least
 constexpr size_t kMinRoom = 16 * 1024;    // less room than this: compact or grow first
-
-// Signature (0xFF, 8 bytes of padding, 0x7F), version 3.0, mechanism NULL, as-server 0.
-std::string greeting() {
-  std::string g(kGreeting, '\0');
-  g[0] = char(0xff), g[8] = 1, g[9] = 0x7f, g[10] = 3, g[11] = 0;
-  std::memcpy(&g[12], "NULL", 4);
-  return g;
-}
-
-// READY with the one property a ROUTER or XPUB checks: Socket-Type.
-std::string ready_command(std::string_view socket_type) {
-  std::string body("\x05READY\x0bSocket-Type", 1 + 5 + 1 + 11);
-  body.append("\0\0\0", 3).append(1, char(socket_type.size())).append(socket_type);
-  std::string frame;
-  frame.push_back(char(kCommand));
-  frame.push_back(char(body.size()));
-  return frame + body;
-}
 
 [[noreturn]] void fail(int code, const std::string& endpoint, const std::string& why) {
   if (code == 2) throw Error(2, "BadValue", "cannot connect to '" + endpoint + "': " + why);
   throw Error(kExceededTimeLimit, "ExceededTimeLimit", endpoint + ": " + why);
 }
-
-// One frame's header at `p` (`avail` bytes there): false until the whole header is there.
-struct FrameHead {
-  uint8_t flags = 0;
-  size_t head = 0, size = 0;
-  bool parse(const char* p, size_t avail) {
-    if (avail < 2) return false;
-    flags = uint8_t(p[0]);
-    head = (flags & kLong) ? 9 : 2;
-    if (avail < head) return false;
-    size = 0;
-    if (flags & kLong) {
-      for (size_t i = 1; i < 9; ++i) size = (size << 8) | uint8_t(p[i]);
-    } else {
-      size = uint8_t(p[1]);
-    }
-    return true;
-  }
-  // The whole frame is among `avail` bytes.
-  bool whole(size_t avail) const { return avail - head >= size; }
-};
 
 int ms_left(Clock::time_point deadline) {
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -149,7 +113,7 @@ ZmtpConnection::~ZmtpConnection() {
 }
 
 void ZmtpConnection::handshake(std::string_view socket_type, int timeout_ms) {
-  std::string hello = greeting() + ready_command(socket_type);
+  std::string hello = zmtp::hello(socket_type);
   write_all(hello.data(), hello.size(), nullptr, 0, timeout_ms);
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   // The server's greeting, then its READY command.
@@ -167,8 +131,7 @@ void ZmtpConnection::handshake(std::string_view socket_type, int timeout_ms) {
     }
   }
   const char* in = buf_.get();
-  auto u = [&](size_t i) { return uint8_t(in[i]); };
-  if (u(0) != 0xff || (u(9) & 1) != 1 || u(10) < 3 || std::memcmp(in + 12, "NULL\0", 5) != 0)
+  if (!zmtp::valid_greeting(std::string_view(in, kGreeting)))
     fail(kExceededTimeLimit, endpoint_, "the server does not speak ZMTP 3 with the NULL mechanism");
   std::string_view body(in + kGreeting + ready.head, ready.size);
   if ((ready.flags & kCommand) == 0 || body.substr(0, 6) != "\x05READY")
@@ -201,26 +164,16 @@ void ZmtpConnection::write_all(const char* head, size_t head_n, const char* body
 void ZmtpConnection::send(std::string_view body, int timeout_ms) {
   if (broken_) fail(kExceededTimeLimit, endpoint_, "connection lost");
   char head[9];
-  size_t head_n;
-  if (body.size() <= 255) {
-    head[0] = 0, head[1] = char(body.size()), head_n = 2;
-  } else {
-    head[0] = char(kLong), head_n = 9;
-    for (int i = 0; i < 8; ++i) head[1 + i] = char(uint64_t(body.size()) >> (56 - 8 * i));
-  }
-  write_all(head, head_n, body.data(), body.size(), timeout_ms);
+  write_all(head, zmtp::put_head(head, 0, body.size()), body.data(), body.size(), timeout_ms);
 }
 
 void ZmtpConnection::command(std::string_view body) {
-  if (body.size() >= 5 && body.substr(0, 5) == "\x04PING") {
-    // PONG echoes the ping's context (after the 2-byte TTL).
-    std::string pong("\x04PONG", 5);
-    if (body.size() > 7) pong.append(body.substr(7));
-    char h[2] = {char(kCommand), char(pong.size())};
-    write_all(h, 2, pong.data(), pong.size(), 1000);
-  } else if (body.size() >= 6 && body.substr(0, 6) ==
-                                     "\x05"
-                                     "ERROR") {
+  std::string_view name, data;
+  if (!zmtp::split_command(body, name, data)) return;
+  if (name == "PING") {
+    std::string pong = zmtp::pong_frame(data);
+    write_all(pong.data(), pong.size(), nullptr, 0, 1000);
+  } else if (name == "ERROR") {
     broken_ = true;
   }
 }
