@@ -18,6 +18,11 @@
 // without the subscriber, and the Watcher thread's CPU time per event.
 // Before the timed load, probe documents go to the watched model until one arrives live, so
 // the daemon's XPUB socket knows about the subscription and the load is really published.
+// What each side uses: the ingest client is an ordinary Client (a libzmq DEALER with its own
+// I/O thread); the Watcher subscribes directly (WatchOptions::direct: ZMTP spoken by the
+// Watcher's thread on its own TCP socket, no libzmq I/O thread), its `changes` requests on a
+// libzmq DEALER. MG_BENCH_LIBZMQ_WATCHER=1 in the environment gives the Watcher a libzmq XSUB
+// instead, to compare the two.
 #include "bench/changes_suite.h"
 
 #include <pthread.h>
@@ -26,6 +31,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -73,6 +79,8 @@ class Consumer {
     return last_ == target && in_order_ && delivered_ == target;
   }
   uint64_t fetched() const { return fetched_; }
+  // The seq of the last event to come: its delivery time is the one finish() reports.
+  void expect(uint64_t last_seq) { expect_ = last_seq; }
   // CPU time of the consumer thread while it consumed (read after finish()).
   double cpu_s() const { return cpu_s_; }
 
@@ -82,17 +90,21 @@ class Consumer {
   void run(const std::string& req, const std::string& pub, const std::string& model) {
     pthread_setname_np(pthread_self(), "bench-watcher");  // for perf and top
     try {
-      client::Watcher w(req, pub, "default", model, 0);
+      client::WatchOptions o;
+      const char* libzmq = std::getenv("MG_BENCH_LIBZMQ_WATCHER");
+      o.direct = !(libzmq && *libzmq && *libzmq != '0');
+      client::Watcher w(req, pub, "default", model, 0, o);
       double cpu0 = thread_cpu_s();
+      client::Event e;  // reused: the Watcher allocates nothing per event
       while (!stop_) {
-        std::optional<client::Event> e = w.next(std::chrono::milliseconds(20));
+        bool got = w.next(e, std::chrono::milliseconds(20));
         live_ = w.stats().live;
         fetched_ = w.stats().fetched;
-        if (!e) continue;
-        in_order_ = in_order_ && e->seq == last_ + 1 && e->op == "insert" && !e->doc.empty();
+        if (!got) continue;
+        in_order_ = in_order_ && e.seq == last_ + 1 && e.op == "insert" && !e.doc.empty();
         ++delivered_;
-        done_at_ = now_s();
-        last_ = e->seq;
+        if (e.seq >= expect_) done_at_ = now_s();  // one clock read, not one per event
+        last_ = e.seq;
       }
       cpu_s_ = thread_cpu_s() - cpu0;
     } catch (const std::exception& e) {
@@ -102,7 +114,7 @@ class Consumer {
   }
 
   std::atomic<bool> stop_{false}, failed_{false};
-  std::atomic<uint64_t> live_{0}, last_{0}, fetched_{0};
+  std::atomic<uint64_t> live_{0}, last_{0}, fetched_{0}, expect_{UINT64_MAX};
   std::atomic<double> done_at_{0};
   uint64_t delivered_ = 0;  // read after join
   double cpu_s_ = 0;
@@ -143,6 +155,7 @@ void load_with_subscriber(Daemon& d, const std::vector<std::vector<std::string>>
   loader.define_model("", model, bench_schema());
   Consumer sub(d, model);
   uint64_t probes = wait_until_published(loader, model, sub, n);
+  sub.expect(probes + n);
   double t0 = now_s(), cpu0 = process_cpu_s(d.pid());
   m["changes_ingest_with_subscriber_docs_per_s"] = load_docs(loader, model, b);
   double t1 = now_s(), done_at = 0;

@@ -56,6 +56,7 @@ void load_file(const std::string& file, DaemonConfig& c) {
     c.bind = {*s};
   }
   if (auto s = t["pub"].value<std::string>()) c.pub = *s;
+  if (auto b = t["pub_direct"].value<bool>()) c.pub_direct = *b;
   if (auto s = t["data_dir"].value<std::string>()) c.data_dir = *s;
   if (auto s = t["log_level"].value<std::string>()) c.log_level = *s;
   if (auto v = t["limits"]["max_request_bytes"].value<int64_t>()) c.max_request_bytes = *v;
@@ -125,6 +126,9 @@ ParseOutcome parse_config(int argc, char** argv) {
   int64_t max_request = 0, max_inflight = 0, change_log = -1;
   app.add_option("--bind", bind, "request endpoint (repeatable), default tcp://127.0.0.1:7377");
   app.add_option("--pub", pub, "change-stream endpoint, default tcp://127.0.0.1:7378");
+  bool pub_direct = false;
+  app.add_flag("--pub-direct", pub_direct,
+               "serve the change stream without libzmq (tcp only, no CURVE; experimental)");
   app.add_option("--data-dir", data_dir, "root of persistent databases, default ./data");
   app.add_option("--config", config_path, "TOML configuration file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
@@ -178,6 +182,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   }
   if (!bind.empty()) c.bind = bind;
   if (!pub.empty()) c.pub = pub;
+  if (pub_direct) c.pub_direct = true;
   if (!data_dir.empty()) c.data_dir = data_dir;
   if (!log_level.empty()) c.log_level = log_level;
   if (max_request > 0) c.max_request_bytes = max_request;
@@ -201,6 +206,11 @@ ParseOutcome parse_config(int argc, char** argv) {
     out.error = c.curve_allow.empty()
                     ? "--curve-secret-key needs --curve-allow (the client keys to admit)"
                     : "--curve-allow needs --curve-secret-key (the server's secret key)";
+    return out;
+  }
+  if (c.pub_direct && !c.curve_secret_key.empty()) {
+    out.exit_code = 2;
+    out.error = "--pub-direct does not speak CURVE: leave it off when CURVE is on";
     return out;
   }
   if (c.max_batch_docs < 1 || c.max_databases < 1 || c.max_models < 1) {

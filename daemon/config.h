@@ -32,6 +32,7 @@ struct PredefinedDatabase {
 struct DaemonConfig {
   std::vector<std::string> bind{"tcp://127.0.0.1:7377"};
   std::string pub = "tcp://127.0.0.1:7378";
+  bool pub_direct = false;  // --pub-direct: the PUB side without libzmq (daemon/direct_pub.h)
   std::string data_dir = "./data";
   std::string log_level = "info";
   int64_t max_request_bytes = 64ll << 20;

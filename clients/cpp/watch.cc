@@ -13,6 +13,8 @@
 // it starts past tail() + 1 without ChangeStreamHistoryLost, the seqs in between do not exist.
 #include "clients/cpp/watch.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -27,6 +29,7 @@ namespace mg::client {
 namespace {
 
 constexpr size_t kReadAhead = 64;  // live events decoded ahead of the one next() returns
+constexpr auto kReconnectEvery = std::chrono::milliseconds(200);  // direct mode, when lost
 
 Error history_lost(const std::string& topic, const std::string& what) {
   return Error(286, "ChangeStreamHistoryLost",
@@ -67,12 +70,13 @@ struct EventFields {
   }
   uint64_t seq_value() const { return uint64_t(seq.as_int()); }
 
-  // Fills `out` (complete() must hold). The strings are built, not assigned: `out` is new.
+  // Fills `out` (complete() must hold), into the strings' capacity when `out` is a recycled
+  // event (Watcher::slot()).
   void fill(Event& out) const {
     out.seq = seq_value();
-    out.op = std::string(op.as_str());
-    out.id = std::string(id_bytes);
-    out.doc = std::string(doc_bytes);
+    out.op.assign(op.as_str());
+    out.id.assign(id_bytes);
+    out.doc.assign(doc_bytes);
     out.ts = ts.as_date();
   }
 
@@ -160,6 +164,28 @@ bool find_live_fields(std::string_view bytes, EventFields& f) {
 
 }  // namespace
 
+Event& EventRing::push() {
+  if (size_ == slots_.size()) {  // full: double, oldest first
+    std::vector<Event> bigger(std::max<size_t>(64, 2 * slots_.size()));
+    for (size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
+    slots_ = std::move(bigger);
+    head_ = 0;
+  }
+  Event& e = (*this)[size_];
+  ++size_;
+  return e;
+}
+
+void EventRing::pop_front() {
+  head_ = (head_ + 1) & (slots_.size() - 1);
+  if (--size_ == 0 && slots_.size() > kKeep) clear();
+}
+
+void EventRing::clear() {
+  if (slots_.size() > kKeep) std::vector<Event>().swap(slots_);
+  head_ = size_ = 0;
+}
+
 bool parse_event(MpView body, Event& out) {
   if (!body.valid() || body.type() != MpType::Map) return false;
   EventFields f;
@@ -172,16 +198,34 @@ bool parse_event(MpView body, Event& out) {
   return f.finish(out);
 }
 
+namespace {
+
+// `opts`, once it is known to ask for nothing a direct Watcher cannot do (before the Client for
+// `changes` is made from it).
+const WatchOptions& checked(const WatchOptions& opts) {
+  if (opts.direct && (opts.client.curve || opts.configure_sub))
+    throw Error(2, "BadValue", "a direct Watcher has no CURVE and no socket options");
+  return opts;
+}
+
+}  // namespace
+
 Watcher::Watcher(std::string req_endpoint, std::string pub_endpoint, std::string db,
                  std::string model, uint64_t after, WatchOptions opts)
-    : client_(std::move(req_endpoint), opts.client),
+    : client_(std::move(req_endpoint), checked(opts).client),
       db_(std::move(db)),
       model_(std::move(model)),
       topic_(db_ + "." + model_),
-      opts_(std::move(opts)) {
+      opts_(std::move(opts)),
+      pub_endpoint_(std::move(pub_endpoint)) {
+  if (opts_.direct) {
+    connect_direct(opts_.client.timeout_ms);  // subscribed before any history is read
+    reset(after);
+    return;
+  }
   zmq::context_t* ctx = opts_.client.context;
   if (!ctx) ctx = &own_context_.emplace(1);
-  // An XSUB: the daemon's XPUB filters by topic before sending, and receive_live() checks the
+  // An XSUB: the daemon's XPUB filters by topic before sending, and take_live() checks the
   // exact topic; a SUB would match every message against its subscriptions once more.
   sub_ = zmq::socket_t(*ctx, zmq::socket_type::xsub);
   sub_.set(zmq::sockopt::linger, 0);
@@ -193,11 +237,19 @@ Watcher::Watcher(std::string req_endpoint, std::string pub_endpoint, std::string
   std::string subscribe = '\x01' + topic_;
   sub_.send(zmq::buffer(subscribe), zmq::send_flags::dontwait);
   try {
-    sub_.connect(pub_endpoint);
+    sub_.connect(pub_endpoint_);
   } catch (const zmq::error_t& e) {
-    throw Error(2, "BadValue", "cannot connect to '" + pub_endpoint + "': " + e.what());
+    throw Error(2, "BadValue", "cannot connect to '" + pub_endpoint_ + "': " + e.what());
   }
   reset(after);
+}
+
+// A new SUB connection, subscribed the way libzmq's SUB subscribes (zmtp.h); replaces the
+// current one only when it succeeds.
+void Watcher::connect_direct(int timeout_ms) {
+  auto conn = std::make_unique<ZmtpConnection>(pub_endpoint_, timeout_ms, "SUB");
+  conn->send('\x01' + topic_, timeout_ms);
+  direct_ = std::move(conn);
 }
 
 Watcher::~Watcher() = default;
@@ -213,6 +265,12 @@ void Watcher::reset(uint64_t after) {
 }
 
 std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
+  std::optional<Event> e(std::in_place);
+  if (!next(*e, timeout)) e.reset();
+  return e;
+}
+
+bool Watcher::next(Event& out, std::chrono::milliseconds timeout) {
   // The clock is read only once nothing is ready: delivering a buffered event reads no clock.
   std::optional<Clock::time_point> deadline;
   const bool check_each_call = opts_.idle_check.count() <= 0;
@@ -221,12 +279,15 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
     receive_live();
     if (!synced_) catch_up();  // first: history (or the current seq) before anything live
     if (!ready_.empty()) {
-      std::optional<Event> e(std::in_place, std::move(ready_.front()));
+      // `out`'s old strings go back with the slot, to be filled again (no allocation).
+      Event& e = ready_.front();
+      out.seq = e.seq, out.ts = e.ts;
+      out.op.swap(e.op), out.id.swap(e.id), out.doc.swap(e.doc);
       ready_.pop_front();
-      last_ = e->seq;
+      last_ = out.seq;
       ++stats_.delivered;
       restart_idle_ = true;
-      return e;
+      return true;
     }
     if (known_ > tail()) {  // a gap: fetch what the SUB socket did not bring
       catch_up();
@@ -245,57 +306,100 @@ std::optional<Event> Watcher::next(std::chrono::milliseconds timeout) {
       check_at_ = Clock::now() + opts_.idle_check;
       continue;
     }
-    if (now >= *deadline) return std::nullopt;
+    if (now >= *deadline) return false;
     if (wait_live(std::min(*deadline, check)) == Wait::Interrupted)
-      return std::nullopt;  // a signal: let the caller look at it
+      return false;  // a signal: let the caller look at it
   }
 }
 
 // Reads what the SUB socket has queued, but only a little ahead of the consumer: events wait in
-// ZeroMQ's queue rather than in ready_ (less memory, warm caches). Behind a gap (ready_ stays
-// empty) it reads everything queued into ahead_, up to max_buffered, so that the PUB side does
-// not drop more while the hole is fetched. An event is built once, where it is kept (slot()).
+// ZeroMQ's queue (or the kernel's, direct) rather than in ready_ (less memory, warm caches).
+// Behind a gap (ready_ stays empty) it reads everything queued into ahead_, up to max_buffered,
+// so that the PUB side does not drop more while the hole is fetched. An event is built once,
+// where it is kept (slot()).
 void Watcher::receive_live() {
-  while (ready_.size() < kReadAhead && ready_.size() + ahead_.size() < opts_.max_buffered) {
+  if (direct_ && direct_->broken() && Clock::now() >= reconnect_at_) {
+    reconnect_at_ = Clock::now() + kReconnectEvery;
     try {
-      if (!sub_.recv(topic_msg_, zmq::recv_flags::dontwait)) return;
-      if (!topic_msg_.more()) {
-        ++stats_.malformed;
-        continue;
-      }
-      (void)sub_.recv(body_msg_);  // the rest of a multipart message is already queued
-      bool extra = false;
-      while (body_msg_.more()) (void)sub_.recv(body_msg_), extra = true;
-      if (extra) {
-        ++stats_.malformed;
-        continue;
-      }
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) return;
-      throw;
+      connect_direct(std::min(opts_.client.timeout_ms, 1000));
+    } catch (const Error&) {  // still lost: tried again later; `changes` fills the hole
     }
-    // ZeroMQ matched a prefix: "db.Model" also brings "db.ModelX".
-    if (topic_msg_.size() != topic_.size() ||
-        std::memcmp(topic_msg_.data(), topic_.data(), topic_.size()))
-      continue;
-    EventFields f;
-    if (!find_live_fields(std::string_view(body_msg_.data<char>(), body_msg_.size()), f)) {
+  }
+  std::string_view topic, body;
+  bool whole = false;
+  while (ready_.size() < kReadAhead && ready_.size() + ahead_.size() < opts_.max_buffered &&
+         next_live(topic, body, whole)) {
+    if (whole)
+      take_live(topic, body);
+    else
       ++stats_.malformed;
-      continue;
+  }
+}
+
+bool Watcher::next_live(std::string_view& topic, std::string_view& body, bool& whole) {
+  if (direct_) return next_direct(topic, body, whole);
+  try {
+    if (!sub_.recv(topic_msg_, zmq::recv_flags::dontwait)) return false;
+    whole = topic_msg_.more();
+    if (whole) {
+      (void)sub_.recv(body_msg_);  // the rest of a multipart message is already queued
+      while (body_msg_.more()) (void)sub_.recv(body_msg_), whole = false;
     }
-    ++stats_.live;
-    uint64_t seq = f.seq_value();
-    if (synced_ && seq > std::max(known_, tail()) + 1) ++stats_.gaps;
-    known_ = std::max(known_, seq);
-    if (Event* e = slot(seq)) {
-      f.fill(*e);
-      settle();
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+  topic = std::string_view(topic_msg_.data<char>(), topic_msg_.size());
+  body = std::string_view(body_msg_.data<char>(), body_msg_.size());
+  return true;
+}
+
+// Messages parsed in place in the connection's buffer; one recv() when none is whole.
+bool Watcher::next_direct(std::string_view& topic, std::string_view& body, bool& whole) {
+  try {
+    for (;;) {
+      if (direct_->next_message(frames_)) {
+        whole = frames_.size() == 2;
+        topic = frames_.front(), body = frames_.back();
+        return true;
+      }
+      bool drained;
+      if (direct_->fill(drained) == 0) return false;
     }
+  } catch (const Error&) {  // answering a PING failed: the connection is lost (broken())
+    return false;
+  }
+}
+
+void Watcher::take_live(std::string_view topic, std::string_view body) {
+  if (topic != topic_) return;  // ZeroMQ matched a prefix: "db.Model" also brings "db.ModelX"
+  EventFields f;
+  if (!find_live_fields(body, f)) {
+    ++stats_.malformed;
+    return;
+  }
+  ++stats_.live;
+  uint64_t seq = f.seq_value();
+  if (synced_ && seq > std::max(known_, tail()) + 1) ++stats_.gaps;
+  known_ = std::max(known_, seq);
+  if (Event* e = slot(seq)) {
+    f.fill(*e);
+    settle();
   }
 }
 
 Watcher::Wait Watcher::wait_live(Clock::time_point until) {
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+  auto now = Clock::now();
+  if (direct_) {
+    bool lost = direct_->broken();  // wait for the next reconnection at most
+    if (lost) until = std::min(until, reconnect_at_);
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+    pollfd p{direct_->fd(), POLLIN, 0};
+    int n = ::poll(&p, lost ? 0 : 1, int(std::max<int64_t>(left.count(), 0)));
+    if (n < 0) return errno == EINTR ? Wait::Interrupted : Wait::Timeout;
+    return n > 0 ? Wait::Ready : Wait::Timeout;
+  }
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
   if (left.count() < 0) left = std::chrono::milliseconds(0);
   zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
   try {
@@ -313,7 +417,7 @@ Event* Watcher::slot(uint64_t seq) {
     ++stats_.duplicates;
     return nullptr;
   }
-  if (seq == t + 1) return &ready_.emplace_back();
+  if (seq == t + 1) return &ready_.push();  // a recycled slot: filled by assign
   auto [it, added] = ahead_.try_emplace(seq);
   if (!added) {
     ++stats_.duplicates;
@@ -337,7 +441,7 @@ void Watcher::settle() {
     if (it->first <= t)
       ++stats_.duplicates;
     else
-      ready_.push_back(std::move(it->second));
+      ready_.push() = std::move(it->second);
     ahead_.erase(it);
   }
 }
@@ -381,9 +485,9 @@ void Watcher::start_from_now() {
   synced_ = true;
   last_ = uint64_t(std::max<int64_t>(r.last_seq, 0));
   known_ = std::max(known_, last_);
-  for (auto& e : ready_) {
-    uint64_t seq = e.seq;
-    ahead_.emplace(seq, std::move(e));
+  for (size_t i = 0; i < ready_.size(); ++i) {
+    uint64_t seq = ready_[i].seq;
+    ahead_.emplace(seq, std::move(ready_[i]));
   }
   ready_.clear();
   settle();

@@ -32,20 +32,28 @@
 // restarted, or a dropped and recreated database): the history the Watcher follows is gone.
 // After any exception the Watcher is unchanged and next() may be called again.
 //
+// Direct mode (WatchOptions::direct): instead of a libzmq XSUB, the Watcher speaks ZMTP 3.0 as a
+// SUB on a TCP socket of its own (clients/cpp/zmtp.h), so the thread calling next() reads the
+// events with big recv()s and parses them in place, and no libzmq I/O thread handles them
+// first. Same events, same guarantees; the daemon's XPUB sees an ordinary SUB. Lost connections
+// are retried from next() (at most every 200 ms); what was published meanwhile is fetched.
+//
 // Not thread-safe: one thread uses a Watcher. It starts no thread; all work happens in next().
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
 #include "clients/cpp/client.h"
+#include "clients/cpp/zmtp.h"
 #include "core/msgpack.h"
 
 namespace mg::client {
@@ -75,7 +83,13 @@ struct WatchOptions {
   // events stay queued in ZeroMQ (where the PUB side may drop them: they are fetched again).
   size_t max_buffered = 200000;
   // ZMQ_RCVHWM of the SUB socket: live events ZeroMQ queues before the daemon drops them.
+  // Not used by a direct Watcher (its queue is the kernel's socket buffer).
   int sub_hwm = 100000;
+  // Subscribe directly (see the top of this file): tcp:// pub endpoints only; not with CURVE
+  // (client.curve) or configure_sub (Error BadValue from the constructor, as is an endpoint it
+  // cannot speak to; ExceededTimeLimit when it cannot connect within client.timeout_ms). The
+  // `changes` requests follow client.direct, independently.
+  bool direct = false;
 };
 
 // Counters, for tests and monitoring.
@@ -87,6 +101,27 @@ struct WatchStats {
   uint64_t requests = 0;    // `changes` requests sent
   uint64_t gaps = 0;        // catch-ups started because a live event skipped seqs
   uint64_t malformed = 0;   // live messages that were not a well-formed event (skipped)
+};
+
+// The events a Watcher holds in order, in a ring of slots that keep their strings: a slot
+// filled again (by assign) reuses the capacity of the event delivered from it before, and
+// next(Event&) swaps the caller's strings into it. push() hands out the next slot with whatever
+// it held: the caller sets every field. Grows by doubling; once empty, a ring grown past
+// kKeep slots (a long catch-up) gives its memory back.
+class EventRing {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  Event& front() { return slots_[head_]; }
+  Event& operator[](size_t i) { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+  Event& push();
+  void pop_front();
+  void clear();
+
+ private:
+  static constexpr size_t kKeep = 1024;
+  std::vector<Event> slots_;  // a power of two of them, or none
+  size_t head_ = 0, size_ = 0;
 };
 
 class Watcher {
@@ -109,6 +144,10 @@ class Watcher {
   // wait (so that a caller can look at its signal flag). May send `changes` requests, which
   // can take up to the client's timeout each; throws their Error (see the top of this file).
   std::optional<Event> next(std::chrono::milliseconds timeout);
+  // The same into `out`, true when an event came: its strings trade places with the Watcher's
+  // own, so a caller that passes the same Event each time makes the Watcher allocate nothing
+  // per event once the buffers have grown. `out` is unchanged when false is returned.
+  bool next(Event& out, std::chrono::milliseconds timeout);
 
   // Seq of the last event delivered (`after` before the first; resolved once kNow is).
   uint64_t last_seq() const { return last_; }
@@ -130,6 +169,12 @@ class Watcher {
   void take(Event e);
   void settle();
   void receive_live();
+  // The next live message, when one is queued: false when none is. `whole`: it had exactly the
+  // two frames [topic, body].
+  bool next_live(std::string_view& topic, std::string_view& body, bool& whole);
+  bool next_direct(std::string_view& topic, std::string_view& body, bool& whole);
+  void take_live(std::string_view topic, std::string_view body);
+  void connect_direct(int timeout_ms);
   Wait wait_live(Clock::time_point until);
   void catch_up();
   void start_from_now();
@@ -143,11 +188,16 @@ class Watcher {
   uint64_t known_ = 0;                   // highest seq known to exist (live events, lastSeq)
   bool synced_ = false;                  // false until the first `changes` reply after (re)start
   bool from_now_ = false;                // `after` was kNow and is not resolved yet
-  std::deque<Event> ready_;              // seqs last_+1, last_+2, ... contiguous
+  EventRing ready_;                      // seqs last_+1, last_+2, ... contiguous
   std::map<uint64_t, Event> ahead_;      // seqs beyond tail()+1, waiting for the gap to fill
   Clock::time_point check_at_;           // when an idle next() asks `changes` again
   bool restart_idle_ = false;            // an event was delivered: check_at_ starts again
-  zmq::message_t topic_msg_, body_msg_;  // receive_live()'s frames, reused
+  zmq::message_t topic_msg_, body_msg_;  // next_live()'s frames, reused
+  // Direct mode: the SUB connection (unless sub_ is used), its frames, when to reconnect.
+  std::string pub_endpoint_;
+  std::unique_ptr<ZmtpConnection> direct_;
+  ZmtpConnection::Frames frames_;
+  Clock::time_point reconnect_at_;
   WatchStats stats_;
 };
 

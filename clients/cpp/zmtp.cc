@@ -10,10 +10,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "clients/cpp/client.h"
+#include "protocol/zmtp_frame.h"
 
 namespace mg::client {
 
@@ -21,27 +23,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr unsigned char kMore = 1, kLong = 2, kCommand = 4;
-constexpr size_t kGreeting = 64;
-constexpr size_t kReadSize = 65536;
-
-// Signature (0xFF, 8 bytes of padding, 0x7F), version 3.0, mechanism NULL, as-server 0.
-std::string greeting() {
-  std::string g(kGreeting, '\0');
-  g[0] = char(0xff), g[8] = 1, g[9] = 0x7f, g[10] = 3, g[11] = 0;
-  std::memcpy(&g[12], "NULL", 4);
-  return g;
-}
-
-// READY with the one property a ROUTER needs: Socket-Type DEALER.
-std::string ready_command() {
-  std::string body("\x05READY\x0bSocket-Type", 1 + 5 + 1 + 11);
-  body.append("\0\0\0\x06", 4).append("DEALER");
-  std::string frame;
-  frame.push_back(char(kCommand));
-  frame.push_back(char(body.size()));
-  return frame + body;
-}
+using zmtp::FrameHead;
+using zmtp::kCommand;
+using zmtp::kMore;
+constexpr size_t kGreeting = zmtp::kGreetingSize;
+constexpr size_t kReadSize = 256 * 1024;  // the room a recv() is offered, at least
+constexpr size_t kMinRoom = 16 * 1024;    // less room than this: compact or grow first
 
 [[noreturn]] void fail(int code, const std::string& endpoint, const std::string& why) {
   if (code == 2) throw Error(2, "BadValue", "cannot connect to '" + endpoint + "': " + why);
@@ -108,11 +95,13 @@ int connect_tcp(const std::string& endpoint, Clock::time_point deadline) {
 
 }  // namespace
 
-ZmtpConnection::ZmtpConnection(const std::string& endpoint, int timeout_ms) : endpoint_(endpoint) {
+ZmtpConnection::ZmtpConnection(const std::string& endpoint, int timeout_ms,
+                               std::string_view socket_type)
+    : endpoint_(endpoint) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   fd_ = connect_tcp(endpoint, deadline);
   try {
-    handshake(timeout_ms);
+    handshake(socket_type, timeout_ms);
   } catch (...) {
     ::close(fd_);
     throw;
@@ -123,27 +112,31 @@ ZmtpConnection::~ZmtpConnection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ZmtpConnection::handshake(int timeout_ms) {
-  std::string hello = greeting() + ready_command();
+void ZmtpConnection::handshake(std::string_view socket_type, int timeout_ms) {
+  std::string hello = zmtp::hello(socket_type);
   write_all(hello.data(), hello.size(), nullptr, 0, timeout_ms);
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  // The server's greeting, then its READY (a short command frame).
+  // The server's greeting, then its READY command.
+  FrameHead ready;
   for (;;) {
-    if (in_.size() >= kGreeting + 2 && in_.size() >= kGreeting + 2 + size_t(uint8_t(in_[65])))
+    size_t avail = end_ - begin_;
+    if (avail >= kGreeting && ready.parse(buf_.get() + kGreeting, avail - kGreeting) &&
+        ready.whole(avail - kGreeting))
       break;
-    if (!wait_for(fd_, POLLIN, deadline)) fail(kExceededTimeLimit, endpoint_, "no handshake");
-    char buf[512];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-      fail(kExceededTimeLimit, endpoint_, "the server closed the connection in the handshake");
-    if (n > 0) in_.append(buf, size_t(n));
+    bool drained;
+    if (fill(drained) == 0) {
+      if (broken_)
+        fail(kExceededTimeLimit, endpoint_, "the server closed the connection in the handshake");
+      if (!wait_for(fd_, POLLIN, deadline)) fail(kExceededTimeLimit, endpoint_, "no handshake");
+    }
   }
-  auto u = [&](size_t i) { return uint8_t(in_[i]); };
-  if (u(0) != 0xff || (u(9) & 1) != 1 || u(10) < 3 || in_.compare(12, 5, std::string("NULL\0", 5)))
+  const char* in = buf_.get();
+  if (!zmtp::valid_greeting(std::string_view(in, kGreeting)))
     fail(kExceededTimeLimit, endpoint_, "the server does not speak ZMTP 3 with the NULL mechanism");
-  if ((u(64) & kCommand) == 0 || in_.compare(66, 6, "\x05READY") != 0)
+  std::string_view body(in + kGreeting + ready.head, ready.size);
+  if ((ready.flags & kCommand) == 0 || body.substr(0, 6) != "\x05READY")
     fail(kExceededTimeLimit, endpoint_, "the server did not accept the handshake");
-  in_off_ = kGreeting + 2 + u(65);
+  begin_ = kGreeting + ready.head + ready.size;
 }
 
 void ZmtpConnection::write_all(const char* head, size_t head_n, const char* body, size_t body_n,
@@ -171,74 +164,86 @@ void ZmtpConnection::write_all(const char* head, size_t head_n, const char* body
 void ZmtpConnection::send(std::string_view body, int timeout_ms) {
   if (broken_) fail(kExceededTimeLimit, endpoint_, "connection lost");
   char head[9];
-  size_t head_n;
-  if (body.size() <= 255) {
-    head[0] = 0, head[1] = char(body.size()), head_n = 2;
-  } else {
-    head[0] = char(kLong), head_n = 9;
-    for (int i = 0; i < 8; ++i) head[1 + i] = char(uint64_t(body.size()) >> (56 - 8 * i));
-  }
-  write_all(head, head_n, body.data(), body.size(), timeout_ms);
+  write_all(head, zmtp::put_head(head, 0, body.size()), body.data(), body.size(), timeout_ms);
 }
 
-// Hands over every complete message in in_, moving in_off_ past each.
-void ZmtpConnection::parse(const std::function<void(std::string_view)>& on_message, bool& got) {
-  size_t at = in_off_;
+void ZmtpConnection::command(std::string_view body) {
+  std::string_view name, data;
+  if (!zmtp::split_command(body, name, data)) return;
+  if (name == "PING") {
+    std::string pong = zmtp::pong_frame(data);
+    write_all(pong.data(), pong.size(), nullptr, 0, 1000);
+  } else if (name == "ERROR") {
+    broken_ = true;
+  }
+}
+
+// Parses from begin_ without moving it until a message is whole, so a message split across
+// reads is parsed again from its first frame once the rest has come. A command between
+// messages is consumed at once; one inside a message (libzmq sends none there) is handled
+// each time the message is parsed.
+bool ZmtpConnection::next_message(Frames& frames) {
+  frames.clear();
+  const char* buf = buf_.get();
+  size_t at = begin_;
   for (;;) {
-    size_t avail = in_.size() - at;
-    if (avail < 2) return;
-    auto flags = uint8_t(in_[at]);
-    size_t head = (flags & kLong) ? 9 : 2, size = 0;
-    if (avail < head) return;
-    if (flags & kLong) {
-      for (int i = 0; i < 8; ++i) size = (size << 8) | uint8_t(in_[at + 1 + size_t(i)]);
-    } else {
-      size = uint8_t(in_[at + 1]);
-    }
-    if (avail - head < size) return;
-    std::string_view body(in_.data() + at + head, size);
-    at += head + size;
-    in_off_ = at;  // consumed even when on_message throws
-    if (flags & kCommand) {
-      if (body.size() >= 5 && body.substr(0, 5) == "\x04PING") {
-        // PONG echoes the ping's context (after the 2-byte TTL).
-        std::string pong("\x04PONG", 5);
-        if (body.size() > 7) pong.append(body.substr(7));
-        char h[2] = {char(kCommand), char(pong.size())};
-        write_all(h, 2, pong.data(), pong.size(), 1000);
-      } else if (body.size() >= 6 && body.substr(0, 6) ==
-                                         "\x05"
-                                         "ERROR") {
-        broken_ = true;
-      }
+    FrameHead f;
+    size_t avail = end_ - at;
+    if (!f.parse(buf + at, avail) || !f.whole(avail)) return false;
+    std::string_view body(buf + at + f.head, f.size);
+    at += f.head + f.size;
+    if (f.flags & kCommand) {
+      if (frames.empty()) begin_ = at;  // consumed even when command() throws
+      command(body);
       continue;
     }
-    if (flags & kMore) continue;  // keep the last frame only: the body
-    got = true;
-    on_message(body);
+    frames.push_back(body);
+    if (!(f.flags & kMore)) {
+      begin_ = at;
+      return true;
+    }
+  }
+}
+
+size_t ZmtpConnection::fill(bool& drained) {
+  drained = true;
+  if (broken_) return 0;
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (cap_ - end_ < kMinRoom) {  // room: move the unparsed bytes to the front, or grow
+    if (begin_ > 0) {
+      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+      end_ -= begin_, begin_ = 0;
+    }
+    if (cap_ - end_ < kMinRoom) {
+      size_t cap = std::max(2 * cap_, end_ + kReadSize);
+      std::unique_ptr<char[]> bigger(new char[cap]);  // not zero-filled
+      if (end_) std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger), cap_ = cap;
+    }
+  }
+  size_t room = cap_ - end_;
+  for (;;) {
+    ssize_t n = ::recv(fd_, buf_.get() + end_, room, 0);
+    if (n > 0) {
+      end_ += size_t(n);
+      drained = size_t(n) < room;
+      return size_t(n);
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || errno != EAGAIN) broken_ = true;
+    return 0;
   }
 }
 
 bool ZmtpConnection::read_available(const std::function<void(std::string_view)>& on_message) {
   bool got = false;
-  for (;;) {
-    // Into a buffer kept across calls, then appended: resizing in_ by the read size would
-    // zero-fill 64 KiB per read (measured: 17% of a 50-client bench's CPU in memset).
-    if (scratch_.empty()) scratch_.resize(kReadSize);
-    ssize_t n = ::recv(fd_, scratch_.data(), kReadSize, 0);
-    if (n > 0) in_.append(scratch_.data(), size_t(n));
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-      broken_ = true;
-      break;
+  for (bool drained = false;;) {
+    // First what an earlier call left (a callback threw), then each read's messages.
+    while (next_message(frames_)) {  // keep the last frame of each: the body
+      got = true;
+      on_message(frames_.back());
     }
-    if (n < 0) break;
-    parse(on_message, got);
-    if (in_off_ == in_.size()) {
-      in_.clear(), in_off_ = 0;
-    } else if (in_off_ > (1u << 20)) {
-      in_.erase(0, in_off_), in_off_ = 0;
-    }
-    if (size_t(n) < kReadSize) break;  // the socket is drained
+    if (drained || fill(drained) == 0) break;
   }
   return got;
 }

@@ -2,8 +2,11 @@
 // child needs (argv, envp) built before fork(), so the child runs only async-signal-safe calls.
 #include "tests/integration/daemon_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,11 +89,25 @@ std::vector<char*> c_array(std::vector<std::string>& strings) {
 
 }  // namespace
 
+std::string free_tcp_endpoint() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error(std::string("no free tcp port: ") + strerror(errno));
+  return "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+}
+
 DaemonProcess::DaemonProcess(DaemonOptions opts) : opts_(std::move(opts)) {
   dir_ = make_temp_dir();
   data_dir_ = dir_ + "/data";
   req_ = "ipc://" + dir_ + "/req.sock";
-  pub_ = "ipc://" + dir_ + "/pub.sock";
+  pub_ = opts_.pub_endpoint.empty() ? "ipc://" + dir_ + "/pub.sock" : opts_.pub_endpoint;
   if (opts_.start) {
     try {
       start();

@@ -43,9 +43,16 @@ struct DaemonOptions {
   std::vector<std::string> extra_args;  // appended after the endpoint and data-dir flags
   std::vector<std::string> extra_env;   // "NAME=value" entries added to (or replacing in) the
                                         // environment
+  // The change-stream endpoint (--pub); empty: ipc://<dir>/pub.sock. A direct Watcher needs a
+  // tcp:// one (free_tcp_endpoint()).
+  std::string pub_endpoint;
   std::chrono::milliseconds ready_timeout{10000};
   bool start = true;  // start in the constructor
 };
+
+// "tcp://127.0.0.1:<port>" with a port that was free a moment ago (the kernel's pick for port
+// 0); for a daemon that must listen on tcp.
+std::string free_tcp_endpoint();
 
 class DaemonProcess {
  public:

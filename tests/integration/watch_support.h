@@ -1,14 +1,17 @@
 // tests/integration/watch_support.h — what the change-stream tests share (changes_test.cc,
-// watch_test.cc): documents numbered by _id, loading them in insertMany batches, reading every
-// event of a model through `changes` or a Watcher, and checking that a run of events is exactly
+// watch_test.cc, watch_direct_test.cc): documents numbered by _id, loading them in insertMany
+// batches (or from a Writer thread), reading every event of a model through `changes` or a
+// Watcher, waiting until a Watcher receives live, and checking that a run of events is exactly
 // seqs first..last, each carrying the document it should.
 //
 // Header-only, so that it needs no line in tests/integration/CMakeLists.txt.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "clients/cpp/watch.h"
@@ -103,6 +106,55 @@ inline void check_numbered_inserts(const std::vector<Event>& events, uint64_t fi
       return;
     }
   }
+}
+
+// Inserts numbered documents [first, first + n) from another thread with its own client.
+class Writer {
+ public:
+  Writer(const std::string& endpoint, const std::string& model, int64_t first, int64_t n)
+      : thread_([=, this] { run(endpoint, model, first, n); }) {}
+  // Joins; returns "" or what went wrong.
+  std::string join() {
+    thread_.join();
+    return error_;
+  }
+
+ private:
+  void run(const std::string& endpoint, const std::string& model, int64_t first, int64_t n) {
+    try {
+      Client c(endpoint, client_options(20000, 2));
+      for (int64_t b = first; b < first + n; b += 500) {
+        std::vector<std::string> docs;
+        for (int64_t i = b; i < std::min(first + n, b + 500); ++i) docs.push_back(numbered_doc(i));
+        c.insert_many("", model, docs);
+      }
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
+
+  std::string error_;
+  std::thread thread_;
+};
+
+// Inserts numbered documents one at a time, reading the watcher after each, until one arrives
+// live (the daemon's XPUB socket has seen the subscription). Returns what was delivered.
+inline std::vector<Event> until_live(Client& c, Watcher& w, const std::string& model) {
+  std::vector<Event> got;
+  for (int64_t i = 0; i < 200 && w.stats().live == 0; ++i) {
+    c.insert_one("", model, numbered_doc(i));
+    while (w.last_seq() < uint64_t(i + 1))
+      if (auto e = w.next(std::chrono::milliseconds(100))) got.push_back(std::move(*e));
+  }
+  BOOST_TEST_REQUIRE(w.stats().live > 0u);
+  return got;
+}
+
+inline void log_stats(const Watcher& w) {
+  const auto& s = w.stats();
+  BOOST_TEST_MESSAGE("delivered " << s.delivered << ", live " << s.live << ", fetched " << s.fetched
+                                  << ", duplicates " << s.duplicates << ", requests " << s.requests
+                                  << ", gaps " << s.gaps);
 }
 
 }  // namespace mg::it

@@ -5,8 +5,6 @@
 // daemon's PUB socket to drop events (its high-water mark is 100,000 messages), so that only
 // `changes` can fill the hole.
 #define BOOST_TEST_MODULE integration_watch
-#include <thread>
-
 #include "tests/integration/watch_support.h"
 
 using namespace mg::it;
@@ -14,59 +12,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 BOOST_TEST_GLOBAL_FIXTURE(SharedDaemon);
-
-namespace {
-
-// Inserts numbered documents [first, first + n) from another thread with its own client.
-class Writer {
- public:
-  Writer(const std::string& endpoint, const std::string& model, int64_t first, int64_t n)
-      : thread_([=, this] { run(endpoint, model, first, n); }) {}
-  // Joins; returns "" or what went wrong.
-  std::string join() {
-    thread_.join();
-    return error_;
-  }
-
- private:
-  void run(const std::string& endpoint, const std::string& model, int64_t first, int64_t n) {
-    try {
-      Client c(endpoint, client_options(20000, 2));
-      for (int64_t b = first; b < first + n; b += 500) {
-        std::vector<std::string> docs;
-        for (int64_t i = b; i < std::min(first + n, b + 500); ++i) docs.push_back(numbered_doc(i));
-        c.insert_many("", model, docs);
-      }
-    } catch (const std::exception& e) {
-      error_ = e.what();
-    }
-  }
-
-  std::string error_;
-  std::thread thread_;
-};
-
-// Inserts numbered documents one at a time, reading the watcher after each, until one arrives
-// live (the daemon's XPUB socket has seen the subscription). Returns what was delivered.
-std::vector<Event> until_live(Client& c, Watcher& w, const std::string& model) {
-  std::vector<Event> got;
-  for (int64_t i = 0; i < 200 && w.stats().live == 0; ++i) {
-    c.insert_one("", model, numbered_doc(i));
-    while (w.last_seq() < uint64_t(i + 1))
-      if (auto e = w.next(milliseconds(100))) got.push_back(std::move(*e));
-  }
-  BOOST_TEST_REQUIRE(w.stats().live > 0u);
-  return got;
-}
-
-void log_stats(const Watcher& w) {
-  const auto& s = w.stats();
-  BOOST_TEST_MESSAGE("delivered " << s.delivered << ", live " << s.live << ", fetched " << s.fetched
-                                  << ", duplicates " << s.duplicates << ", requests " << s.requests
-                                  << ", gaps " << s.gaps);
-}
-
-}  // namespace
 
 BOOST_FIXTURE_TEST_CASE(watcher_started_after_10000_writes, OnSharedDaemon) {
   BOOST_TEST_REQUIRE(load_numbered(c, model, 0, 10000) == 10000);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "clients/cpp/client.h"
+#include "clients/cpp/watch.h"
 #include "core/ejson.h"
 
 using namespace mg::client;
@@ -530,4 +532,114 @@ BOOST_AUTO_TEST_CASE(direct_client_reports_a_lost_connection) {
   BOOST_CHECK_THROW(c.send_async(Request("ping"), [](Reply) {}), Error);
   server.join();
   ::close(listener);
+}
+
+// ---- WatchOptions::direct: the Watcher's SUB side spoken on its own TCP socket (zmtp.h) ----
+
+namespace {
+
+// An event body {seq, op: "insert", id, doc, ts} as the daemon encodes it.
+std::string event_body(int64_t seq, std::string_view doc) {
+  std::string out;
+  MpWriter w(out);
+  w.map_header(5);
+  w.str("seq"), w.integer(seq);
+  w.str("op"), w.str("insert");
+  w.str("id"), w.integer(seq);
+  w.str("doc"), w.raw(doc);
+  w.str("ts"), w.date(mg::Date{1700000000 + seq, 0});
+  return out;
+}
+
+// A ROUTER answering every `changes` with {events: [], lastSeq: 0} until `stop`.
+std::function<void(zmq::socket_t&)> empty_history(std::atomic<bool>& stop) {
+  return [&stop](zmq::socket_t& router) {
+    while (!stop)
+      if (auto in = receive(router, 50))
+        reply(router, *in, R"({"ok":true,"events":[],"lastSeq":0})");
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(direct_watcher_subscribes_to_a_libzmq_xpub_and_filters_its_topic) {
+  std::atomic<bool> stop{false};
+  FakeServer server("direct-watch", empty_history(stop));
+  zmq::socket_t xpub(*server.options().context, zmq::socket_type::xpub);
+  xpub.set(zmq::sockopt::linger, 0);
+  xpub.bind("tcp://127.0.0.1:*");
+  std::string pub_endpoint = xpub.get(zmq::sockopt::last_endpoint);
+  WatchOptions o;
+  o.client = server.options();
+  o.direct = true;
+  o.idle_check = std::chrono::seconds(60);  // only the first next() asks `changes`
+  Watcher w(server.endpoint(), pub_endpoint, "db", "Model", 0, o);
+
+  // The XPUB sees the subscription as a libzmq SUB sends it: 0x01 + topic.
+  zmq_pollitem_t item{xpub.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, std::chrono::milliseconds(5000));
+  zmq::message_t sub;
+  BOOST_TEST_REQUIRE(bool(xpub.recv(sub, zmq::recv_flags::dontwait)));
+  BOOST_TEST(sub.to_string() == std::string("\x01"
+                                            "db.Model"));
+
+  BOOST_TEST(!w.next(std::chrono::milliseconds(50)));  // synced on an empty history
+  std::string big_doc = J(R"({"_id":2,"pad":")" + std::string(300000, 'p') + R"("})");
+  auto publish = [&xpub](std::vector<std::string> frames) {
+    for (size_t i = 0; i < frames.size(); ++i)
+      xpub.send(zmq::buffer(frames[i]),
+                i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  };
+  publish({"db.ModelX", event_body(1, J(R"({"_id":"x"})"))});  // a prefix match: skipped
+  publish({"db.Model", event_body(1, J(R"({"_id":1})"))});
+  publish({"db.Model"});                                   // one frame: malformed
+  publish({"db.Model", event_body(2, big_doc)});           // a long frame, over several reads
+  publish({"db.Model", event_body(3, J("{}")), "extra"});  // three frames: malformed
+  publish({"db.Model", "\x85\xa3seq"});                    // a truncated body: malformed
+  publish({"db.Model", event_body(3, J(R"({"_id":3})"))});
+
+  // next(Event&) with one Event: its strings are recycled, and the small document after the
+  // big one must not keep any of it.
+  std::vector<Event> got;
+  Event e;
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (got.size() < 3 && Clock::now() < deadline)
+    if (w.next(e, std::chrono::milliseconds(100))) got.push_back(e);
+  stop = true;
+  server.join();
+  BOOST_TEST_REQUIRE(got.size() == 3u);
+  for (int64_t k = 0; k < 3; ++k) {
+    BOOST_TEST(got[size_t(k)].seq == uint64_t(k + 1));
+    BOOST_TEST(got[size_t(k)].op == "insert");
+    BOOST_TEST(got[size_t(k)].ts.sec == 1700000001 + k);
+  }
+  BOOST_TEST(json_from_mp(got[0].doc) == R"({"_id":1})");
+  BOOST_TEST(got[1].doc == big_doc);
+  BOOST_TEST(json_from_mp(got[2].doc) == R"({"_id":3})");
+  BOOST_TEST(w.stats().live == 3u);
+  BOOST_TEST(w.stats().malformed == 3u);
+  BOOST_TEST(w.stats().requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(direct_watcher_refuses_what_it_cannot_speak_to) {
+  auto code_of = [](const std::string& pub, WatchOptions o) {
+    try {
+      Watcher w("tcp://127.0.0.1:1", pub, "db", "Model", 0, o);
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return 0;
+  };
+  WatchOptions o;
+  o.direct = true;
+  o.client.timeout_ms = 500;
+  BOOST_TEST(code_of("ipc:///tmp/nowhere", o) == 2);
+  WatchOptions with_curve = o;
+  with_curve.client.curve = CurveKeys{};
+  BOOST_TEST(code_of("tcp://127.0.0.1:1", with_curve) == 2);
+  WatchOptions with_socket_options = o;
+  with_socket_options.configure_sub = [](zmq::socket_t&) {};
+  BOOST_TEST(code_of("tcp://127.0.0.1:1", with_socket_options) == 2);
+  // Nothing listens on port 1: connecting fails at once.
+  BOOST_TEST(code_of("tcp://127.0.0.1:1", o) == kExceededTimeLimit);
 }
