@@ -186,15 +186,20 @@ class Client:
         sock = self._socket()
         rid = next(self._ids)
         body["id"] = rid
-        sock.send(codec.pack(body))
         deadline = time.monotonic() + timeout
+        hint = " (CURVE: check the server key and the daemon's allow-list)" if self.curve else ""
+        # A DEALER with no usable connection (e.g. after a refused CURVE handshake) blocks in
+        # send(): wait for room within the same deadline instead of forever.
+        if not sock.poll(int(timeout * 1000) + 1, zmq.POLLOUT):
+            raise RequestTimeout(
+                f"could not send {body['op']!r} to {self.endpoint} within {timeout} s" + hint
+            )
+        sock.send(codec.pack(body), zmq.NOBLOCK)
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not self._wait(sock, left):
-                hint = " (CURVE: check the server key and the daemon's allow-list)"
                 raise RequestTimeout(
-                    f"no reply to {body['op']!r} from {self.endpoint} within {timeout} s"
-                    + (hint if self.curve else "")
+                    f"no reply to {body['op']!r} from {self.endpoint} within {timeout} s" + hint
                 )
             reply = codec.unpack(sock.recv())
             if not isinstance(reply, dict):
