@@ -62,9 +62,10 @@ Status PipelinedStorage::run(const Group& g) {
       changes[i].id = std::string_view(g.bytes).substr(r.id_off, r.id_len);
       changes[i].doc = std::string_view(g.bytes).substr(r.doc_off, r.doc_len);
     }
-    Status s = inner_->apply(changes);
-    if (!s.ok()) return s;  // nothing of the group applied, nothing left uncommitted
-    return inner_->commit();
+    // One call: the inner strategy knows no other apply() joins this transaction (WiredTiger
+    // then keeps no copy of the documents for a replay). On a refused apply nothing of the
+    // group is applied and nothing is left uncommitted (nothing else is in the transaction).
+    return inner_->apply_and_commit(changes);
   } catch (const std::exception& e) {
     return make_status(ErrorCode::StorageError, std::string("commit failed: ") + e.what());
   }

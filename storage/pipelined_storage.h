@@ -9,13 +9,13 @@
 //   storage thread: write + sync group k ... | write + sync group k+1 ...
 //
 // apply() only copies the changes into the open group (nothing can fail there); submit() hands
-// the open group to the storage thread, which calls the inner strategy's apply() once for the
-// whole group and then commit(), and reports {ticket, status} through poll() after calling the
-// `notify` callback (the actor sends itself a message from it). At most one group is on the
-// storage thread at a time: submit() waits for the last one when it is still running, so a
-// failed group never has a later one committed behind it — the actor rolls memory back to the
-// failed group's start (Collection::UndoMark), discards the open group (discard_open()) and
-// reconciles, exactly as after a synchronous commit failure.
+// the open group to the storage thread, which calls the inner strategy's apply_and_commit()
+// once for the whole group (its apply() then commit(), in one call), and reports {ticket,
+// status} through poll() after calling the `notify` callback (the actor sends itself a message
+// from it). At most one group is on the storage thread at a time: submit() waits for the last
+// one when it is still running, so a failed group never has a later one committed behind it —
+// the actor rolls memory back to the failed group's start (Collection::UndoMark), discards the
+// open group (discard_open()) and reconciles, exactly as after a synchronous commit failure.
 //
 // Every other call (open, flush, stats, set_indexes, backup, reconcile, destroy, close, and the
 // synchronous commit()) first waits until the storage thread is idle and then runs on the
@@ -88,7 +88,7 @@ class PipelinedStorage final : public StorageStrategy {
     std::vector<Rec> recs;
     uint64_t ticket = 0;
   };
-  Status run(const Group& g);  // inner apply + commit of one group
+  Status run(const Group& g);  // inner apply_and_commit of one group
   void loop();
   // The buffers of a finished group, emptied, for the next open group: growing a fresh one
   // for every group (hundreds of KB for insertMany batches) cost the actor's thread page

@@ -70,6 +70,19 @@ class StorageStrategy {
   // StorageError.
   virtual Status commit() = 0;
 
+  // A whole group in one call: apply(changes) then commit(), with their contracts and one
+  // result. On error nothing of `changes` is applied; if apply() refused it, what was applied
+  // before this call stays open (as after a refused apply()), if commit() failed it is rolled
+  // back too. The caller promises no apply() joins this transaction, so a backend need keep
+  // nothing of `changes` for replaying it after a later refused call (WiredTiger then writes
+  // the documents from the caller's bytes, with no copy of its own). The default is apply()
+  // then commit(); PipelinedStorage's storage thread commits every group this way.
+  virtual Status apply_and_commit(std::span<const Change> changes) {
+    Status s = apply(changes);
+    if (!s.ok()) return s;
+    return commit();
+  }
+
   // After commit() failed and the caller rolled the group back in memory: for a backend whose
   // engine may already have logged the group's commit when the failure came (its log written
   // but not synced), so that its next recovery would replay it, makes the store equal memory
