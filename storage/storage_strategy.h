@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/document.h"
 #include "core/error.h"
 #include "core/schema.h"
 
@@ -33,6 +34,10 @@ struct Change {
   std::string_view id;   // the document's _id, encoded MessagePack (not set for Clear)
   std::string_view doc;  // the whole document after the change, encoded (Insert, Replace)
   uint64_t seq = 0;      // change-stream sequence number of this change (last one for Clear)
+  // The engine's immutable block holding `doc` (and usually `id`), when it has one (may be
+  // null): a strategy that keeps the document past the call may copy this reference instead
+  // of the bytes (PipelinedStorage's open group does). Valid for the call, like the views.
+  const DocRef* ref = nullptr;
 };
 
 struct StorageStats {
