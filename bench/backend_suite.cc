@@ -9,7 +9,8 @@
 //                     the wait behind the requests ahead in the window)
 //   insert_many       --docs (100k) documents, insertMany ×1000, 4 batches in flight, into
 //                     model Bulk: docs/s, p50/p99 per batch, and (information) the daemon's
-//                     CPU time per document during it (user + system, every thread)
+//                     CPU time per document during it (user + system, every thread) and the
+//                     documents per group commit (`stats` commits: its transaction size)
 //   find_one_indexed  findOne by the unique email of a random document, 1 in flight: p50/p99
 //   find_one_unindexed  findOne by `name` (no index: a scan until the match), 1 in flight
 //   count_indexed     count {status: "active"} (a third of the documents) on its index
