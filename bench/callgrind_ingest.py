@@ -8,7 +8,7 @@ Run the daemon under valgrind, then this client against it, then stop the daemon
   python3 bench/callgrind_ingest.py tcp://127.0.0.1:7390 many debounced 60   # 60 x insertMany of 1000
   python3 bench/callgrind_ingest.py tcp://127.0.0.1:7390 writers immediate 100  # 16 writers x 100 insertOne
 
-`many`: a database of the given storage (`memory`, or a file persistMode), a model with
+`many`: a database of the given storage (`memory`, `wiredtiger`, or a file persistMode), a model with
 bench_schema, then insertMany batches of 1000 documents of bench/shape.h's shape, 4 in flight.
 `writers`: 16 clients with one insertOne in flight each. Divide the model thread's inclusive
 count of `handle` (or of FileStorage::apply) by the documents written; leave out `on_exit`
@@ -48,7 +48,9 @@ def main():
     admin.connect(endpoint)
     db = "cg_" + storage
     create = {"id": 1, "op": "createDatabase", "db": db, "storage": "memory"}
-    if storage != "memory":
+    if storage == "wiredtiger":
+        create.update(storage="wiredtiger")
+    elif storage != "memory":
         create.update(storage="file", options={"persistMode": storage})
     call(admin, create)
     call(admin, {"id": 2, "op": "defineModel", "db": db, "model": "M", "schema": SCHEMA})

@@ -56,8 +56,8 @@ RawLoad raw_wiredtiger_load(const std::string& dir,
                             const RawWiredTigerOptions& opts = {});
 
 // The same load through the wiredtiger backend's own StorageStrategy (WiredTigerStorage over
-// `<dir>/Strategy`, as a model's actor drives it: one apply() of the batch's Insert changes and
-// one commit() per batch), in this process, without the daemon. Set beside the raw loader it
+// `<dir>/Strategy`, as a model's storage thread drives it: one apply_and_commit() of the batch's
+// Insert changes per batch), in this process, without the daemon. Set beside the raw loader it
 // tells what the backend's code costs (its change log for replays, the Insert cursor that
 // refuses existing keys, last_seq in every commit) apart from the daemon's pipeline (socket,
 // front door, in-memory collection and its indexes).

@@ -109,8 +109,7 @@ RawLoad strategy_wiredtiger_load(const std::string& dir,
       values[i] = with_id(batch[i], MpView(ids[i]).as_str());
       changes[i] = Change{Change::Op::Insert, ids[i], values[i], ++seq};
     }
-    s = st.apply(changes);
-    if (s.ok()) s = st.commit();
+    s = st.apply_and_commit(changes);
     if (!s.ok()) throw std::runtime_error("wiredtiger strategy: " + s.message);
     docs += batch.size();
   }

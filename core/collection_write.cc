@@ -233,6 +233,7 @@ void Collection::Impl::commit(Collection& c, std::span<PendingWrite> batch,
       ch.op = w.slot == PendingWrite::kNoSlot ? Change::Op::Insert : Change::Op::Replace;
       ch.doc = w.doc.bytes();
       ch.id = doc_id(w.doc.view());
+      ch.ref = &w.doc;
     } else {
       ch.op = Change::Op::Delete;
       ch.id = doc_id(c.docs_[w.slot].view());
@@ -321,6 +322,7 @@ void Collection::Impl::insert_batch(Collection& c, std::span<PendingWrite> batch
     ch.op = Change::Op::Insert;
     ch.doc = batch[i].doc.bytes();
     ch.id = ids[i];
+    ch.ref = &batch[i].doc;
   }
   Status s = c.storage_->apply(changes);
   if (!s.ok()) {

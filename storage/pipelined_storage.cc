@@ -59,12 +59,15 @@ Status PipelinedStorage::run(const Group& g) {
       const Group::Rec& r = g.recs[i];
       changes[i].op = r.op;
       changes[i].seq = r.seq;
-      changes[i].id = std::string_view(g.bytes).substr(r.id_off, r.id_len);
-      changes[i].doc = std::string_view(g.bytes).substr(r.doc_off, r.doc_len);
+      std::string_view own(g.bytes), doc = r.ref ? r.ref.bytes() : own;
+      changes[i].id = (r.id_in_ref ? doc : own).substr(r.id_off, r.id_len);
+      changes[i].doc = doc.substr(r.doc_off, r.doc_len);
+      changes[i].ref = r.ref ? &r.ref : nullptr;
     }
-    Status s = inner_->apply(changes);
-    if (!s.ok()) return s;  // nothing of the group applied, nothing left uncommitted
-    return inner_->commit();
+    // One call: the inner strategy knows no other apply() joins this transaction (WiredTiger
+    // then keeps no copy of the documents for a replay). On a refused apply nothing of the
+    // group is applied and nothing is left uncommitted (nothing else is in the transaction).
+    return inner_->apply_and_commit(changes);
   } catch (const std::exception& e) {
     return make_status(ErrorCode::StorageError, std::string("commit failed: ") + e.what());
   }
@@ -129,14 +132,37 @@ uint64_t PipelinedStorage::last_seq() const {
   return inner_->last_seq();
 }
 
+namespace {
+
+// The offset of `part` in `whole` when it lies inside it, else npos.
+size_t offset_in(std::string_view part, std::string_view whole) {
+  auto p = reinterpret_cast<uintptr_t>(part.data()), w = reinterpret_cast<uintptr_t>(whole.data());
+  if (part.empty() || p < w || p + part.size() > w + whole.size()) return std::string_view::npos;
+  return size_t(p - w);
+}
+
+}  // namespace
+
 Status PipelinedStorage::apply(std::span<const Change> changes) {
   Group& g = open_;
   for (const Change& c : changes) {
-    Group::Rec r{c.op, c.seq, g.bytes.size(), c.id.size(), 0, c.doc.size()};
-    g.bytes.append(c.id);
-    r.doc_off = g.bytes.size();
-    g.bytes.append(c.doc);
-    g.recs.push_back(r);
+    Group::Rec r{c.op, c.seq, 0, c.id.size(), 0, c.doc.size(), DocRef(), false};
+    size_t doc_off = c.ref && *c.ref ? offset_in(c.doc, c.ref->bytes()) : std::string_view::npos;
+    if (doc_off != std::string_view::npos) {
+      r.ref = *c.ref;
+      r.doc_off = doc_off;
+      r.id_off = offset_in(c.id, c.ref->bytes());
+      r.id_in_ref = r.id_off != std::string_view::npos;
+    }
+    if (!r.id_in_ref) {
+      r.id_off = g.bytes.size();
+      g.bytes.append(c.id);
+    }
+    if (!r.ref) {
+      r.doc_off = g.bytes.size();
+      g.bytes.append(c.doc);
+    }
+    g.recs.push_back(std::move(r));
   }
   return Status::OK();
 }

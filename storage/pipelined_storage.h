@@ -8,14 +8,15 @@
 //   actor thread:   apply group k+1 to memory ......... apply group k+2 ...
 //   storage thread: write + sync group k ... | write + sync group k+1 ...
 //
-// apply() only copies the changes into the open group (nothing can fail there); submit() hands
-// the open group to the storage thread, which calls the inner strategy's apply() once for the
-// whole group and then commit(), and reports {ticket, status} through poll() after calling the
-// `notify` callback (the actor sends itself a message from it). At most one group is on the
-// storage thread at a time: submit() waits for the last one when it is still running, so a
-// failed group never has a later one committed behind it — the actor rolls memory back to the
-// failed group's start (Collection::UndoMark), discards the open group (discard_open()) and
-// reconciles, exactly as after a synchronous commit failure.
+// apply() only records the changes in the open group (a reference to each document's engine
+// block, Change::ref, or else a copy; nothing can fail there); submit() hands the open group to
+// the storage thread, which calls the inner strategy's apply_and_commit() once for the whole
+// group (its apply() then commit(), in one call), and reports {ticket, status} through poll()
+// after calling the `notify` callback (the actor sends itself a message from it). At most one
+// group is on the storage thread at a time: submit() waits for the last
+// one when it is still running, so a failed group never has a later one committed behind it —
+// the actor rolls memory back to the failed group's start (Collection::UndoMark), discards the
+// open group (discard_open()) and reconciles, exactly as after a synchronous commit failure.
 //
 // Every other call (open, flush, stats, set_indexes, backup, reconcile, destroy, close, and the
 // synchronous commit()) first waits until the storage thread is idle and then runs on the
@@ -76,19 +77,24 @@ class PipelinedStorage final : public StorageStrategy {
   Result<bool> backup(const std::string& dir) override;
 
  private:
-  // One group's changes, owning their bytes: `bytes` holds every id and document, `recs` the
-  // changes with offsets into it (views are made once the group no longer grows).
+  // One group's changes, owning their bytes: a change whose document came with its engine
+  // block (Change::ref) holds a reference to it, and its id and document are offsets into that
+  // block; the others' ids and documents are copied into `bytes`, their offsets into it (views
+  // are made once the group no longer grows). Sharing the block saves the actor's thread a copy
+  // of every document it inserts or replaces (issue 6).
   struct Group {
     struct Rec {
       Change::Op op;
       uint64_t seq;
       size_t id_off, id_len, doc_off, doc_len;
+      DocRef ref;      // set: the offsets are into ref.bytes()
+      bool id_in_ref;  // the id's offset is into ref.bytes() too (else into `bytes`)
     };
     std::string bytes;
     std::vector<Rec> recs;
     uint64_t ticket = 0;
   };
-  Status run(const Group& g);  // inner apply + commit of one group
+  Status run(const Group& g);  // inner apply_and_commit of one group
   void loop();
   // The buffers of a finished group, emptied, for the next open group: growing a fresh one
   // for every group (hundreds of KB for insertMany batches) cost the actor's thread page

@@ -30,8 +30,9 @@
 namespace mg {
 
 // Bump on any incompatible change to the plugin API (storage_strategy.h, engine.h, the core
-// types they expose).
-constexpr uint32_t kStoragePluginAbiVersion = 1;
+// types they expose). 2: StorageStrategy::apply_and_commit (a new virtual: the vtable moved)
+// and Change::ref.
+constexpr uint32_t kStoragePluginAbiVersion = 2;
 
 // What a plugin was compiled against; compared field by field with the daemon's own.
 struct StoragePluginAbi {

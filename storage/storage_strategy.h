@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/document.h"
 #include "core/error.h"
 #include "core/schema.h"
 
@@ -33,6 +34,10 @@ struct Change {
   std::string_view id;   // the document's _id, encoded MessagePack (not set for Clear)
   std::string_view doc;  // the whole document after the change, encoded (Insert, Replace)
   uint64_t seq = 0;      // change-stream sequence number of this change (last one for Clear)
+  // The engine's immutable block holding `doc` (and usually `id`), when it has one (may be
+  // null): a strategy that keeps the document past the call may copy this reference instead
+  // of the bytes (PipelinedStorage's open group does). Valid for the call, like the views.
+  const DocRef* ref = nullptr;
 };
 
 struct StorageStats {
@@ -69,6 +74,19 @@ class StorageStrategy {
   // The caller undoes the group in memory, calls reconcile(), and answers its writes
   // StorageError.
   virtual Status commit() = 0;
+
+  // A whole group in one call: apply(changes) then commit(), with their contracts and one
+  // result. On error nothing of `changes` is applied; if apply() refused it, what was applied
+  // before this call stays open (as after a refused apply()), if commit() failed it is rolled
+  // back too. The caller promises no apply() joins this transaction, so a backend need keep
+  // nothing of `changes` for replaying it after a later refused call (WiredTiger then writes
+  // the documents from the caller's bytes, with no copy of its own). The default is apply()
+  // then commit(); PipelinedStorage's storage thread commits every group this way.
+  virtual Status apply_and_commit(std::span<const Change> changes) {
+    Status s = apply(changes);
+    if (!s.ok()) return s;
+    return commit();
+  }
 
   // After commit() failed and the caller rolled the group back in memory: for a backend whose
   // engine may already have logged the group's commit when the failure came (its log written

@@ -398,75 +398,113 @@ int WiredTigerStorage::apply_logged(size_t from) {
   for (size_t i = from; i < log_.entries().size(); ++i) {
     const GroupLog::Entry& e = log_.entries()[i];
     WT_ITEM key = item(log_.key(e)), doc = item(log_.doc(e));
-    int ret = 0;
-    switch (e.op) {
-      case Change::Op::Insert:
-        insert_->set_key(insert_, &key);
-        insert_->set_value(insert_, &doc);
-        ret = insert_->insert(insert_);
-        break;
-      case Change::Op::Replace:
-        write_->set_key(write_, &key);
-        write_->set_value(write_, &doc);
-        ret = write_->insert(write_);
-        break;
-      case Change::Op::Delete:
-        write_->set_key(write_, &key);
-        ret = write_->remove(write_);
-        if (ret == WT_NOTFOUND) ret = 0;
-        break;
-      case Change::Op::Clear: {
-        WT_CURSOR *first = nullptr, *last = nullptr;
-        ret = session_->open_cursor(session_, table_uri_.c_str(), nullptr, nullptr, &first);
-        if (ret == 0)
-          ret = session_->open_cursor(session_, table_uri_.c_str(), nullptr, nullptr, &last);
-        if (ret == 0 && (ret = first->next(first)) == 0 && (ret = last->prev(last)) == 0)
-          ret = session_->truncate(session_, nullptr, first, last, nullptr);
-        if (ret == WT_NOTFOUND) ret = 0;  // already empty
-        if (first) first->close(first);
-        if (last) last->close(last);
-        break;
-      }
-    }
-    if (ret != 0) return ret;
+    if (int ret = execute(e.op, key, doc); ret != 0) return ret;
   }
   return 0;
 }
 
-Status WiredTigerStorage::apply(std::span<const Change> changes) {
+// One change against the tables, in the open transaction; 0 or WiredTiger's error. WiredTiger
+// copies the key and the document (into its update and its log record) before it returns.
+int WiredTigerStorage::execute(Change::Op op, WT_ITEM& key, WT_ITEM& doc) {
+  int ret = 0;
+  switch (op) {
+    case Change::Op::Insert:
+      insert_->set_key(insert_, &key);
+      insert_->set_value(insert_, &doc);
+      return insert_->insert(insert_);
+    case Change::Op::Replace:
+      write_->set_key(write_, &key);
+      write_->set_value(write_, &doc);
+      return write_->insert(write_);
+    case Change::Op::Delete:
+      write_->set_key(write_, &key);
+      ret = write_->remove(write_);
+      return ret == WT_NOTFOUND ? 0 : ret;
+    case Change::Op::Clear: {
+      WT_CURSOR *first = nullptr, *last = nullptr;
+      ret = session_->open_cursor(session_, table_uri_.c_str(), nullptr, nullptr, &first);
+      if (ret == 0)
+        ret = session_->open_cursor(session_, table_uri_.c_str(), nullptr, nullptr, &last);
+      if (ret == 0 && (ret = first->next(first)) == 0 && (ret = last->prev(last)) == 0)
+        ret = session_->truncate(session_, nullptr, first, last, nullptr);
+      if (ret == WT_NOTFOUND) ret = 0;  // already empty
+      if (first) first->close(first);
+      if (last) last->close(last);
+      return ret;
+    }
+  }
+  return 0;
+}
+
+// What apply() checks first: a pending reconcile, a panicked connection to reopen, a lost group.
+Status WiredTigerStorage::ready() {
   if (Status r = reconciler_.retry(); !r.ok()) return r;
   if (reopen_ && !in_txn_ && log_.lost().ok()) {
     Status r = reopen();
     if (!r.ok()) return r;
   }
   if (!session_) return make_status(ErrorCode::StorageError, "wiredtiger " + home_ + ": not open");
-  if (!log_.lost().ok()) return log_.lost();
+  return log_.lost();
+}
+
+// The error of `ch` refused by WiredTiger with `ret`: DuplicateKey (with keyPattern and
+// keyValue) for an existing key, else StorageError naming the _id. Notes a panic for reopen.
+Status WiredTigerStorage::refused(const Change& ch, int ret) {
+  if (ret == WT_PANIC) reopen_ = true;
+  if (ret == WT_DUPLICATE_KEY) {
+    Status s = make_status(ErrorCode::DuplicateKey,
+                           "E11000 duplicate key error in " + home_ +
+                               ": unique index _id_ dup key: " + "{_id: " + json_from_mp(ch.id) +
+                               "} (refused by WiredTiger)");
+    MpWriter kp(s.key_pattern);
+    kp.map_header(1), kp.str("_id"), kp.integer(1);
+    MpWriter kv(s.key_value);
+    kv.map_header(1), kv.str("_id"), kv.raw(MpView(ch.id));
+    return s;
+  }
+  return error(ch.op == Change::Op::Clear
+                   ? std::string("cannot delete all documents")
+                   : "cannot write the document with _id " + json_from_mp(ch.id),
+               ret);
+}
+
+Status WiredTigerStorage::apply(std::span<const Change> changes) {
+  if (Status r = ready(); !r.ok()) return r;
   if (changes.empty()) return Status::OK();
   Status s = begin_if_needed();
   if (!s.ok()) return s;
   GroupLog::Mark mark = log_.mark();
-  for (const Change& ch : changes) {
-    int ret = put(ch);
-    if (ret == 0) continue;
-    if (ret == WT_PANIC) reopen_ = true;
-    if (ret == WT_DUPLICATE_KEY) {
-      s = make_status(ErrorCode::DuplicateKey,
-                      "E11000 duplicate key error in " + home_ + ": unique index _id_ dup key: " +
-                          "{_id: " + json_from_mp(ch.id) + "} (refused by WiredTiger)");
-      MpWriter kp(s.key_pattern);
-      kp.map_header(1), kp.str("_id"), kp.integer(1);
-      MpWriter kv(s.key_value);
-      kv.map_header(1), kv.str("_id"), kv.raw(MpView(ch.id));
-    } else {
-      std::string what = ch.op == Change::Op::Clear
-                             ? std::string("cannot delete all documents")
-                             : "cannot write the document with _id " + json_from_mp(ch.id);
-      s = error(what, ret);
-    }
-    return undo(std::move(s), mark);
-  }
+  for (const Change& ch : changes)
+    if (int ret = put(ch); ret != 0) return undo(refused(ch, ret), mark);
   log_.applied(changes.back().seq);
   return Status::OK();
+}
+
+// The pipelined storage thread's whole group (storage_strategy.h): nothing else joins the
+// transaction, so a refused change rolls back only this group and nothing needs replaying:
+// the changes go to WiredTiger straight from the caller's bytes, without the group log's copy
+// (only the keys are encoded, into one reused buffer). With earlier apply() calls still
+// uncommitted, the general path keeps them replayable.
+Status WiredTigerStorage::apply_and_commit(std::span<const Change> changes) {
+  if (in_txn_) return StorageStrategy::apply_and_commit(changes);
+  if (Status r = ready(); !r.ok()) return r;
+  if (changes.empty()) return Status::OK();
+  Status s = begin_if_needed();
+  if (!s.ok()) return s;
+  for (const Change& ch : changes) {
+    key_.clear();
+    if (ch.op != Change::Op::Clear) wt_key_of(MpView(ch.id), key_);
+    WT_ITEM key = item(key_), doc = item(ch.doc);
+    if (int ret = execute(ch.op, key, doc); ret != 0) {
+      s = refused(ch, ret);
+      session_->rollback_transaction(session_, nullptr);
+      in_txn_ = false;
+      log_.end(false);
+      return s;
+    }
+  }
+  log_.applied(changes.back().seq);
+  return commit();
 }
 
 // After a failed apply(): WiredTiger has no savepoints, so the transaction is rolled back and

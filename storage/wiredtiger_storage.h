@@ -25,6 +25,7 @@
 struct __wt_connection;
 struct __wt_session;
 struct __wt_cursor;
+struct __wt_item;
 
 namespace mg {
 
@@ -72,6 +73,10 @@ class WiredTigerStorage final : public StorageStrategy {
   //   panics when a log write fails, e.g. on a full disk) the next apply() closes and reopens
   //   the connection first (recovery to the last commit); until that works it fails with
   //   StorageError.
+  // - apply_and_commit: outside an open transaction, writes the changes straight from the
+  //   caller's bytes (no group-log copy: nothing is left to replay) and commits; a refused
+  //   change rolls the whole group back (DuplicateKey or StorageError as apply()). Inside one
+  //   (earlier apply() calls not committed), apply() then commit().
   // - reconcile: storage/reconcile.h, intent file `<Model>/memgoose.reconcile`. A connection
   //   that panicked is reopened first (its recovery replays the failed commit if it reached
   //   the log); then one transaction writes the changes and last_seq, commits, and
@@ -84,6 +89,7 @@ class WiredTigerStorage final : public StorageStrategy {
   uint64_t last_seq() const override { return log_.last_seq(); }
   Status apply(std::span<const Change> changes) override;
   Status commit() override;
+  Status apply_and_commit(std::span<const Change> changes) override;
   Status reconcile(std::span<const Change> changes, uint64_t seq) override;
   Status flush() override;
   void close() override;
@@ -111,6 +117,9 @@ class WiredTigerStorage final : public StorageStrategy {
   Status begin_if_needed();
   int put(const Change& ch);
   int apply_logged(size_t from);
+  int execute(Change::Op op, __wt_item& key, __wt_item& doc);
+  Status ready();
+  Status refused(const Change& ch, int ret);
   Status undo(Status why, GroupLog::Mark mark);
   // Reconciler::WriteFn: the reconciling transaction (storage/reconcile.h).
   Status write_back(std::span<const Change> changes, uint64_t seq);
@@ -128,6 +137,7 @@ class WiredTigerStorage final : public StorageStrategy {
   // The open transaction's changes (wt_key.h key, MessagePack document), to replay after an
   // undo; its seq is the model's last_seq.
   GroupLog log_;
+  std::string key_;  // apply_and_commit's key of the change being written
   bool in_txn_ = false;
   bool reopen_ = false;  // WiredTiger panicked: apply() reopens the connection first
   Reconciler reconciler_;

@@ -188,7 +188,7 @@ def test_missing_or_foreign_plugin_stops_start_with_a_reason(tmp_path):
     for path, why in [
         (str(tmp_path / "nope.so"), "no such file"),
         (foreign, "not a memgoose storage plugin"),
-        (stale, "incompatible plugin ABI (plugin: abi 1001,"),
+        (stale, "incompatible plugin ABI (plugin: abi 1002,"),  # version 2 + 1000
     ]:
         if not os.path.exists(path) and why != "no such file":
             continue

@@ -2,7 +2,8 @@
 // reaches the inner strategy as ONE apply() (the changes' bytes intact, in order) and one
 // commit(), on another thread, while the caller goes on; its completion is reported through
 // the callback and poll(); a failing group reports the inner error; the synchronous calls wait
-// for the group in flight; discard_open() forgets what was not submitted.
+// for the group in flight; discard_open() forgets what was not submitted; a document that comes
+// with its engine block is shared, not copied.
 #define BOOST_TEST_MODULE pipelined_storage
 #include <atomic>
 #include <boost/test/unit_test.hpp>
@@ -22,6 +23,7 @@ struct Inner : StorageStrategy {
   bool hold = false;  // commit() waits while set
   bool fail_apply = false, fail_commit = false;
   std::vector<std::vector<std::string>> applied;  // per apply(): "op id doc seq"
+  std::vector<const char*> doc_data;              // the last apply()'s documents' addresses
   int commits = 0, flushes = 0;
   std::thread::id thread;
 
@@ -31,6 +33,8 @@ struct Inner : StorageStrategy {
     thread = std::this_thread::get_id();
     if (fail_apply) return make_status(ErrorCode::StorageError, "apply refused (test)");
     std::vector<std::string> got;
+    doc_data.clear();
+    for (const Change& c : changes) doc_data.push_back(c.doc.data());
     for (const Change& c : changes)
       got.push_back(std::to_string(int(c.op)) + " " + std::string(c.id) + " " + std::string(c.doc) +
                     " " + std::to_string(c.seq));
@@ -116,6 +120,38 @@ BOOST_AUTO_TEST_CASE(a_group_is_one_apply_and_one_commit_on_the_storage_thread) 
   BOOST_TEST(in->applied[1].at(0) == "0 c {4} 4");
   BOOST_TEST(in->flushes == 1);
   BOOST_TEST(!p.poll(c));  // not reported through poll()
+}
+
+// A document that comes with its engine block (Change::ref) is not copied: the group holds the
+// block, which outlives the caller's reference, and the inner strategy sees the block's own
+// bytes; an id outside the block is still copied.
+BOOST_AUTO_TEST_CASE(a_document_with_its_block_is_shared_not_copied) {
+  auto inner = std::make_unique<Inner>();
+  Inner* in = inner.get();
+  PipelinedStorage p(std::move(inner), nullptr);
+  const char* block_bytes = nullptr;
+  {
+    DocRef doc = DocRef::make("head-{5}-tail");
+    block_bytes = doc.bytes().data();
+    std::string_view all = doc.bytes();
+    Change c = change(Change::Op::Insert, all.substr(0, 4), all.substr(5, 3), 1);
+    c.ref = &doc;
+    std::string other_id = "x";
+    Change d = change(Change::Op::Replace, other_id, all.substr(5, 3), 2);  // id not in it
+    d.ref = &doc;
+    Change both[] = {c, d};
+    BOOST_REQUIRE(p.apply(both).ok());
+  }  // the caller's DocRef and id are gone; the group's reference keeps the block
+  in->hold = false;
+  BOOST_TEST(p.submit() != 0u);
+  p.wait_idle();
+  PipelinedStorage::Completion done;
+  BOOST_REQUIRE(p.poll(done));
+  BOOST_TEST(done.status.ok());
+  BOOST_REQUIRE(in->applied.size() == 1u);
+  std::vector<std::string> want{"0 head {5} 1", "1 x {5} 2"};
+  BOOST_TEST(in->applied[0] == want, boost::test_tools::per_element());
+  BOOST_TEST((in->doc_data.at(0) == block_bytes + 5));  // the block itself, not a copy
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_group_reports_the_storage_error) {

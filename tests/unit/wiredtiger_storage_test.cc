@@ -1,6 +1,7 @@
 // WiredTigerStorage: every value type round-trips through a restart with each compressor (and
 // the compressors really compress), seq survives reopen and a killed process, a refused or
-// failed call applies nothing while the batch's earlier calls stand, Clear, flush, stats and
+// failed call applies nothing while the batch's earlier calls stand, a group committed in one
+// call (apply_and_commit) is all or nothing, Clear, flush, stats and
 // destroy, the key encoding orders and distinguishes _ids, the `wt` tool lists the table and
 // dumps a zstd table, a home held by another process is a clear StorageError, and the
 // `wiredtiger` kind checks its options and locks the database directory.
@@ -218,6 +219,54 @@ BOOST_AUTO_TEST_CASE(a_refused_call_applies_nothing_and_earlier_calls_stand) {
                     .ok());
   BOOST_TEST(ids == (std::vector<std::string>{"1", "3"}), boost::test_tools::per_element());
   BOOST_TEST(again.last_seq() == 4u);
+}
+
+// The pipelined storage thread's path (apply_and_commit): a group is written straight from the
+// caller's bytes and committed; a refused change rolls back its whole group and nothing else;
+// inside an open transaction the earlier calls commit with it. Read back after a reopen.
+BOOST_AUTO_TEST_CASE(apply_and_commit_commits_a_group_or_nothing_of_it) {
+  TmpDir dir;
+  std::string home = dir.file("M");
+  std::string i1 = J("1"), d1 = J(R"({"_id":1,"v":"one"})"), i2 = J(R"("two")"),
+              d2 = J(R"({"_id":"two","v":2})"), i3 = J("3"), d3 = J(R"({"_id":3})"), i4 = J("4"),
+              d4 = J(R"({"_id":4})"), d1b = J(R"({"_id":1,"v":"uno"})");
+  {
+    WiredTigerStorage st(home, "M_docs", with("snappy"));
+    BOOST_REQUIRE(st.open([](std::string_view) { return Status::OK(); }).ok());
+    Change g1[] = {change(Change::Op::Insert, i1, d1, 1), change(Change::Op::Insert, i2, d2, 2)};
+    BOOST_REQUIRE(st.apply_and_commit(g1).ok());
+    BOOST_TEST(st.stats().commits == 1u);
+    BOOST_TEST(st.last_seq() == 2u);
+    // The second change hits an existing key: nothing of this group stays, seq is not raised.
+    Change g2[] = {change(Change::Op::Insert, i3, d3, 3), change(Change::Op::Insert, i2, d2, 4)};
+    Status s = st.apply_and_commit(g2);
+    BOOST_TEST((s.code == ErrorCode::DuplicateKey), s.message);
+    BOOST_TEST(json_from_mp(s.key_value) == R"({"_id":"two"})");
+    BOOST_TEST(st.last_seq() == 2u);
+    BOOST_TEST(st.stats().commits == 1u);
+    // The next group works; a Replace and a Delete go the same way.
+    Change g3[] = {change(Change::Op::Replace, i1, d1b, 3), change(Change::Op::Delete, i2, "", 4),
+                   change(Change::Op::Insert, i3, d3, 5)};
+    BOOST_REQUIRE(st.apply_and_commit(g3).ok());
+    // An apply() still open: apply_and_commit commits it with its own changes.
+    Change open[] = {change(Change::Op::Insert, i4, d4, 6)};
+    BOOST_REQUIRE(st.apply(open).ok());
+    BOOST_REQUIRE(st.apply_and_commit({}).ok());
+    BOOST_TEST(st.stats().commits == 3u);
+    st.close();
+  }
+  std::vector<std::string> docs;
+  WiredTigerStorage again(home, "M_docs", with("snappy"));
+  BOOST_REQUIRE(again
+                    .open([&](std::string_view doc) {
+                      docs.push_back(json_from_mp(doc));
+                      return Status::OK();
+                    })
+                    .ok());
+  BOOST_TEST(
+      docs == (std::vector<std::string>{R"({"_id":1,"v":"uno"})", R"({"_id":3})", R"({"_id":4})"}),
+      boost::test_tools::per_element());
+  BOOST_TEST(again.last_seq() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(clear_delete_flush_stats_and_destroy) {
