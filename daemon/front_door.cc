@@ -80,7 +80,9 @@ Status FrontDoor::bind() {
     zap_ = std::move(zap.value());
     for (auto& ep : cfg_.bind) bind_endpoint(router_, ep, cfg_.ipc_mode);
     if (cfg_.pub_direct) {
-      direct_pub_ = std::make_unique<DirectPub>(kPubHwm, kDirectPubMaxBytes);
+      DirectPub::Limits limits;
+      limits.hwm = kPubHwm, limits.max_bytes = kDirectPubMaxBytes;
+      direct_pub_ = std::make_unique<DirectPub>(limits);
       if (Status s = direct_pub_->bind(cfg_.pub); !s.ok()) return s;
     } else {
       bind_endpoint(pub_, cfg_.pub, cfg_.ipc_mode);
@@ -551,6 +553,7 @@ int FrontDoor::run() {
     });
     if (direct_pub_) direct_pub_->poll_items(items);  // from items[4] on
     auto timeout = std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500);
+    if (direct_pub_) timeout = direct_pub_->poll_timeout(timeout);
     bool replies = await_replies();
     zmq::poll(items.data(), items.size(), replies ? std::chrono::milliseconds(0) : timeout);
     if (items[3].revents & ZMQ_POLLIN) read_subscriptions();
