@@ -1,6 +1,7 @@
 // daemon/direct_pub.h — the change stream's PUB socket spoken directly over TCP (ZMTP 3.0, NULL
-// mechanism), for a daemon started with --pub-direct (an experiment of issue 7; libzmq's XPUB
-// stays the default and the only choice with CURVE or ipc://).
+// mechanism): the daemon's publisher whenever the pub endpoint is tcp:// and CURVE is off
+// (issue 7). libzmq's XPUB serves ipc:// and CURVE, and a daemon started with
+// --pub-direct=false (pub_direct = false).
 //
 // Why: with libzmq each event costs the front door two zmq_msg_send (the XPUB walks its
 // subscription trie for every message), a malloc that libzmq's I/O thread frees, and that

@@ -28,7 +28,7 @@ constexpr int kMaxReadsPerWake = 512;
 constexpr size_t kMaxBatch = 16;           // requests per ClientBatch
 constexpr size_t kMaxBatchedBytes = 4096;  // bigger requests are sent on their own
 // The change stream's high-water mark: messages queued per subscriber before it loses events
-// (ZMQ_SNDHWM of the XPUB, and DirectPub's limit with --pub-direct, which also caps the bytes).
+// (ZMQ_SNDHWM of the XPUB, and DirectPub's limit, which also caps the bytes).
 constexpr int kPubHwm = 100000;
 constexpr size_t kDirectPubMaxBytes = size_t(256) << 20;
 constexpr const char* kVersion = "0.1.0";
@@ -536,6 +536,8 @@ bool FrontDoor::await_replies() {
 int FrontDoor::run() {
   std::string eps;
   for (auto& e : cfg_.bind) eps += (eps.empty() ? "" : ",") + e;
+  spdlog::info("change stream served by {}",
+               direct_pub_ ? "memgoosed itself (ZMTP over tcp)" : "libzmq's XPUB");
   spdlog::info("memgoosed {} ready: bind {} pub {} data-dir {}", kVersion, eps, cfg_.pub,
                cfg_.data_dir);
   sd_notify(0, "READY=1");

@@ -1,15 +1,15 @@
 // tests/integration/watch_direct_test.cc — Watchers against the real memgoosed's change stream
 // on tcp, in the three combinations that matter: the direct Watcher (WatchOptions::direct: ZMTP
 // spoken as a SUB on its own TCP socket, clients/cpp/zmtp.h) against libzmq's XPUB, the direct
-// Watcher against the daemon's own publisher (--pub-direct, daemon/direct_pub.h), and a libzmq
-// XSUB Watcher, sending ZMTP heartbeats, against that publisher. Each: every event of inserts,
-// updates, replaces and deletes exactly once and in order, as `changes` has them; a hole left by
-// the daemon dropping events for a paused Watcher filled from `changes`; the models that share
-// the watched topic as a prefix skipped.
+// Watcher against the daemon's own publisher (the default on tcp, daemon/direct_pub.h), and a
+// libzmq XSUB Watcher, sending ZMTP heartbeats, against that publisher. Each: every event of
+// inserts, updates, replaces and deletes exactly once and in order, as `changes` has them; a hole
+// left by the daemon dropping events for a paused Watcher filled from `changes`; the models that
+// share the watched topic as a prefix skipped.
 //
 // The daemons keep 1,000,000 events per model for `changes`: a paused direct Watcher's queue is
 // the kernel's socket buffers (megabytes on loopback) on top of the daemon's own queue (the
-// XPUB's 100,000 messages, or --pub-direct's 32 MiB), so making the daemon drop takes more
+// XPUB's 100,000 messages, or the daemon's own publisher's), so making the daemon drop takes more
 // events than with a libzmq SUB, and the hole must still be in the history.
 #define BOOST_TEST_MODULE integration_watch_direct
 #include <boost/test/data/monomorphic.hpp>
@@ -36,15 +36,15 @@ namespace bdata = boost::unit_test::data;
 
 namespace {
 
-// Two memgoosed for this executable, their change streams on tcp ports: libzmq's XPUB, and the
-// daemon's own publisher.
+// Two memgoosed for this executable, their change streams on tcp ports: libzmq's XPUB
+// (--pub-direct=false), and the daemon's own publisher (the default on tcp without CURVE).
 struct TcpPubDaemons {
   void setup() {
     for (bool pub_direct : {false, true}) {
       DaemonOptions o;
       o.pub_endpoint = mg::testing::free_tcp_endpoint();
       o.extra_args = {"--change-log-size", "1000000"};
-      if (pub_direct) o.extra_args.push_back("--pub-direct");
+      if (!pub_direct) o.extra_args.push_back("--pub-direct=false");
       daemons[pub_direct] = std::make_unique<DaemonProcess>(o);
     }
   }
@@ -64,8 +64,8 @@ BOOST_TEST_GLOBAL_FIXTURE(TcpPubDaemons);
 enum class Combo { DirectWatcher, DirectPub, LibzmqWatcherOnDirectPub };
 std::ostream& operator<<(std::ostream& os, Combo c) {
   return os << (c == Combo::DirectWatcher ? "direct Watcher, libzmq XPUB"
-                : c == Combo::DirectPub   ? "direct Watcher, --pub-direct"
-                                          : "libzmq Watcher, --pub-direct");
+                : c == Combo::DirectPub   ? "direct Watcher, daemon's own publisher"
+                                          : "libzmq Watcher, daemon's own publisher");
 }
 const auto kCombos =
     bdata::make({Combo::DirectWatcher, Combo::DirectPub, Combo::LibzmqWatcherOnDirectPub});
@@ -389,7 +389,23 @@ BOOST_AUTO_TEST_CASE(out_of_descriptors_the_publisher_does_not_spin) {
   BOOST_TEST(!got.empty());
 }
 
-// --pub-direct speaks tcp without CURVE only: anything else is a one-line refusal at start.
+// On tcp without CURVE the daemon serves the change stream itself unless told not to; on ipc it
+// uses libzmq's XPUB without being told.
+BOOST_AUTO_TEST_CASE(own_publisher_is_the_default_on_tcp) {
+  BOOST_TEST(TcpPubDaemons::daemons[true]->wait_for_log("change stream served by memgoosed itself",
+                                                        seconds(5)),
+             TcpPubDaemons::daemons[true]->log());
+  BOOST_TEST(TcpPubDaemons::daemons[false]->wait_for_log("change stream served by libzmq's XPUB",
+                                                         seconds(5)),
+             TcpPubDaemons::daemons[false]->log());
+  DaemonOptions o;  // ipc://<dir>/pub.sock
+  DaemonProcess ipc(o);
+  BOOST_TEST(ipc.wait_for_log("change stream served by libzmq's XPUB", seconds(5)), ipc.log());
+  BOOST_TEST(ipc.stop() == 0);
+}
+
+// An explicit --pub-direct speaks tcp without CURVE only: anything else is a one-line refusal
+// at start.
 BOOST_AUTO_TEST_CASE(pub_direct_refuses_ipc_and_curve) {
   DaemonOptions o;
   o.start = false;  // ipc://<dir>/pub.sock
