@@ -79,9 +79,15 @@ struct OnTcpDaemon {
     BOOST_CHECK_MESSAGE(daemon.running(), "memgoosed died during this test; log:\n"
                                               << daemon.log());
   }
-  Watcher watcher(uint64_t after, WatchOptions o = {}) {
+  // `heartbeats`: the libzmq Watcher PINGs the daemon. Not in a test that stops reading: its
+  // SUB queue full, libzmq reads nothing more, the PONG stuck behind the events never comes and
+  // libzmq drops the connection after heartbeat_timeout (with either publisher), so what was
+  // published meanwhile is repaired by the idle check, not by the gap the test is about.
+  Watcher watcher(uint64_t after, WatchOptions o = {}, bool heartbeats = true) {
     o.client = client_options();
-    if (combo == Combo::LibzmqWatcherOnDirectPub) {
+    if (combo == Combo::LibzmqWatcherOnDirectPub && !heartbeats) {
+      // a libzmq XSUB as it comes
+    } else if (combo == Combo::LibzmqWatcherOnDirectPub) {
       o.configure_sub = [](zmq::socket_t& s) {  // PINGs the daemon must answer
         s.set(zmq::sockopt::heartbeat_ivl, 50);
         s.set(zmq::sockopt::heartbeat_timeout, 1000);
@@ -245,7 +251,7 @@ BOOST_DATA_TEST_CASE(watcher_repairs_a_hole_the_daemon_dropped, kCombos, combo) 
   auto& model = t.model;
   WatchOptions o;
   o.idle_check = seconds(60);
-  Watcher w = t.watcher(0, o);
+  Watcher w = t.watcher(0, o, /*heartbeats=*/false);
   std::vector<Event> got = until_live(c, w, model);
   int64_t n = int64_t(got.size());
   BOOST_TEST_REQUIRE(load_numbered(c, model, n, 1000 - n) == 1000 - n);
