@@ -17,8 +17,10 @@
 // with `changes` rather than received live), the daemon's CPU time per document with and
 // without the subscriber, and the Watcher thread's CPU time per event.
 // Before the timed load, probe documents go to the watched model until one arrives live, so
-// the daemon's XPUB socket knows about the subscription and the load is really published.
-// What each side uses: the ingest client is an ordinary Client (a libzmq DEALER with its own
+// the daemon's publisher knows about the subscription and the load is really published.
+// What each side uses: the daemon serves the change stream itself (its default on tcp without
+// CURVE, daemon/direct_pub.h; a --memgoosed wrapper adding --pub-direct=false measures libzmq's
+// XPUB instead); the ingest client is an ordinary Client (a libzmq DEALER with its own
 // I/O thread); the Watcher subscribes directly (WatchOptions::direct: ZMTP spoken by the
 // Watcher's thread on its own TCP socket, no libzmq I/O thread), its `changes` requests on a
 // libzmq DEALER. MG_BENCH_LIBZMQ_WATCHER=1 in the environment gives the Watcher a libzmq XSUB

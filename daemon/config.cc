@@ -47,7 +47,8 @@ int parse_mode(const std::string& text) {
   return mode;
 }
 
-void load_file(const std::string& file, DaemonConfig& c) {
+// `pub_direct`: the file's pub_direct when it has one (parse_config resolves it).
+void load_file(const std::string& file, DaemonConfig& c, std::optional<bool>& pub_direct) {
   toml::table t = toml::parse_file(file);
   if (auto b = t["bind"]; b.is_array()) {
     c.bind.clear();
@@ -56,7 +57,7 @@ void load_file(const std::string& file, DaemonConfig& c) {
     c.bind = {*s};
   }
   if (auto s = t["pub"].value<std::string>()) c.pub = *s;
-  if (auto b = t["pub_direct"].value<bool>()) c.pub_direct = *b;
+  if (auto b = t["pub_direct"].value<bool>()) pub_direct = *b;
   if (auto s = t["data_dir"].value<std::string>()) c.data_dir = *s;
   if (auto s = t["log_level"].value<std::string>()) c.log_level = *s;
   if (auto v = t["limits"]["max_request_bytes"].value<int64_t>()) c.max_request_bytes = *v;
@@ -120,15 +121,19 @@ void load_file(const std::string& file, DaemonConfig& c) {
 ParseOutcome parse_config(int argc, char** argv) {
   ParseOutcome out;
   DaemonConfig c;
+  std::optional<bool> pub_direct;  // as asked (file, then flag); unset: where it can
   CLI::App app{"memgoosed: a document database daemon (MessagePack over ZeroMQ)"};
   std::vector<std::string> bind;
   std::string pub, data_dir, log_level, config_path;
   int64_t max_request = 0, max_inflight = 0, change_log = -1;
   app.add_option("--bind", bind, "request endpoint (repeatable), default tcp://127.0.0.1:7377");
   app.add_option("--pub", pub, "change-stream endpoint, default tcp://127.0.0.1:7378");
-  bool pub_direct = false;
-  app.add_flag("--pub-direct", pub_direct,
-               "serve the change stream without libzmq (tcp only, no CURVE; experimental)");
+  bool pub_direct_flag = false;
+  CLI::Option* pub_direct_opt = app.add_flag(
+      "--pub-direct,!--no-pub-direct", pub_direct_flag,
+      "serve the change stream from memgoosed itself, not libzmq's XPUB: the default for a "
+      "tcp:// --pub with CURVE off (ipc:// and CURVE always use libzmq; --pub-direct with them "
+      "is an error); --pub-direct=false or --no-pub-direct: libzmq's XPUB");
   app.add_option("--data-dir", data_dir, "root of persistent databases, default ./data");
   app.add_option("--config", config_path, "TOML configuration file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
@@ -174,7 +179,7 @@ ParseOutcome parse_config(int argc, char** argv) {
     return out;
   }
   try {
-    if (!config_path.empty()) load_file(config_path, c);
+    if (!config_path.empty()) load_file(config_path, c, pub_direct);
   } catch (const std::exception& e) {
     out.exit_code = 2;
     out.error = "config file " + config_path + ": " + e.what();
@@ -182,7 +187,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   }
   if (!bind.empty()) c.bind = bind;
   if (!pub.empty()) c.pub = pub;
-  if (pub_direct) c.pub_direct = true;
+  if (pub_direct_opt->count()) pub_direct = pub_direct_flag;
   if (!data_dir.empty()) c.data_dir = data_dir;
   if (!log_level.empty()) c.log_level = log_level;
   if (max_request > 0) c.max_request_bytes = max_request;
@@ -208,11 +213,18 @@ ParseOutcome parse_config(int argc, char** argv) {
                     : "--curve-allow needs --curve-secret-key (the server's secret key)";
     return out;
   }
-  if (c.pub_direct && !c.curve_secret_key.empty()) {
+  bool tcp_pub = c.pub.rfind("tcp://", 0) == 0, curve = !c.curve_secret_key.empty();
+  if (pub_direct.value_or(false) && curve) {
     out.exit_code = 2;
     out.error = "--pub-direct does not speak CURVE: leave it off when CURVE is on";
     return out;
   }
+  if (pub_direct.value_or(false) && !tcp_pub) {
+    out.exit_code = 2;
+    out.error = "--pub-direct needs a tcp:// pub endpoint (not " + c.pub + ")";
+    return out;
+  }
+  c.pub_direct = pub_direct.value_or(tcp_pub && !curve);
   if (c.max_batch_docs < 1 || c.max_databases < 1 || c.max_models < 1) {
     out.exit_code = 2;
     out.error = "limits max_batch_docs, max_databases and max_models must be at least 1";

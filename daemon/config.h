@@ -2,7 +2,7 @@
 //
 // Every flag of CONTRACT.md §1 has the same key in the file; flags win over the file:
 //   bind = ["tcp://127.0.0.1:7377"]   pub = "tcp://127.0.0.1:7378"   data_dir = "./data"
-//   log_level = "info"
+//   log_level = "info"   pub_direct = true|false   (--pub-direct, --pub-direct=false)
 //   [limits] max_request_bytes = 67108864  max_inflight_per_model = 1024
 //            max_batch_docs = 100000  max_databases = 1000  max_models = 1024
 //   change_log_size = 100000   reply_spin_us = 50
@@ -32,7 +32,10 @@ struct PredefinedDatabase {
 struct DaemonConfig {
   std::vector<std::string> bind{"tcp://127.0.0.1:7377"};
   std::string pub = "tcp://127.0.0.1:7378";
-  bool pub_direct = false;  // --pub-direct: the PUB side without libzmq (daemon/direct_pub.h)
+  // The change stream served by the daemon itself (daemon/direct_pub.h), not libzmq's XPUB. As
+  // parse_config resolves it: true for a tcp:// pub endpoint with CURVE off unless the flag or
+  // the file says false; an explicit true with ipc:// or CURVE is a config error.
+  bool pub_direct = true;
   std::string data_dir = "./data";
   std::string log_level = "info";
   int64_t max_request_bytes = 64ll << 20;

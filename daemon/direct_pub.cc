@@ -13,6 +13,8 @@
 #include <cstring>
 #include <deque>
 
+#include <spdlog/spdlog.h>
+
 #include "actors/event_batch.h"
 #include "protocol/zmtp_frame.h"
 
@@ -23,20 +25,27 @@ namespace {
 using zmtp::kCommand;
 using zmtp::kMore;
 using zmtp::put_head;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxReadPerRound = 64 * 1024;
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+constexpr auto kSweepEvery = std::chrono::seconds(1);
 
 }  // namespace
 
 struct DirectPub::Peer {
+  Peer(int fd, zmtp::PubSession::Limits limits, std::chrono::steady_clock::time_point deadline)
+      : fd(fd), session(limits), deadline(deadline) {}
   int fd = -1;
-  bool greeted = false, ready = false;
-  std::vector<std::string> subs;
-  std::string in;  // received, not parsed yet (subscriptions and commands: small)
+  zmtp::PubSession session;
+  std::chrono::steady_clock::time_point deadline;  // for the handshake
   // Output not sent yet: [begin, end) of out, not zero-filled.
   std::unique_ptr<char[]> out;
   size_t cap = 0, begin = 0, end = 0;
-  // Where each queued message ends, counted in bytes ever queued; sent_total: bytes ever sent.
+  // Where each queued message ends, counted in bytes ever queued; sent_total: bytes ever sent;
+  // pong_end: where the last PONG queued ends (one is owed while sent_total is short of it).
   std::deque<uint64_t> ends;
-  uint64_t queued_total = 0, sent_total = 0;
+  uint64_t queued_total = 0, sent_total = 0, pong_end = 0;
 
   size_t queued() const { return end - begin; }
   // Messages not wholly sent yet.
@@ -82,77 +91,34 @@ struct DirectPub::Peer {
     if (begin == end) begin = end = 0;
     return true;
   }
-  bool matches(std::string_view topic) const {
-    for (auto& s : subs)
-      if (topic.substr(0, s.size()) == s) return true;
-    return false;
-  }
-  void subscribe(std::string_view prefix, bool on) {
-    auto it = std::find(subs.begin(), subs.end(), prefix);
-    if (on && it == subs.end()) subs.emplace_back(prefix);
-    if (!on && it != subs.end()) subs.erase(it);
-  }
-  // Reads and handles what came; false when the peer is to be dropped.
+  // Reads (at most kMaxReadPerRound bytes) and handles what came; false when the peer is to be
+  // dropped.
   bool read();
-  bool parse();
-  bool command(std::string_view body);
 };
 
 bool DirectPub::Peer::read() {
-  char buf[4096];
-  for (;;) {
+  char buf[16 * 1024];
+  for (size_t got = 0; got < kMaxReadPerRound;) {
     ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) {
-      in.append(buf, size_t(n));
-      if (in.size() > (1u << 20)) return false;  // a subscriber has nothing big to say
-      continue;
-    }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
-    return false;  // closed or broken
-  }
-  return parse();
-}
-
-bool DirectPub::Peer::parse() {
-  size_t at = 0;
-  if (!greeted) {
-    if (in.size() < zmtp::kGreetingSize) return true;
-    if (!zmtp::valid_greeting(in)) return false;
-    greeted = true, at = zmtp::kGreetingSize;
-  }
-  for (zmtp::FrameHead f; f.parse(in.data() + at, in.size() - at) && f.whole(in.size() - at);) {
-    std::string_view body(in.data() + at + f.head, f.size);
-    at += f.head + f.size;
-    if (f.flags & kCommand) {
-      if (!command(body)) return false;
-    } else if (!ready) {
-      return false;  // data before READY
-    } else if (!(f.flags & kMore) && !body.empty() && uint8_t(body[0]) <= 1) {
-      subscribe(body.substr(1), body[0] == 1);  // 0x01 + prefix subscribes, 0x00 cancels
+    if (n <= 0) return false;  // closed or broken
+    got += size_t(n);
+    if (!session.feed(std::string_view(buf, size_t(n)))) {
+      spdlog::debug("pub peer dropped: {}", session.why());
+      return false;
     }
+    if (size_t(n) < sizeof buf) break;  // drained (saves the recv that would say EAGAIN)
   }
-  in.erase(0, at);
+  std::string pong = session.take_pong();
+  if (!pong.empty() && pong_end <= sent_total) {  // at most one PONG owed
+    append(pong);
+    pong_end = queued_total;
+  }
   return true;
 }
 
-bool DirectPub::Peer::command(std::string_view body) {
-  std::string_view name, data;
-  if (!zmtp::split_command(body, name, data)) return false;
-  if (name == "READY") {
-    std::string_view type = zmtp::property(data, "Socket-Type");
-    ready = type == "SUB" || type == "XSUB";
-    return ready;
-  }
-  if (name == "SUBSCRIBE" || name == "CANCEL") {  // ZMTP 3.1
-    if (ready) subscribe(data, name == "SUBSCRIBE");
-    return ready;
-  }
-  if (name == "PING") append(zmtp::pong_frame(data));
-  return name != "ERROR";
-}
-
-DirectPub::DirectPub(size_t hwm, size_t max_bytes) : hwm_(hwm), max_bytes_(max_bytes) {}
+DirectPub::DirectPub(Limits limits) : limits_(limits) {}
 
 DirectPub::~DirectPub() {
   for (auto& p : peers_) ::close(p->fd);
@@ -195,15 +161,22 @@ Status DirectPub::bind(const std::string& endpoint) {
 }
 
 void DirectPub::poll_items(std::vector<zmq_pollitem_t>& items) const {
-  items.push_back({nullptr, listen_fd_, ZMQ_POLLIN, 0});
+  items.push_back({nullptr, listen_fd_, short(listener_paused_ ? 0 : ZMQ_POLLIN), 0});
   for (auto& p : peers_)
     items.push_back({nullptr, p->fd, short(ZMQ_POLLIN | (p->queued() ? ZMQ_POLLOUT : 0)), 0});
+}
+
+std::chrono::milliseconds DirectPub::poll_timeout(std::chrono::milliseconds longest) const {
+  if (!listener_paused_) return longest;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(resume_at_ - Clock::now());
+  return std::clamp(left, std::chrono::milliseconds(0), longest);
 }
 
 void DirectPub::service(const zmq_pollitem_t* items) {
   size_t n = peers_.size();  // accept_all() appends: the new peers have no item yet
   for (size_t k = n; k-- > 0;) {
     short ev = items[1 + k].revents;
+    if (!ev) continue;
     Peer& p = *peers_[k];
     bool ok = true;
     if (ev & (ZMQ_POLLIN | ZMQ_POLLERR)) ok = p.read();
@@ -211,23 +184,59 @@ void DirectPub::service(const zmq_pollitem_t* items) {
       ok = p.write();  // PONGs, and output that waited for room
     if (!ok) close_peer(k);
   }
-  if (items[0].revents & ZMQ_POLLIN) accept_all();
+  Clock::time_point now = Clock::now();
+  if (listener_paused_ && now >= resume_at_) listener_paused_ = false;
+  if (!listener_paused_ && (items[0].revents & ZMQ_POLLIN)) accept_all(now);
+  if (now >= next_sweep_) {
+    next_sweep_ = now + kSweepEvery;
+    sweep_handshakes(now);
+  }
 }
 
-void DirectPub::accept_all() {
+void DirectPub::accept_all(Clock::time_point now) {
   for (;;) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EAGAIN) return;
+      // Out of descriptors or memory: the listener stays readable, so polling it would spin.
+      if (!accept_failing_)
+        spdlog::warn(
+            "pub endpoint: accept failed ({}); not accepting for {} ms at a time until "
+            "it works again",
+            std::strerror(errno), kAcceptPause.count());
+      accept_failing_ = true;
+      listener_paused_ = true;
+      resume_at_ = now + kAcceptPause;
+      return;
+    }
+    if (accept_failing_) spdlog::info("pub endpoint: accepting again");
+    accept_failing_ = false;
+    if (peers_.size() >= limits_.max_peers) {
+      spdlog::debug("pub endpoint: {} peers already, a new connection is closed", peers_.size());
+      ::close(fd);
+      continue;
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto p = std::make_unique<Peer>();
-    p->fd = fd;
+    auto p = std::make_unique<Peer>(fd, limits_.session, now + limits_.handshake);
     p->append(zmtp::hello("XPUB"));
     if (!p->write()) {
       ::close(fd);
       continue;
     }
     peers_.push_back(std::move(p));
+  }
+}
+
+void DirectPub::sweep_handshakes(Clock::time_point now) {
+  for (size_t k = peers_.size(); k-- > 0;) {
+    Peer& p = *peers_[k];
+    if (!p.session.ready() && now >= p.deadline) {
+      spdlog::debug("pub peer dropped: no greeting and READY within {} s",
+                    std::chrono::duration_cast<std::chrono::seconds>(limits_.handshake).count());
+      close_peer(k);
+    }
   }
 }
 
@@ -240,12 +249,12 @@ void DirectPub::publish(const EventBatch& batch) {
   std::string_view topic = batch.topic();
   for (size_t k = peers_.size(); k-- > 0;) {
     Peer& p = *peers_[k];
-    if (!p.ready || !p.matches(topic)) continue;
+    if (!p.session.ready() || !p.session.matches(topic)) continue;
     for (size_t i = 0; i < batch.size(); ++i) {
       EventView e = batch[i];
       size_t body = e.encoded_size();
       size_t whole = 9 + topic.size() + 9 + body;  // at most
-      if (p.queued_messages() >= hwm_ || p.queued() + whole > max_bytes_)
+      if (p.queued_messages() >= limits_.hwm || p.queued() + whole > limits_.max_bytes)
         continue;  // behind: this event is lost to it
       char* at = p.reserve(whole);
       char* w = at + put_head(at, kMore, topic.size());
@@ -263,7 +272,7 @@ void DirectPub::publish(const EventBatch& batch) {
 
 int64_t DirectPub::subscriptions() const {
   int64_t n = 0;
-  for (auto& p : peers_) n += int64_t(p->subs.size());
+  for (auto& p : peers_) n += int64_t(p->session.subscriptions());
   return n;
 }
 

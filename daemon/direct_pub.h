@@ -1,6 +1,7 @@
 // daemon/direct_pub.h — the change stream's PUB socket spoken directly over TCP (ZMTP 3.0, NULL
-// mechanism), for a daemon started with --pub-direct (an experiment of issue 7; libzmq's XPUB
-// stays the default and the only choice with CURVE or ipc://).
+// mechanism): the daemon's publisher whenever the pub endpoint is tcp:// and CURVE is off
+// (issue 7). libzmq's XPUB serves ipc:// and CURVE, and a daemon started with
+// --pub-direct=false (pub_direct = false).
 //
 // Why: with libzmq each event costs the front door two zmq_msg_send (the XPUB walks its
 // subscription trie for every message), a malloc that libzmq's I/O thread frees, and that
@@ -16,6 +17,17 @@
 // with PONG. An event is [topic (MORE), body], sent to every peer with a subscription that is a
 // prefix of the topic (once, however many match).
 //
+// What one peer may say, and the limits on it (frame size, prefix length, subscriptions), are
+// protocol/zmtp_pub_session.h's. Beyond those, against hostile peers (any TCP peer can connect):
+//   - at most `max_peers` connections (1024): one more is accepted and closed at once (logged at
+//     debug);
+//   - a peer that has not sent a valid greeting and READY within `handshake` (30 s, libzmq's
+//     ZMQ_HANDSHAKE_IVL) is closed; the check runs at most once a second;
+//   - accept4() failing for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ...) pauses
+//     the listener for 100 ms (logged at warn once per episode) instead of polling a listener
+//     that stays readable: the pending connections wait in the kernel's backlog meanwhile;
+//   - a peer's input is read at most 64 KiB per poll round, and it owes at most one PONG.
+//
 // Backpressure (DESIGN.md decision 6): a subscriber with `hwm` messages unsent (as the XPUB's
 // ZMQ_SNDHWM counts them), or more than `max_bytes` of them, loses the events published
 // meanwhile, whole messages only; it catches up with `changes`. The front door never blocks on
@@ -26,12 +38,14 @@
 
 #include <zmq.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "protocol/zmtp_pub_session.h"
 
 namespace mg {
 
@@ -39,7 +53,13 @@ class EventBatch;
 
 class DirectPub {
  public:
-  DirectPub(size_t hwm, size_t max_bytes);
+  struct Limits {
+    size_t hwm = 100000, max_bytes = size_t(256) << 20;  // per subscriber (see above)
+    size_t max_peers = 1024;
+    std::chrono::milliseconds handshake{30000};
+    zmtp::PubSession::Limits session;
+  };
+  explicit DirectPub(Limits limits);
   ~DirectPub();
   DirectPub(const DirectPub&) = delete;
   DirectPub& operator=(const DirectPub&) = delete;
@@ -53,20 +73,30 @@ class DirectPub {
   // Accepts, reads handshakes, subscriptions and commands, writes what waits, drops peers that
   // closed or broke the protocol. `items` points at the entries poll_items() appended.
   void service(const zmq_pollitem_t* items);
+  // The poll timeout to use instead of `longest` while the listener is paused (accept4 failed):
+  // until it resumes.
+  std::chrono::milliseconds poll_timeout(std::chrono::milliseconds longest) const;
   // Queues every event of `batch` for each peer subscribed to its topic, then writes what it
   // can without blocking.
   void publish(const EventBatch& batch);
   // Subscriptions over every peer (a peer counts each of its prefixes once).
   int64_t subscriptions() const;
+  size_t peers() const { return peers_.size(); }
 
  private:
   struct Peer;
-  void accept_all();
+  using Clock = std::chrono::steady_clock;
+  void accept_all(Clock::time_point now);
   void close_peer(size_t i);
+  // Closes the peers whose handshake is past its deadline.
+  void sweep_handshakes(Clock::time_point now);
 
-  size_t hwm_, max_bytes_;
+  Limits limits_;
   int listen_fd_ = -1;
   std::vector<std::unique_ptr<Peer>> peers_;
+  bool listener_paused_ = false;  // accept4 failed: not polled until resume_at_
+  bool accept_failing_ = false;   // in an episode of failures (logged once)
+  Clock::time_point resume_at_{}, next_sweep_{};
 };
 
 }  // namespace mg

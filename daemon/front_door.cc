@@ -28,7 +28,7 @@ constexpr int kMaxReadsPerWake = 512;
 constexpr size_t kMaxBatch = 16;           // requests per ClientBatch
 constexpr size_t kMaxBatchedBytes = 4096;  // bigger requests are sent on their own
 // The change stream's high-water mark: messages queued per subscriber before it loses events
-// (ZMQ_SNDHWM of the XPUB, and DirectPub's limit with --pub-direct, which also caps the bytes).
+// (ZMQ_SNDHWM of the XPUB, and DirectPub's limit, which also caps the bytes).
 constexpr int kPubHwm = 100000;
 constexpr size_t kDirectPubMaxBytes = size_t(256) << 20;
 constexpr const char* kVersion = "0.1.0";
@@ -80,7 +80,9 @@ Status FrontDoor::bind() {
     zap_ = std::move(zap.value());
     for (auto& ep : cfg_.bind) bind_endpoint(router_, ep, cfg_.ipc_mode);
     if (cfg_.pub_direct) {
-      direct_pub_ = std::make_unique<DirectPub>(kPubHwm, kDirectPubMaxBytes);
+      DirectPub::Limits limits;
+      limits.hwm = kPubHwm, limits.max_bytes = kDirectPubMaxBytes;
+      direct_pub_ = std::make_unique<DirectPub>(limits);
       if (Status s = direct_pub_->bind(cfg_.pub); !s.ok()) return s;
     } else {
       bind_endpoint(pub_, cfg_.pub, cfg_.ipc_mode);
@@ -534,6 +536,8 @@ bool FrontDoor::await_replies() {
 int FrontDoor::run() {
   std::string eps;
   for (auto& e : cfg_.bind) eps += (eps.empty() ? "" : ",") + e;
+  spdlog::info("change stream served by {}",
+               direct_pub_ ? "memgoosed itself (ZMTP over tcp)" : "libzmq's XPUB");
   spdlog::info("memgoosed {} ready: bind {} pub {} data-dir {}", kVersion, eps, cfg_.pub,
                cfg_.data_dir);
   sd_notify(0, "READY=1");
@@ -551,6 +555,7 @@ int FrontDoor::run() {
     });
     if (direct_pub_) direct_pub_->poll_items(items);  // from items[4] on
     auto timeout = std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500);
+    if (direct_pub_) timeout = direct_pub_->poll_timeout(timeout);
     bool replies = await_replies();
     zmq::poll(items.data(), items.size(), replies ? std::chrono::milliseconds(0) : timeout);
     if (items[3].revents & ZMQ_POLLIN) read_subscriptions();

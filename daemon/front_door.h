@@ -1,10 +1,11 @@
 // daemon/front_door.h — the one thread that owns the ZeroMQ sockets (DESIGN.md decision 3).
 //
-// It binds a ROUTER for requests and a PUB for change events (libzmq's XPUB, or with
-// --pub-direct its own publisher on a TCP listener, daemon/direct_pub.h), decodes only the envelope
-// of each request and forwards the raw body to its model's actor (through the Registry); server and
-// database operations it answers itself or fans out. Actors hand replies and events back through
-// post() (the ReplySink), which queues them and wakes the poll loop through an eventfd.
+// It binds a ROUTER for requests and a PUB for change events (on tcp:// without CURVE its own
+// publisher on a TCP listener, daemon/direct_pub.h; with ipc://, CURVE or --pub-direct=false
+// libzmq's XPUB), decodes only the envelope of each request and forwards the raw body to its
+// model's actor (through the Registry); server and database operations it answers itself or fans
+// out. Actors hand replies and events back through post() (the ReplySink), which queues them and
+// wakes the poll loop through an eventfd.
 //
 // Backpressure (decision 6): ZMQ_ROUTER_MANDATORY is set, so a reply to a client whose queue is
 // full is kept and retried (EAGAIN), never dropped; while replies wait, or while a model has
@@ -93,7 +94,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   zmq::context_t ctx_;
   zmq::socket_t router_, pub_;
   std::unique_ptr<ZapHandler> zap_;         // CURVE on only; destroyed before ctx_
-  std::unique_ptr<DirectPub> direct_pub_;   // --pub-direct: publishes instead of pub_
+  std::unique_ptr<DirectPub> direct_pub_;   // cfg_.pub_direct: publishes instead of pub_
   std::vector<zmq_pollitem_t> poll_items_;  // run()'s, rebuilt each round
   int wake_fd_ = -1, signal_fd_ = -1;
   std::unique_ptr<Registry> registry_;

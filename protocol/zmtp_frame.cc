@@ -72,7 +72,7 @@ std::string_view property(std::string_view props, std::string_view name) {
 
 std::string pong_frame(std::string_view ping_data) {
   std::string pong("\x04PONG", 5);
-  if (ping_data.size() > 2) pong.append(ping_data.substr(2));  // the context, after the TTL
+  if (ping_data.size() > 2) pong.append(ping_data.substr(2, 16));  // the context, after the TTL
   char h[9];
   return std::string(h, put_head(h, kCommand, pong.size())) + pong;
 }

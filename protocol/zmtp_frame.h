@@ -42,7 +42,8 @@ size_t put_head(char* p, uint8_t flags, size_t size);
 bool split_command(std::string_view body, std::string_view& name, std::string_view& data);
 // The value of property `name` (case-insensitive) in READY's data; empty when absent.
 std::string_view property(std::string_view props, std::string_view name);
-// The whole PONG frame answering a PING command's data (TTL and context).
+// The whole PONG frame answering a PING command's data (TTL and context; of the context, the
+// 16 octets ZMTP allows, as libzmq keeps).
 std::string pong_frame(std::string_view ping_data);
 
 }  // namespace mg::zmtp

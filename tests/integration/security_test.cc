@@ -3,7 +3,9 @@
 // A memgoosed with CURVE on (--curve-secret-key, --curve-allow) must serve a client whose key
 // is on the allow-list — requests and change events — and give nothing to a client with an
 // unlisted key, a wrong server key or no CURVE at all: no reply, no event, and the C++ client
-// reports Unauthorized for a refused key. ipc socket files get the configured permissions.
+// reports Unauthorized for a refused key. The change stream is on tcp, where a daemon without
+// CURVE serves it itself: with CURVE, libzmq's XPUB serves it, without being asked. ipc socket
+// files get the configured permissions.
 #define BOOST_TEST_MODULE integration_security
 #include <sys/stat.h>
 
@@ -22,7 +24,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // A DaemonProcess (not started) whose directory holds server.{pub,key}, alice.{pub,key},
-// mallory.{pub,key} and allow/alice.pub: alice is allowed, mallory is not.
+// mallory.{pub,key} and allow/alice.pub: alice is allowed, mallory is not. Its change stream is
+// on a tcp port.
 struct CurveDaemon {
   CurveDaemon() : daemon(make_options()) {
     for (const char* who : {"server", "alice", "mallory"})
@@ -33,6 +36,7 @@ struct CurveDaemon {
   static DaemonOptions make_options() {
     DaemonOptions o;
     o.start = false;
+    o.pub_endpoint = mg::testing::free_tcp_endpoint();
     return o;
   }
   std::string path(const std::string& name) const { return daemon.dir() + "/" + name; }
@@ -94,6 +98,8 @@ BOOST_AUTO_TEST_CASE(allowed_client_has_crud_and_change_events) {
   CurveDaemon d;
   d.start();
   BOOST_TEST(d.daemon.log().find("CURVE on") != std::string::npos);
+  BOOST_TEST(d.daemon.log().find("change stream served by libzmq's XPUB") != std::string::npos,
+             d.daemon.log());
   Client c(d.daemon.req_endpoint(), d.as("alice"));
   c.ping();
   std::string id = c.insert_one("default", "Secure", J(R"({"_id": 1, "name": "ada"})"));
@@ -128,8 +134,8 @@ BOOST_AUTO_TEST_CASE(unlisted_key_gets_no_data_and_no_events) {
     BOOST_TEST(e.message().find("curve_allow") != std::string::npos, e.message());
   }
   // Reported from the handshake, well before the 5 s timeout.
-  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - t0);
+  auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   BOOST_TEST(waited.count() < 4000);
 
   auto sub = d.subscriber("mallory", "Guarded");
