@@ -11,6 +11,8 @@ import argparse, os, shutil, signal, subprocess, sys, tempfile, time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, '..', 'tests', 'python'))
 import zmq, mgwire
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proc_threads import thread_cpu
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--storage', default='wiredtiger')
@@ -49,15 +51,7 @@ c.call('defineModel', db='b', model='Bulk', schema={
 
 
 def cpu():
-    out = {}
-    for t in os.listdir(f'/proc/{p.pid}/task'):
-        try:
-            name = open(f'/proc/{p.pid}/task/{t}/comm').read().strip()
-            f = open(f'/proc/{p.pid}/task/{t}/stat').read().rsplit(')', 1)[1].split()
-            out[(name, t)] = (int(f[11]), int(f[12]))
-        except FileNotFoundError:
-            pass
-    return out
+    return thread_cpu(p.pid)
 
 
 perf = None

@@ -7,6 +7,8 @@
 import os, sys, subprocess, time, tempfile, signal, multiprocessing as mp
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'python'))
 import zmq, mgwire
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proc_threads import thread_cpu
 binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'build', 'bin', 'memgoosed')
 nw = int(sys.argv[2]) if len(sys.argv) > 2 else 16
 per = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
@@ -25,14 +27,7 @@ def writer(k, start):
         r = cl.call('insertOne', db='b', model='W', doc={"email": f"u{k}_{i}@x", "name": "User", "age": 30})
         assert r['ok'], r
 def cpu():
-    out = {}
-    for t in os.listdir(f'/proc/{p.pid}/task'):
-        try:
-            name = open(f'/proc/{p.pid}/task/{t}/comm').read().strip()
-            f = open(f'/proc/{p.pid}/task/{t}/stat').read().rsplit(')', 1)[1].split()
-            out[(name, t)] = (int(f[11]), int(f[12]))
-        except FileNotFoundError: pass
-    return out
+    return thread_cpu(p.pid)
 start = mp.Barrier(nw + 1)
 ps = [mp.Process(target=writer, args=(k, start)) for k in range(nw)]
 for q in ps: q.start()
