@@ -172,11 +172,13 @@ std::chrono::milliseconds DirectPub::poll_timeout(std::chrono::milliseconds long
   return std::clamp(left, std::chrono::milliseconds(0), longest);
 }
 
-void DirectPub::service(const zmq_pollitem_t* items) {
+bool DirectPub::service(const zmq_pollitem_t* items) {
+  bool changed = false;
   size_t n = peers_.size();  // accept_all() appends: the new peers have no item yet
   for (size_t k = n; k-- > 0;) {
     short ev = items[1 + k].revents;
     if (!ev) continue;
+    changed = true;
     Peer& p = *peers_[k];
     bool ok = true;
     if (ev & (ZMQ_POLLIN | ZMQ_POLLERR)) ok = p.read();
@@ -186,11 +188,16 @@ void DirectPub::service(const zmq_pollitem_t* items) {
   }
   Clock::time_point now = Clock::now();
   if (listener_paused_ && now >= resume_at_) listener_paused_ = false;
-  if (!listener_paused_ && (items[0].revents & ZMQ_POLLIN)) accept_all(now);
+  if (!listener_paused_ && (items[0].revents & ZMQ_POLLIN)) {
+    accept_all(now);
+    changed = true;
+  }
   if (now >= next_sweep_) {
     next_sweep_ = now + kSweepEvery;
     sweep_handshakes(now);
+    changed = true;
   }
+  return changed;
 }
 
 void DirectPub::accept_all(Clock::time_point now) {

@@ -72,7 +72,10 @@ class DirectPub {
   void poll_items(std::vector<zmq_pollitem_t>& items) const;
   // Accepts, reads handshakes, subscriptions and commands, writes what waits, drops peers that
   // closed or broke the protocol. `items` points at the entries poll_items() appended.
-  void service(const zmq_pollitem_t* items);
+  // Returns whether anything happened that may have changed the peers or their subscriptions
+  // (an event on a peer, an accept, a handshake sweep): only then is subscriptions() worth
+  // asking again.
+  bool service(const zmq_pollitem_t* items);
   // The poll timeout to use instead of `longest` while the listener is paused (accept4 failed):
   // until it resumes.
   std::chrono::milliseconds poll_timeout(std::chrono::milliseconds longest) const;

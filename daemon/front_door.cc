@@ -274,14 +274,16 @@ void FrontDoor::dispatch(const Route& route, std::string body, const Envelope& e
 }
 
 void FrontDoor::send_batches() {
-  for (auto& [actor, requests] : batches_) {
-    if (requests.empty()) continue;
-    if (requests.size() == 1)
-      caf::anon_send(actor, std::move(requests.front()));
-    else
-      caf::anon_send(actor, ClientBatch{std::move(requests)});
-  }
+  for (auto& [actor, requests] : batches_) send_batch(actor, requests);
   batches_.clear();
+}
+
+void FrontDoor::send_batch(const caf::actor& actor, RequestBatch& requests) {
+  if (requests.size() == 1)
+    caf::anon_send(actor, std::move(requests.front()));
+  else if (!requests.empty())
+    caf::anon_send(actor, ClientBatch{std::move(requests)});
+  requests.clear();
 }
 
 void FrontDoor::model_op(const Route& route, std::string body, const Envelope& env) {
@@ -320,19 +322,13 @@ void FrontDoor::model_op(const Route& route, std::string body, const Envelope& e
   auto b = std::find_if(batches_.begin(), batches_.end(),
                         [&](const auto& e) { return e.first == m->actor; });
   if (n == 1 || body.size() >= kMaxBatchedBytes) {
-    if (b != batches_.end() && !b->second.empty()) {  // those read before it go first
-      caf::anon_send(m->actor, ClientBatch{std::move(b->second)});
-      b->second = RequestBatch{};
-    }
+    if (b != batches_.end()) send_batch(m->actor, b->second);  // those read before it go first
     caf::anon_send(m->actor, ClientRequest{route, std::move(body)});
     return;
   }
   if (b == batches_.end()) b = batches_.emplace(batches_.end(), m->actor, RequestBatch{});
   b->second.push_back(ClientRequest{route, std::move(body)});
-  if (b->second.size() >= kMaxBatch) {
-    caf::anon_send(m->actor, ClientBatch{std::move(b->second)});
-    b->second = RequestBatch{};
-  }
+  if (b->second.size() >= kMaxBatch) send_batch(m->actor, b->second);
 }
 
 std::string FrontDoor::hello(const Envelope& env) {
@@ -560,8 +556,8 @@ int FrontDoor::run() {
     zmq::poll(items.data(), items.size(), replies ? std::chrono::milliseconds(0) : timeout);
     if (items[3].revents & ZMQ_POLLIN) read_subscriptions();
     if (direct_pub_) {
-      direct_pub_->service(&items[4]);
-      live_subscriptions_.store(direct_pub_->subscriptions(), std::memory_order_relaxed);
+      if (direct_pub_->service(&items[4]))  // peers or subscriptions may have changed
+        live_subscriptions_.store(direct_pub_->subscriptions(), std::memory_order_relaxed);
     }
     if (replies || (items[1].revents & ZMQ_POLLIN)) drain_outbox();
     while (!blocked_.empty() && send_reply(blocked_.front())) blocked_.pop_front();

@@ -82,6 +82,8 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void read_requests();
   void read_round();
   void send_batches();
+  // Sends `requests` (one as a ClientRequest, more as a ClientBatch) and empties it.
+  void send_batch(const caf::actor& actor, std::vector<ClientRequest>& requests);
   void read_subscriptions();
   void drain_outbox();
   void publish(const EventBatch& batch);
