@@ -15,8 +15,9 @@
 namespace mg {
 
 struct Route {
-  std::string identity;    // the ROUTER peer identity frame
+  std::string identity;    // the ROUTER peer identity frame (libzmq's ROUTER)
   bool delimiter = false;  // REQ-style client: an empty frame precedes the body
+  uint64_t peer = 0;       // the connection (daemon/direct_router.h); 0: libzmq's ROUTER
 };
 
 class EventBatch;  // actors/event_batch.h

@@ -48,7 +48,8 @@ int parse_mode(const std::string& text) {
 }
 
 // `pub_direct`: the file's pub_direct when it has one (parse_config resolves it).
-void load_file(const std::string& file, DaemonConfig& c, std::optional<bool>& pub_direct) {
+void load_file(const std::string& file, DaemonConfig& c, std::optional<bool>& pub_direct,
+               std::optional<bool>& bind_direct) {
   toml::table t = toml::parse_file(file);
   if (auto b = t["bind"]; b.is_array()) {
     c.bind.clear();
@@ -58,6 +59,7 @@ void load_file(const std::string& file, DaemonConfig& c, std::optional<bool>& pu
   }
   if (auto s = t["pub"].value<std::string>()) c.pub = *s;
   if (auto b = t["pub_direct"].value<bool>()) pub_direct = *b;
+  if (auto b = t["bind_direct"].value<bool>()) bind_direct = *b;
   if (auto s = t["data_dir"].value<std::string>()) c.data_dir = *s;
   if (auto s = t["log_level"].value<std::string>()) c.log_level = *s;
   if (auto v = t["limits"]["max_request_bytes"].value<int64_t>()) c.max_request_bytes = *v;
@@ -121,7 +123,8 @@ void load_file(const std::string& file, DaemonConfig& c, std::optional<bool>& pu
 ParseOutcome parse_config(int argc, char** argv) {
   ParseOutcome out;
   DaemonConfig c;
-  std::optional<bool> pub_direct;  // as asked (file, then flag); unset: where it can
+  std::optional<bool> pub_direct;   // as asked (file, then flag); unset: where it can
+  std::optional<bool> bind_direct;  // the same for the request endpoints
   CLI::App app{"memgoosed: a document database daemon (MessagePack over ZeroMQ)"};
   std::vector<std::string> bind;
   std::string pub, data_dir, log_level, config_path;
@@ -134,6 +137,12 @@ ParseOutcome parse_config(int argc, char** argv) {
       "serve the change stream from memgoosed itself, not libzmq's XPUB: the default for a "
       "tcp:// --pub with CURVE off (ipc:// and CURVE always use libzmq; --pub-direct with them "
       "is an error); --pub-direct=false or --no-pub-direct: libzmq's XPUB");
+  bool bind_direct_flag = false;
+  CLI::Option* bind_direct_opt = app.add_flag(
+      "--bind-direct,!--no-bind-direct", bind_direct_flag,
+      "serve tcp:// request endpoints from memgoosed itself, not libzmq's ROUTER: the default "
+      "with CURVE off (ipc:// endpoints and CURVE always use libzmq; --bind-direct with CURVE "
+      "is an error); --bind-direct=false or --no-bind-direct: libzmq's ROUTER");
   app.add_option("--data-dir", data_dir, "root of persistent databases, default ./data");
   app.add_option("--config", config_path, "TOML configuration file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
@@ -179,7 +188,7 @@ ParseOutcome parse_config(int argc, char** argv) {
     return out;
   }
   try {
-    if (!config_path.empty()) load_file(config_path, c, pub_direct);
+    if (!config_path.empty()) load_file(config_path, c, pub_direct, bind_direct);
   } catch (const std::exception& e) {
     out.exit_code = 2;
     out.error = "config file " + config_path + ": " + e.what();
@@ -188,6 +197,7 @@ ParseOutcome parse_config(int argc, char** argv) {
   if (!bind.empty()) c.bind = bind;
   if (!pub.empty()) c.pub = pub;
   if (pub_direct_opt->count()) pub_direct = pub_direct_flag;
+  if (bind_direct_opt->count()) bind_direct = bind_direct_flag;
   if (!data_dir.empty()) c.data_dir = data_dir;
   if (!log_level.empty()) c.log_level = log_level;
   if (max_request > 0) c.max_request_bytes = max_request;
@@ -225,6 +235,12 @@ ParseOutcome parse_config(int argc, char** argv) {
     return out;
   }
   c.pub_direct = pub_direct.value_or(tcp_pub && !curve);
+  if (bind_direct.value_or(false) && curve) {
+    out.exit_code = 2;
+    out.error = "--bind-direct does not speak CURVE: leave it off when CURVE is on";
+    return out;
+  }
+  c.bind_direct = bind_direct.value_or(!curve);
   if (c.max_batch_docs < 1 || c.max_databases < 1 || c.max_models < 1) {
     out.exit_code = 2;
     out.error = "limits max_batch_docs, max_databases and max_models must be at least 1";

@@ -3,6 +3,7 @@
 // Every flag of CONTRACT.md §1 has the same key in the file; flags win over the file:
 //   bind = ["tcp://127.0.0.1:7377"]   pub = "tcp://127.0.0.1:7378"   data_dir = "./data"
 //   log_level = "info"   pub_direct = true|false   (--pub-direct, --pub-direct=false)
+//   bind_direct = true|false   (--bind-direct, --bind-direct=false)
 //   [limits] max_request_bytes = 67108864  max_inflight_per_model = 1024
 //            max_batch_docs = 100000  max_databases = 1000  max_models = 1024
 //   change_log_size = 100000   reply_spin_us = 50
@@ -36,6 +37,10 @@ struct DaemonConfig {
   // parse_config resolves it: true for a tcp:// pub endpoint with CURVE off unless the flag or
   // the file says false; an explicit true with ipc:// or CURVE is a config error.
   bool pub_direct = true;
+  // The tcp:// request endpoints served by the daemon itself (daemon/direct_router.h), not
+  // libzmq's ROUTER: true unless the flag or the file says false, or CURVE is on (an explicit
+  // true with CURVE is a config error). ipc:// endpoints are libzmq's either way.
+  bool bind_direct = true;
   std::string data_dir = "./data";
   std::string log_level = "info";
   int64_t max_request_bytes = 64ll << 20;

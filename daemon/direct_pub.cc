@@ -2,9 +2,6 @@
 // protocol/zmtp_frame.h's.
 #include "daemon/direct_pub.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/event_batch.h"
+#include "daemon/out_buffer.h"
 #include "protocol/zmtp_frame.h"
 
 namespace mg {
@@ -28,7 +26,6 @@ using zmtp::put_head;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxReadPerRound = 64 * 1024;
-constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 constexpr auto kSweepEvery = std::chrono::seconds(1);
 
 }  // namespace
@@ -39,58 +36,18 @@ struct DirectPub::Peer {
   int fd = -1;
   zmtp::PubSession session;
   std::chrono::steady_clock::time_point deadline;  // for the handshake
-  // Output not sent yet: [begin, end) of out, not zero-filled.
-  std::unique_ptr<char[]> out;
-  size_t cap = 0, begin = 0, end = 0;
-  // Where each queued message ends, counted in bytes ever queued; sent_total: bytes ever sent;
-  // pong_end: where the last PONG queued ends (one is owed while sent_total is short of it).
+  OutBuffer out;
+  // Where each queued message ends, counted in bytes ever queued (out.queued_total()); pong_end:
+  // where the last PONG queued ends (one is owed while out.sent_total() is short of it).
   std::deque<uint64_t> ends;
-  uint64_t queued_total = 0, sent_total = 0, pong_end = 0;
+  uint64_t pong_end = 0;
 
-  size_t queued() const { return end - begin; }
   // Messages not wholly sent yet.
   size_t queued_messages() {
-    while (!ends.empty() && ends.front() <= sent_total) ends.pop_front();
+    while (!ends.empty() && ends.front() <= out.sent_total()) ends.pop_front();
     return ends.size();
   }
-
-  // Room for `n` more bytes at out + end.
-  char* reserve(size_t n) {
-    if (cap - end >= n) return out.get() + end;
-    size_t used = end - begin;
-    if (used + n <= cap && begin > 0) {
-      std::memmove(out.get(), out.get() + begin, used);
-    } else {
-      size_t bigger = std::max({2 * cap, used + n, size_t(64 * 1024)});
-      std::unique_ptr<char[]> o(new char[bigger]);
-      if (used) std::memcpy(o.get(), out.get() + begin, used);
-      out = std::move(o), cap = bigger;
-    }
-    begin = 0, end = used;
-    return out.get() + end;
-  }
-  void append(std::string_view s) {
-    std::memcpy(reserve(s.size()), s.data(), s.size());
-    end += s.size();
-    queued_total += s.size();
-  }
-  // Sends what it can without blocking; false when the connection is broken.
-  bool write() {
-    while (begin < end) {
-      ssize_t n = ::send(fd, out.get() + begin, end - begin, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        begin += size_t(n);
-        sent_total += uint64_t(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        if (n < 0 && errno == EAGAIN) break;
-        return false;
-      }
-    }
-    if (begin == end) begin = end = 0;
-    return true;
-  }
+  bool write() { return out.write(fd); }
   // Reads (at most kMaxReadPerRound bytes) and handles what came; false when the peer is to be
   // dropped.
   bool read();
@@ -111,9 +68,9 @@ bool DirectPub::Peer::read() {
     if (size_t(n) < sizeof buf) break;  // drained (saves the recv that would say EAGAIN)
   }
   std::string pong = session.take_pong();
-  if (!pong.empty() && pong_end <= sent_total) {  // at most one PONG owed
-    append(pong);
-    pong_end = queued_total;
+  if (!pong.empty() && pong_end <= out.sent_total()) {  // at most one PONG owed
+    out.append(pong);
+    pong_end = out.queued_total();
   }
   return true;
 }
@@ -122,54 +79,20 @@ DirectPub::DirectPub(Limits limits) : limits_(limits) {}
 
 DirectPub::~DirectPub() {
   for (auto& p : peers_) ::close(p->fd);
-  if (listen_fd_ >= 0) ::close(listen_fd_);
 }
 
 Status DirectPub::bind(const std::string& endpoint) {
-  std::string_view ep(endpoint);
-  if (ep.substr(0, 6) != "tcp://")
-    return make_status(ErrorCode::BadValue, "--pub-direct needs a tcp:// pub endpoint");
-  ep.remove_prefix(6);
-  size_t colon = ep.rfind(':');
-  if (colon == std::string_view::npos)
-    return make_status(ErrorCode::BadValue, "pub endpoint " + endpoint + ": no port");
-  std::string host(ep.substr(0, colon)), port(ep.substr(colon + 1));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  addrinfo hints{}, *found = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  if (int rc = getaddrinfo(host == "*" ? nullptr : host.c_str(), port.c_str(), &hints, &found))
-    return make_status(ErrorCode::BadValue, "pub endpoint " + endpoint + ": " + gai_strerror(rc));
-  std::string why = "no address";
-  for (addrinfo* a = found; a && listen_fd_ < 0; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 128) == 0) {
-      listen_fd_ = fd;
-    } else {
-      why = std::strerror(errno);
-      ::close(fd);
-    }
-  }
-  freeaddrinfo(found);
-  if (listen_fd_ < 0)
-    return make_status(ErrorCode::BadValue, "pub endpoint " + endpoint + ": " + why);
-  return Status::OK();
+  return listener_.bind(endpoint);
 }
 
 void DirectPub::poll_items(std::vector<zmq_pollitem_t>& items) const {
-  items.push_back({nullptr, listen_fd_, short(listener_paused_ ? 0 : ZMQ_POLLIN), 0});
+  items.push_back(listener_.poll_item());
   for (auto& p : peers_)
-    items.push_back({nullptr, p->fd, short(ZMQ_POLLIN | (p->queued() ? ZMQ_POLLOUT : 0)), 0});
+    items.push_back({nullptr, p->fd, short(ZMQ_POLLIN | (p->out.queued() ? ZMQ_POLLOUT : 0)), 0});
 }
 
 std::chrono::milliseconds DirectPub::poll_timeout(std::chrono::milliseconds longest) const {
-  if (!listener_paused_) return longest;
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(resume_at_ - Clock::now());
-  return std::clamp(left, std::chrono::milliseconds(0), longest);
+  return listener_.poll_timeout(longest);
 }
 
 bool DirectPub::service(const zmq_pollitem_t* items) {
@@ -182,16 +105,13 @@ bool DirectPub::service(const zmq_pollitem_t* items) {
     Peer& p = *peers_[k];
     bool ok = true;
     if (ev & (ZMQ_POLLIN | ZMQ_POLLERR)) ok = p.read();
-    if (ok && p.queued() && (ev & (ZMQ_POLLIN | ZMQ_POLLOUT)))
+    if (ok && p.out.queued() && (ev & (ZMQ_POLLIN | ZMQ_POLLOUT)))
       ok = p.write();  // PONGs, and output that waited for room
     if (!ok) close_peer(k);
   }
   Clock::time_point now = Clock::now();
-  if (listener_paused_ && now >= resume_at_) listener_paused_ = false;
-  if (!listener_paused_ && (items[0].revents & ZMQ_POLLIN)) {
-    accept_all(now);
-    changed = true;
-  }
+  if (items[0].revents & ZMQ_POLLIN) changed = true;
+  listener_.service(items[0].revents, now, [&](int fd) { accept(fd, now); });
   if (now >= next_sweep_) {
     next_sweep_ = now + kSweepEvery;
     sweep_handshakes(now);
@@ -200,40 +120,19 @@ bool DirectPub::service(const zmq_pollitem_t* items) {
   return changed;
 }
 
-void DirectPub::accept_all(Clock::time_point now) {
-  for (;;) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EAGAIN) return;
-      // Out of descriptors or memory: the listener stays readable, so polling it would spin.
-      if (!accept_failing_)
-        spdlog::warn(
-            "pub endpoint: accept failed ({}); not accepting for {} ms at a time until "
-            "it works again",
-            std::strerror(errno), kAcceptPause.count());
-      accept_failing_ = true;
-      listener_paused_ = true;
-      resume_at_ = now + kAcceptPause;
-      return;
-    }
-    if (accept_failing_) spdlog::info("pub endpoint: accepting again");
-    accept_failing_ = false;
-    if (peers_.size() >= limits_.max_peers) {
-      spdlog::debug("pub endpoint: {} peers already, a new connection is closed", peers_.size());
-      ::close(fd);
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto p = std::make_unique<Peer>(fd, limits_.session, now + limits_.handshake);
-    p->append(zmtp::hello("XPUB"));
-    if (!p->write()) {
-      ::close(fd);
-      continue;
-    }
-    peers_.push_back(std::move(p));
+void DirectPub::accept(int fd, Clock::time_point now) {
+  if (peers_.size() >= limits_.max_peers) {
+    spdlog::debug("pub endpoint: {} peers already, a new connection is closed", peers_.size());
+    ::close(fd);
+    return;
   }
+  auto p = std::make_unique<Peer>(fd, limits_.session, now + limits_.handshake);
+  p->out.append(zmtp::hello("XPUB"));
+  if (!p->write()) {
+    ::close(fd);
+    return;
+  }
+  peers_.push_back(std::move(p));
 }
 
 void DirectPub::sweep_handshakes(Clock::time_point now) {
@@ -261,17 +160,16 @@ void DirectPub::publish(const EventBatch& batch) {
       EventView e = batch[i];
       size_t body = e.encoded_size();
       size_t whole = 9 + topic.size() + 9 + body;  // at most
-      if (p.queued_messages() >= limits_.hwm || p.queued() + whole > limits_.max_bytes)
+      if (p.queued_messages() >= limits_.hwm || p.out.queued() + whole > limits_.max_bytes)
         continue;  // behind: this event is lost to it
-      char* at = p.reserve(whole);
+      char* at = p.out.reserve(whole);
       char* w = at + put_head(at, kMore, topic.size());
       std::memcpy(w, topic.data(), topic.size());
       w += topic.size();
       w += put_head(w, 0, body);
       w = e.encode(w);
-      p.end += size_t(w - at);
-      p.queued_total += uint64_t(w - at);
-      p.ends.push_back(p.queued_total);
+      p.out.commit(size_t(w - at));
+      p.ends.push_back(p.out.queued_total());
     }
     if (!p.write()) close_peer(k);
   }

@@ -23,9 +23,8 @@
 //     debug);
 //   - a peer that has not sent a valid greeting and READY within `handshake` (30 s, libzmq's
 //     ZMQ_HANDSHAKE_IVL) is closed; the check runs at most once a second;
-//   - accept4() failing for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ...) pauses
-//     the listener for 100 ms (logged at warn once per episode) instead of polling a listener
-//     that stays readable: the pending connections wait in the kernel's backlog meanwhile;
+//   - accept4() failing for want of descriptors or memory pauses the listener
+//     (daemon/tcp_listener.h);
 //   - a peer's input is read at most 64 KiB per poll round, and it owes at most one PONG.
 //
 // Backpressure (DESIGN.md decision 6): a subscriber with `hwm` messages unsent (as the XPUB's
@@ -45,6 +44,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "daemon/tcp_listener.h"
 #include "protocol/zmtp_pub_session.h"
 
 namespace mg {
@@ -89,17 +89,15 @@ class DirectPub {
  private:
   struct Peer;
   using Clock = std::chrono::steady_clock;
-  void accept_all(Clock::time_point now);
+  void accept(int fd, Clock::time_point now);
   void close_peer(size_t i);
   // Closes the peers whose handshake is past its deadline.
   void sweep_handshakes(Clock::time_point now);
 
   Limits limits_;
-  int listen_fd_ = -1;
+  TcpListener listener_{"pub endpoint"};
   std::vector<std::unique_ptr<Peer>> peers_;
-  bool listener_paused_ = false;  // accept4 failed: not polled until resume_at_
-  bool accept_failing_ = false;   // in an episode of failures (logged once)
-  Clock::time_point resume_at_{}, next_sweep_{};
+  Clock::time_point next_sweep_{};
 };
 
 }  // namespace mg

@@ -78,7 +78,19 @@ Status FrontDoor::bind() {
     auto zap = secure_sockets(ctx_, cfg_, {&router_, &pub_});
     if (!zap.ok()) return zap.status();
     zap_ = std::move(zap.value());
-    for (auto& ep : cfg_.bind) bind_endpoint(router_, ep, cfg_.ipc_mode);
+    for (auto& ep : cfg_.bind) {
+      if (cfg_.bind_direct && ep.rfind("tcp://", 0) == 0) {
+        if (!direct_router_) {
+          DirectRouter::Limits limits;
+          limits.session.max_frame = size_t(cfg_.max_request_bytes);
+          direct_router_ = std::make_unique<DirectRouter>(limits);
+        }
+        if (Status s = direct_router_->bind(ep); !s.ok()) return s;
+      } else {
+        bind_endpoint(router_, ep, cfg_.ipc_mode);
+        router_bound_ = true;
+      }
+    }
     if (cfg_.pub_direct) {
       DirectPub::Limits limits;
       limits.hwm = kPubHwm, limits.max_bytes = kDirectPubMaxBytes;
@@ -124,6 +136,10 @@ void FrontDoor::post(std::vector<Outgoing>&& batch) {
 }
 
 bool FrontDoor::send_reply(Outgoing& o) {
+  if (o.route.peer) {  // one of our own connections: queued, sent by direct_router_->flush()
+    direct_router_->reply(o.route.peer, o.route.delimiter, o.body);
+    return true;
+  }
   zmq::send_flags more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
   try {
     zmq::message_t id(o.route.identity.data(), o.route.identity.size());
@@ -149,7 +165,7 @@ void FrontDoor::drain_outbox() {
       publish(*o.events);
       continue;
     }
-    if (!blocked_.empty() || !send_reply(o)) blocked_.push_back(std::move(o));
+    if (!queue_behind_blocked(o) && !send_reply(o)) blocked_.push_back(std::move(o));
   }
   draining_.clear();
 }
@@ -179,7 +195,13 @@ void FrontDoor::answer(const Route& route, std::string body) {
   Outgoing o;
   o.route = route;
   o.body = std::move(body);
-  if (!blocked_.empty() || !send_reply(o)) blocked_.push_back(std::move(o));
+  if (!queue_behind_blocked(o) && !send_reply(o)) blocked_.push_back(std::move(o));
+}
+
+bool FrontDoor::queue_behind_blocked(Outgoing& o) {
+  if (o.route.peer || blocked_.empty()) return false;  // our own connections never block
+  blocked_.push_back(std::move(o));
+  return true;
 }
 
 bool FrontDoor::idle() {
@@ -208,22 +230,21 @@ void FrontDoor::read_round() {
     if (!identity.more()) continue;  // no body: nothing to answer
     // The rest of a multipart message is already queued: these receives never block.
     (void)router_.recv(second);
+    Route route{std::string(static_cast<const char*>(identity.data()), identity.size())};
+    zmq::message_t* body = &second;
+    zmq::message_t after;
     if (second.size() == 0 && second.more()) {  // REQ: [identity, empty, body]
-      zmq::message_t body;
-      (void)router_.recv(body);
-      while (body.more()) (void)router_.recv(body);  // extra frames: the last is the body
-      on_request(identity, true, body);
-    } else {
-      while (second.more()) (void)router_.recv(second);
-      on_request(identity, false, second);
+      route.delimiter = true;
+      (void)router_.recv(after);
+      body = &after;
     }
+    while (body->more()) (void)router_.recv(*body);  // extra frames: the last is the body
+    on_request(route, std::string(static_cast<const char*>(body->data()), body->size()));
   }
 }
 
-void FrontDoor::on_request(zmq::message_t& identity, bool delimiter, zmq::message_t& body) {
+void FrontDoor::on_request(const Route& route, std::string bytes) {
   last_request_ = std::chrono::steady_clock::now();
-  Route route{std::string(static_cast<const char*>(identity.data()), identity.size()), delimiter};
-  std::string bytes(static_cast<const char*>(body.data()), body.size());
   Envelope env;
   Status s = parse_envelope(bytes, env);
   if (!s.ok()) return answer(route, error_reply(env.id, s));
@@ -532,6 +553,10 @@ bool FrontDoor::await_replies() {
 int FrontDoor::run() {
   std::string eps;
   for (auto& e : cfg_.bind) eps += (eps.empty() ? "" : ",") + e;
+  spdlog::info("requests served by {}",
+               !direct_router_ ? "libzmq's ROUTER"
+               : router_bound_ ? "memgoosed itself on tcp://, libzmq's ROUTER on the others"
+                               : "memgoosed itself (ZMTP over tcp)");
   spdlog::info("change stream served by {}",
                direct_pub_ ? "memgoosed itself (ZMTP over tcp)" : "libzmq's XPUB");
   spdlog::info("memgoosed {} ready: bind {} pub {} data-dir {}", kVersion, eps, cfg_.pub,
@@ -542,27 +567,54 @@ int FrontDoor::run() {
   auto last_ping = std::chrono::steady_clock::now();
   while (true) {
     auto& items = poll_items_;
-    items.assign({
-        {router_.handle(), 0,
-         short((reading_allowed() ? ZMQ_POLLIN : 0) | (blocked_.empty() ? 0 : ZMQ_POLLOUT)), 0},
-        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
-        {nullptr, signal_fd_, ZMQ_POLLIN, 0},
-        {pub_.handle(), 0, ZMQ_POLLIN, 0},
-    });
-    if (direct_pub_) direct_pub_->poll_items(items);  // from items[4] on
+    bool reading = reading_allowed();
+    items.assign({{nullptr, wake_fd_, ZMQ_POLLIN, 0}, {nullptr, signal_fd_, ZMQ_POLLIN, 0}});
+    constexpr size_t kNone = size_t(-1);
+    size_t router_at = kNone, pub_at = kNone, direct_at = kNone, direct_pub_at = kNone;
+    if (router_bound_) {
+      router_at = items.size();
+      items.push_back({router_.handle(), 0,
+                       short((reading ? ZMQ_POLLIN : 0) | (blocked_.empty() ? 0 : ZMQ_POLLOUT)),
+                       0});
+    }
+    if (!direct_pub_) {
+      pub_at = items.size();
+      items.push_back({pub_.handle(), 0, ZMQ_POLLIN, 0});
+    }
+    if (direct_router_) {
+      direct_at = items.size();
+      direct_router_->poll_items(items, reading);
+    }
+    if (direct_pub_) {
+      direct_pub_at = items.size();
+      direct_pub_->poll_items(items);
+    }
     auto timeout = std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500);
     if (direct_pub_) timeout = direct_pub_->poll_timeout(timeout);
+    if (direct_router_) timeout = direct_router_->poll_timeout(timeout);
     bool replies = await_replies();
     zmq::poll(items.data(), items.size(), replies ? std::chrono::milliseconds(0) : timeout);
-    if (items[3].revents & ZMQ_POLLIN) read_subscriptions();
+    if (pub_at != kNone && (items[pub_at].revents & ZMQ_POLLIN)) read_subscriptions();
     if (direct_pub_) {
-      if (direct_pub_->service(&items[4]))  // peers or subscriptions may have changed
+      if (direct_pub_->service(&items[direct_pub_at]))  // peers or subscriptions may have changed
         live_subscriptions_.store(direct_pub_->subscriptions(), std::memory_order_relaxed);
     }
-    if (replies || (items[1].revents & ZMQ_POLLIN)) drain_outbox();
+    if (replies || (items[0].revents & ZMQ_POLLIN)) {
+      drain_outbox();
+      if (direct_router_) direct_router_->flush();  // the replies out before reading more
+    }
     while (!blocked_.empty() && send_reply(blocked_.front())) blocked_.pop_front();
-    if (items[0].revents & ZMQ_POLLIN) read_requests();
-    if (items[2].revents & ZMQ_POLLIN) {
+    if (router_at != kNone && (items[router_at].revents & ZMQ_POLLIN)) read_requests();
+    if (direct_router_) {
+      direct_router_->service(
+          &items[direct_at], [this] { return reading_allowed(); },
+          [this](uint64_t peer, zmtp::Request&& r) {
+            on_request(Route{{}, r.delimiter, peer}, std::move(r.body));
+          });
+      send_batches();
+      direct_router_->flush();  // the front door's own answers (errors, ping...)
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
       signalfd_siginfo si;
       [[maybe_unused]] ssize_t n = read(signal_fd_, &si, sizeof si);
       if (!stopping_) {
@@ -584,6 +636,7 @@ int FrontDoor::run() {
   }
   flush_all();
   drain_outbox();
+  if (direct_router_) direct_router_->linger(std::chrono::milliseconds(2000));  // as ZMQ_LINGER
   registry_->shutdown();
   spdlog::info("memgoosed stopped");
   return 0;

@@ -1,17 +1,18 @@
 // daemon/front_door.h — the one thread that owns the ZeroMQ sockets (DESIGN.md decision 3).
 //
-// It binds a ROUTER for requests and a PUB for change events (on tcp:// without CURVE its own
-// publisher on a TCP listener, daemon/direct_pub.h; with ipc://, CURVE or --pub-direct=false
-// libzmq's XPUB), decodes only the envelope of each request and forwards the raw body to its
-// model's actor (through the Registry); server and database operations it answers itself or fans
-// out. Actors hand replies and events back through post() (the ReplySink), which queues them and
-// wakes the poll loop through an eventfd.
+// It binds a ROUTER for requests and a PUB for change events. On tcp:// without CURVE both are
+// its own, on TCP listeners (daemon/direct_router.h, daemon/direct_pub.h); with ipc://, CURVE,
+// --bind-direct=false or --pub-direct=false they are libzmq's ROUTER and XPUB. It decodes only the
+// envelope of each request and forwards the raw body to its model's actor (through the Registry);
+// server and database operations it answers itself or fans out. Actors hand replies and events back
+// through post() (the ReplySink), which queues them and wakes the poll loop through an eventfd.
 //
-// Backpressure (decision 6): ZMQ_ROUTER_MANDATORY is set, so a reply to a client whose queue is
-// full is kept and retried (EAGAIN), never dropped; while replies wait, or while a model has
-// more than `max_inflight_per_model` requests queued, the front door stops reading new
-// requests and ZeroMQ's high-water marks push back on clients. A reply to a client that has
-// gone away (EHOSTUNREACH) is discarded.
+// Backpressure (decision 6): on libzmq's ROUTER, ZMQ_ROUTER_MANDATORY is set, so a reply to a
+// client whose queue is full is kept and retried (EAGAIN), never dropped; while such replies
+// wait, or while a model has more than `max_inflight_per_model` requests queued, the front door
+// stops reading new requests and ZeroMQ's high-water marks (on its own endpoints, TCP) push
+// back on clients. Its own endpoints also stop reading one client that does not read its
+// replies (direct_router.h). A reply to a client that has gone away is discarded.
 //
 // Shutdown: on SIGTERM/SIGINT it stops taking requests (new ones get ShutdownInProgress),
 // answers those in flight, flushes every model, and returns from run().
@@ -34,6 +35,7 @@
 #include "actors/reply_sink.h"
 #include "daemon/config.h"
 #include "daemon/direct_pub.h"
+#include "daemon/direct_router.h"
 #include "daemon/zap_handler.h"
 #include "protocol/envelope.h"
 
@@ -58,7 +60,7 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void abort();
 
  private:
-  void on_request(zmq::message_t& identity, bool delimiter, zmq::message_t& body);
+  void on_request(const Route& route, std::string bytes);
   void dispatch(const Route& route, std::string body, const Envelope& env);
   void server_op(const Route& route, const Envelope& env);
   void model_op(const Route& route, std::string body, const Envelope& env);
@@ -88,6 +90,8 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void drain_outbox();
   void publish(const EventBatch& batch);
   bool send_reply(Outgoing& o);
+  // A libzmq reply while others wait (blocked_): queued behind them, in order; true if so.
+  bool queue_behind_blocked(Outgoing& o);
   bool reading_allowed();
   void flush_all();
 
@@ -95,9 +99,11 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   DaemonConfig cfg_;
   zmq::context_t ctx_;
   zmq::socket_t router_, pub_;
-  std::unique_ptr<ZapHandler> zap_;         // CURVE on only; destroyed before ctx_
-  std::unique_ptr<DirectPub> direct_pub_;   // cfg_.pub_direct: publishes instead of pub_
-  std::vector<zmq_pollitem_t> poll_items_;  // run()'s, rebuilt each round
+  std::unique_ptr<ZapHandler> zap_;              // CURVE on only; destroyed before ctx_
+  std::unique_ptr<DirectPub> direct_pub_;        // cfg_.pub_direct: publishes instead of pub_
+  std::unique_ptr<DirectRouter> direct_router_;  // cfg_.bind_direct: the tcp:// endpoints
+  bool router_bound_ = false;                    // router_ has an endpoint
+  std::vector<zmq_pollitem_t> poll_items_;       // run()'s, rebuilt each round
   int wake_fd_ = -1, signal_fd_ = -1;
   std::unique_ptr<Registry> registry_;
   using RequestBatch = std::vector<ClientRequest>;

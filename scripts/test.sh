@@ -20,7 +20,7 @@ step bash -c 'cd build && ctest --output-on-failure -j"$(nproc)"'
 # asks for 60 s of them in CI) run twice as long as the others.
 step env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_TARGETS="fuzz_document fuzz_filter fuzz_update" \
   bash scripts/fuzz.sh
-step env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" FUZZ_TARGETS="fuzz_envelope fuzz_wal fuzz_ejson fuzz_direct_pub" \
+step env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" FUZZ_TARGETS="fuzz_envelope fuzz_wal fuzz_ejson fuzz_direct_pub fuzz_direct_router" \
   bash scripts/fuzz.sh
 if [ "${MG_SANITIZE_CI:-1}" != 0 ]; then
   step bash scripts/sanitize.sh asan

@@ -106,7 +106,10 @@ std::string free_tcp_endpoint() {
 DaemonProcess::DaemonProcess(DaemonOptions opts) : opts_(std::move(opts)) {
   dir_ = make_temp_dir();
   data_dir_ = dir_ + "/data";
-  req_ = "ipc://" + dir_ + "/req.sock";
+  // MG_TEST_REQ_TCP=1 (the ctest entries integration.<name>.tcp): the request endpoint on a tcp
+  // port instead, served by the daemon's own ROUTER (daemon/direct_router.h).
+  const char* tcp = std::getenv("MG_TEST_REQ_TCP");
+  req_ = tcp && std::string(tcp) == "1" ? free_tcp_endpoint() : "ipc://" + dir_ + "/req.sock";
   pub_ = opts_.pub_endpoint.empty() ? "ipc://" + dir_ + "/pub.sock" : opts_.pub_endpoint;
   if (opts_.start) {
     try {

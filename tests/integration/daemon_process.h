@@ -2,7 +2,8 @@
 // integration tests (and, later, crash and restart tests).
 //
 // A DaemonProcess owns a fresh temporary directory (mkdtemp under $TMPDIR or /tmp) laid out as
-//   <dir>/req.sock    request endpoint   ipc://<dir>/req.sock
+//   <dir>/req.sock    request endpoint   ipc://<dir>/req.sock (with MG_TEST_REQ_TCP=1 in the
+//                                        environment: a free tcp port on 127.0.0.1 instead)
 //   <dir>/pub.sock    change streams     ipc://<dir>/pub.sock
 //   <dir>/data/       --data-dir
 // and starts `memgoosed --bind ... --pub ... --data-dir ... <extra args>` with fork/exec. The
