@@ -983,10 +983,12 @@ def test_vanished_non_reader_does_not_wedge_the_daemon(make_tcpd, ctx, mode, req
     # requests still unread stays (ROUTER_MANDATORY) EAGAIN-full, and the front door, which
     # stops reading while a reply waits, never reads those requests, so libzmq never
     # releases the pipe: nobody is answered again, SIGTERM hangs, the front door spins.
+    # Not strict: under load the client may give up sending (1 s without progress) before
+    # the daemon's pipe to it is full, and then the wedge does not happen.
     if _request_socket_is_libzmq(mode):
         request.applymarker(pytest.mark.xfail(
             reason="daemon bug with libzmq's ROUTER: wedged by a vanished client's full pipe",
-            strict=True))
+            strict=False))
     d = make_tcpd()
     good = dealer(ctx, d.req)
     try:
