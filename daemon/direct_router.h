@@ -55,7 +55,7 @@ class DirectRouter {
   struct Limits {
     size_t max_peers = 65536;
     std::chrono::milliseconds handshake{30000};
-    size_t read_per_round = size_t(1) << 20;
+    size_t read_per_round = 256 * 1024;
     size_t max_queued = size_t(16) << 20;
     zmtp::RouterSession::Limits session;
   };

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <unordered_set>
 
 #include "actors/args.h"
 #include "actors/event_batch.h"
@@ -25,8 +26,14 @@ namespace mg {
 
 namespace {
 constexpr int kMaxReadsPerWake = 512;
-constexpr size_t kMaxBatch = 16;           // requests per ClientBatch
-constexpr size_t kMaxBatchedBytes = 4096;  // bigger requests are sent on their own
+// Replies libzmq refused (a client not reading them) kept before reading stops: enough for
+// what a client that vanished can have left queued (libzmq's 100,000 of its ROUTER pipe, and
+// the kernel's socket buffers of small requests).
+constexpr size_t kMaxBlocked = 1000000;
+constexpr size_t kMaxBlockedBytes = size_t(256) << 20;
+constexpr auto kStopGrace = std::chrono::seconds(5);  // see run()
+constexpr size_t kMaxBatch = 16;                      // requests per ClientBatch
+constexpr size_t kMaxBatchedBytes = 4096;             // bigger requests are sent on their own
 // The change stream's high-water mark: messages queued per subscriber before it loses events
 // (ZMQ_SNDHWM of the XPUB, and DirectPub's limit, which also caps the bytes).
 constexpr int kPubHwm = 100000;
@@ -165,7 +172,7 @@ void FrontDoor::drain_outbox() {
       publish(*o.events);
       continue;
     }
-    if (!queue_behind_blocked(o) && !send_reply(o)) blocked_.push_back(std::move(o));
+    if (!send_reply(o)) block(std::move(o));
   }
   draining_.clear();
 }
@@ -195,22 +202,46 @@ void FrontDoor::answer(const Route& route, std::string body) {
   Outgoing o;
   o.route = route;
   o.body = std::move(body);
-  if (!queue_behind_blocked(o) && !send_reply(o)) blocked_.push_back(std::move(o));
+  if (!send_reply(o)) block(std::move(o));
 }
 
-bool FrontDoor::queue_behind_blocked(Outgoing& o) {
-  if (o.route.peer || blocked_.empty()) return false;  // our own connections never block
+void FrontDoor::block(Outgoing&& o) {
+  blocked_bytes_ += o.body.size();
   blocked_.push_back(std::move(o));
-  return true;
+}
+
+// Replies to one client may come in any order (CONTRACT.md §3), so a blocked reply holds back
+// nobody else's, nor a later one to the same client that finds room. One failed send per client
+// per pass: the others to it wait for the next pass.
+void FrontDoor::retry_blocked() {
+  std::unordered_set<std::string> full;
+  for (size_t n = blocked_.size(); n > 0; --n) {
+    Outgoing o = std::move(blocked_.front());
+    blocked_.pop_front();
+    if (full.count(o.route.identity) || !send_reply(o)) {
+      full.insert(o.route.identity);
+      blocked_.push_back(std::move(o));
+    } else {
+      blocked_bytes_ -= o.body.size();
+    }
+  }
 }
 
 bool FrontDoor::idle() {
+  return answered() && blocked_.empty();
+}
+
+bool FrontDoor::answered() {
   std::lock_guard<std::mutex> lock(mu_);
-  return outstanding_.load() <= 0 && outbox_.empty() && blocked_.empty();
+  return outstanding_.load() <= 0 && outbox_.empty();
 }
 
 bool FrontDoor::reading_allowed() {
-  if (!blocked_.empty()) return false;
+  // Replies that libzmq refused (a client not reading them) stop reading only past a bound:
+  // stopping at the first would wedge the daemon when that client is gone, as libzmq frees a
+  // departed peer's full pipe only once its queued requests have been read (issue 3, session 8;
+  // python.tcp_router's test_vanished_non_reader_does_not_wedge_the_daemon).
+  if (blocked_.size() >= kMaxBlocked || blocked_bytes_ >= kMaxBlockedBytes) return false;
   if (paused_on_) {
     if (paused_on_->load(std::memory_order_relaxed) > cfg_.max_inflight_per_model / 2) return false;
     paused_on_.reset();
@@ -573,9 +604,7 @@ int FrontDoor::run() {
     size_t router_at = kNone, pub_at = kNone, direct_at = kNone, direct_pub_at = kNone;
     if (router_bound_) {
       router_at = items.size();
-      items.push_back({router_.handle(), 0,
-                       short((reading ? ZMQ_POLLIN : 0) | (blocked_.empty() ? 0 : ZMQ_POLLOUT)),
-                       0});
+      items.push_back({router_.handle(), 0, short(reading ? ZMQ_POLLIN : 0), 0});
     }
     if (!direct_pub_) {
       pub_at = items.size();
@@ -589,7 +618,11 @@ int FrontDoor::run() {
       direct_pub_at = items.size();
       direct_pub_->poll_items(items);
     }
-    auto timeout = std::chrono::milliseconds(stopping_ || paused_on_ ? 10 : 500);
+    // A ROUTER is writable whenever any peer has room: blocked replies are retried every
+    // millisecond instead of on POLLOUT, which would spin.
+    auto timeout = std::chrono::milliseconds(!blocked_.empty()         ? 1
+                                             : stopping_ || paused_on_ ? 10
+                                                                       : 500);
     if (direct_pub_) timeout = direct_pub_->poll_timeout(timeout);
     if (direct_router_) timeout = direct_router_->poll_timeout(timeout);
     bool replies = await_replies();
@@ -603,7 +636,7 @@ int FrontDoor::run() {
       drain_outbox();
       if (direct_router_) direct_router_->flush();  // the replies out before reading more
     }
-    while (!blocked_.empty() && send_reply(blocked_.front())) blocked_.pop_front();
+    if (!blocked_.empty()) retry_blocked();
     if (router_at != kNone && (items[router_at].revents & ZMQ_POLLIN)) read_requests();
     if (direct_router_) {
       direct_router_->service(
@@ -621,6 +654,7 @@ int FrontDoor::run() {
         spdlog::info("signal {}: stopping (answering requests in flight)", si.ssi_signo);
         sd_notify(0, "STOPPING=1");
         stopping_ = true;
+        stopping_since_ = std::chrono::steady_clock::now();
       }
     }
     if (watchdog && std::chrono::steady_clock::now() - last_ping >
@@ -630,9 +664,14 @@ int FrontDoor::run() {
     }
     // Stop once every forwarded request is answered and no request has arrived for a moment
     // (those still queued in the socket get ShutdownInProgress rather than silence).
-    if (stopping_ && idle() &&
-        std::chrono::steady_clock::now() - last_request_ > std::chrono::milliseconds(200))
-      break;
+    // A client that goes on sending, or does not read its replies, delays that by at most
+    // kStopGrace: then every request read has been answered or queued to its connection.
+    if (stopping_) {
+      auto now = std::chrono::steady_clock::now();
+      bool grace_over = now - stopping_since_ > kStopGrace;
+      if (grace_over ? answered() : idle() && now - last_request_ > std::chrono::milliseconds(200))
+        break;
+    }
   }
   flush_all();
   drain_outbox();

@@ -8,14 +8,15 @@
 // through post() (the ReplySink), which queues them and wakes the poll loop through an eventfd.
 //
 // Backpressure (decision 6): on libzmq's ROUTER, ZMQ_ROUTER_MANDATORY is set, so a reply to a
-// client whose queue is full is kept and retried (EAGAIN), never dropped; while such replies
-// wait, or while a model has more than `max_inflight_per_model` requests queued, the front door
-// stops reading new requests and ZeroMQ's high-water marks (on its own endpoints, TCP) push
-// back on clients. Its own endpoints also stop reading one client that does not read its
-// replies (direct_router.h). A reply to a client that has gone away is discarded.
+// client whose queue is full is kept and retried (EAGAIN), never dropped; while a million such
+// replies (or 256 MiB of them) wait, or while a model has more than `max_inflight_per_model`
+// requests queued, the front door stops reading new requests and ZeroMQ's high-water marks (on its
+// own endpoints, TCP) push back on clients. Its own endpoints also stop reading one client that
+// does not read its replies (direct_router.h). A reply to a client that has gone away is discarded.
 //
 // Shutdown: on SIGTERM/SIGINT it stops taking requests (new ones get ShutdownInProgress),
-// answers those in flight, flushes every model, and returns from run().
+// answers those in flight, flushes every model, and returns from run(). A client that goes on
+// sending, or does not read its replies, holds that up by at most 5 s.
 #pragma once
 
 #include <caf/all.hpp>
@@ -77,6 +78,9 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
                   Combine combine);
   // Replies from the front door's own thread (not counted as outstanding).
   void answer(const Route& route, std::string body);
+  // Every request forwarded to a model is answered, and its reply out of the outbox.
+  bool answered();
+  // answered(), and no reply waits for room in libzmq.
   bool idle();
   bool await_replies();
   // One round of reading (read_round), then the requests it read go to their models, one
@@ -90,8 +94,9 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   void drain_outbox();
   void publish(const EventBatch& batch);
   bool send_reply(Outgoing& o);
-  // A libzmq reply while others wait (blocked_): queued behind them, in order; true if so.
-  bool queue_behind_blocked(Outgoing& o);
+  // Sends again the replies libzmq refused (blocked_), those that now find room.
+  void retry_blocked();
+  void block(Outgoing&& o);  // into blocked_
   bool reading_allowed();
   void flush_all();
 
@@ -116,9 +121,11 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   int spin_us_ = 0;                        // its current budget
   int spin_skips_ = 0;
   std::vector<Outgoing> draining_;
-  std::deque<Outgoing> blocked_;  // replies refused with EAGAIN, retried in order
+  std::deque<Outgoing> blocked_;  // replies refused with EAGAIN, retried (retry_blocked)
+  size_t blocked_bytes_ = 0;      // their bodies' bytes
   InflightCounter paused_on_;     // the model whose queue made us stop reading
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point stopping_since_{};
   std::atomic<int64_t> outstanding_{0};  // replies expected from actors
   std::chrono::steady_clock::time_point last_request_{};
   std::map<std::string, int> subscriptions_;  // topic prefix -> live subscribers (XPUB)

@@ -979,16 +979,11 @@ def _request_socket_is_libzmq(mode):
 def test_vanished_non_reader_does_not_wedge_the_daemon(make_tcpd, ctx, mode, request):
     # Replies to a client that is gone are discarded (front_door.h); the daemon must go on
     # serving everyone else and still stop cleanly on SIGTERM (CONTRACT.md section 1).
-    # Known to fail with libzmq's ROUTER today: the pipe of a peer that disconnected with
-    # requests still unread stays (ROUTER_MANDATORY) EAGAIN-full, and the front door, which
-    # stops reading while a reply waits, never reads those requests, so libzmq never
-    # releases the pipe: nobody is answered again, SIGTERM hangs, the front door spins.
-    # Not strict: under load the client may give up sending (1 s without progress) before
-    # the daemon's pipe to it is full, and then the wedge does not happen.
-    if _request_socket_is_libzmq(mode):
-        request.applymarker(pytest.mark.xfail(
-            reason="daemon bug with libzmq's ROUTER: wedged by a vanished client's full pipe",
-            strict=False))
+    # With libzmq's ROUTER this used to wedge the daemon (fixed in session 8): the pipe of a peer
+    # that disconnected with requests still unread stays (ROUTER_MANDATORY) EAGAIN-full until
+    # those requests are read, and the front door stopped reading while a reply waited: nobody
+    # was answered again, SIGTERM hung, the front door spun. It now reads on (up to 100,000
+    # refused replies). The daemon's own ROUTER throttles per connection.
     d = make_tcpd()
     good = dealer(ctx, d.req)
     try:
