@@ -8,6 +8,10 @@
 
 namespace mg::zmtp {
 
+namespace {
+constexpr size_t kFirstBig = size_t(1) << 20;  // a big frame's first allocation
+}
+
 RouterSession::RouterSession(Limits limits) : limits_(limits), in_(new char[kBufferSize]) {}
 
 bool RouterSession::feed(std::string_view bytes, std::vector<Request>& out) {
@@ -25,7 +29,9 @@ bool RouterSession::received(size_t n, std::vector<Request>& out) {
   if (why_) return false;
   if (big_) {
     big_filled_ += n;
-    if (big_filled_ < big_->size()) return true;
+    if (big_filled_ == big_->size() && big_filled_ < big_size_)  // full so far: grow
+      big_->resize(std::min(big_size_, 2 * big_filled_));
+    if (big_filled_ < big_size_) return true;
     std::unique_ptr<std::string> body = std::move(big_);
     big_filled_ = 0;
     data_frame(big_flags_, std::move(*body), out);
@@ -62,8 +68,10 @@ bool RouterSession::parse(std::vector<Request>& out) {
     if (!f.whole(avail)) {
       if (is_command || f.head + f.size <= kBufferSize) break;  // the rest fits: wait for it
       // Too big for the buffer: the rest goes straight into the frame's body.
-      big_ = std::make_unique<std::string>(f.size, '\0');
+      big_size_ = f.size;
       big_filled_ = avail - f.head;
+      big_ =
+          std::make_unique<std::string>(std::min(f.size, std::max(kFirstBig, big_filled_)), '\0');
       std::memcpy(big_->data(), p + begin_ + f.head, big_filled_);
       big_flags_ = f.flags;
       begin_ = end_ = 0;

@@ -20,7 +20,9 @@
 //
 // Copies: small frames are received into the input buffer and copied out once, into the body;
 // a frame bigger than the input buffer is received straight into its body (buffer() points
-// there), so an insertMany of megabytes is copied by the kernel only.
+// there), so an insertMany of megabytes is copied by the kernel only. That body grows with
+// what has arrived (doubling, from 1 MiB), not to the size the header announces: a peer that
+// announces 64 MiB and sends nothing costs 1 MiB.
 #pragma once
 
 #include <cstddef>
@@ -81,7 +83,7 @@ class RouterSession {
   size_t begin_ = 0, end_ = 0;  // received, not handled yet
   // A frame too big for in_: received into *big_ ([0, big_filled_) so far); its flags.
   std::unique_ptr<std::string> big_;
-  size_t big_filled_ = 0;
+  size_t big_filled_ = 0, big_size_ = 0;  // received so far, the frame's size
   uint8_t big_flags_ = 0;
   // The message being read: frames so far, whether the first was empty, the last frame.
   size_t frames_ = 0;

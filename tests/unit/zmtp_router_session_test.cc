@@ -146,3 +146,22 @@ BOOST_AUTO_TEST_CASE(what_drops_a_peer) {
   BOOST_TEST(t.feed(hello() + frame(0, std::string(1000, 'y')), out));
   BOOST_TEST(out.size() == 1u);
 }
+
+// A big frame's body grows with what arrives, not to what its header announces.
+BOOST_AUTO_TEST_CASE(big_frame_memory_follows_the_bytes_received) {
+  RouterSession::Limits l;
+  l.max_frame = size_t(64) << 20;
+  RouterSession s(l);
+  std::vector<Request> out;
+  std::string head = hello() + "\x02";
+  size_t size = size_t(5) << 20;  // 5 MiB announced
+  for (int i = 0; i < 8; ++i) head += char(uint64_t(size) >> (56 - 8 * i));
+  BOOST_TEST_REQUIRE(s.feed(head + std::string(100, 'a'), out));
+  BOOST_TEST(s.room() <= (size_t(1) << 20));  // 1 MiB, not 5
+  std::string rest(size - 100, 'b');
+  BOOST_TEST_REQUIRE(s.feed(rest, out));
+  BOOST_TEST_REQUIRE(out.size() == 1u);
+  BOOST_TEST(out[0].body.size() == size);
+  BOOST_TEST(out[0].body.substr(0, 100) == std::string(100, 'a'));
+  BOOST_TEST(out[0].body.substr(100) == rest);
+}
