@@ -1,6 +1,8 @@
 // daemon/tcp_listener.cc — see tcp_listener.h.
 #include "daemon/tcp_listener.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,7 +18,28 @@ namespace mg {
 
 namespace {
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+
+// The numeric address of network interface `name` (IPv4 first), or "".
+std::string interface_address(const std::string& name) {
+  ifaddrs* all = nullptr;
+  if (getifaddrs(&all) != 0) return "";
+  std::string found;
+  for (int family : {AF_INET, AF_INET6}) {
+    for (ifaddrs* i = all; i && found.empty(); i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != family || name != i->ifa_name) continue;
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* a =
+          family == AF_INET
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr)
+              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr);
+      if (inet_ntop(family, a, text, sizeof text)) found = text;
+    }
+  }
+  freeifaddrs(all);
+  return found;
 }
+
+}  // namespace
 
 TcpListener::~TcpListener() {
   if (fd_ >= 0) ::close(fd_);
@@ -36,8 +59,13 @@ Status TcpListener::bind(const std::string& endpoint) {
   addrinfo hints{}, *found = nullptr;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
-  if (int rc = getaddrinfo(host == "*" ? nullptr : host.c_str(), port.c_str(), &hints, &found))
-    return make_status(ErrorCode::BadValue, what_ + " " + endpoint + ": " + gai_strerror(rc));
+  if (int rc = getaddrinfo(host == "*" ? nullptr : host.c_str(), port.c_str(), &hints, &found)) {
+    // libzmq also takes an interface name ("tcp://eth0:7377"): its first IPv4 address, else
+    // its first IPv6 one.
+    std::string address = interface_address(host);
+    if (address.empty() || getaddrinfo(address.c_str(), port.c_str(), &hints, &found) != 0)
+      return make_status(ErrorCode::BadValue, what_ + " " + endpoint + ": " + gai_strerror(rc));
+  }
   std::string why = "no address";
   for (addrinfo* a = found; a && fd_ < 0; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);

@@ -1,7 +1,7 @@
 // daemon/tcp_listener.h — a listening TCP socket for the daemon's own ZMTP endpoints (the change
 // stream, daemon/direct_pub.h; the request socket, daemon/direct_router.h), as libzmq would bind
-// "tcp://host:port" ("*" for every interface, [v6] in brackets; host names resolved with
-// getaddrinfo, interface names not accepted).
+// "tcp://host:port" ("*" for every interface, [v6] in brackets, a host name resolved with
+// getaddrinfo, or an interface name such as eth0: its first IPv4 address, else IPv6).
 //
 // accept_all() hands over every pending connection, non-blocking, close-on-exec, TCP_NODELAY
 // (as libzmq sets it). accept4() failing for want of descriptors or memory (EMFILE, ENFILE,

@@ -1016,3 +1016,24 @@ def test_vanished_non_reader_does_not_wedge_the_daemon(make_tcpd, ctx, mode, req
         if d.alive():
             d.proc.kill()
             d.proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. More endpoints at once: an interface name (as libzmq takes "tcp://lo:port") and an ipc
+#     endpoint (always libzmq's ROUTER) beside the tcp one; one model seen from all three.
+
+
+def test_interface_name_and_ipc_endpoints_beside_tcp(make_tcpd, ctx, tmp_path):
+    port = free_port()
+    ipc = f"ipc://{tmp_path}/req.sock"
+    d = make_tcpd(["--bind", f"tcp://lo:{port}", "--bind", ipc])
+    clients = [dealer(ctx, ep) for ep in (d.req, f"tcp://127.0.0.1:{port}", ipc)]
+    try:
+        for i, c in enumerate(clients):
+            ok(call(c, "insertOne", f"i{i}", model="Ends", doc={"_id": i}))
+        for c in clients:
+            r = ok(call(c, "find", "f", model="Ends", filter={}))
+            assert sorted(doc["_id"] for doc in r["docs"]) == [0, 1, 2]
+    finally:
+        for c in clients:
+            c.close(0)
