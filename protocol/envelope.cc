@@ -40,11 +40,15 @@ bool is_array_lead(uint8_t b) {
   return (b & 0xf0) == 0x90 || b == 0xdc || b == 0xdd;
 }
 
-// Whether the value `v` of the last top-level pair, whose key is `key`, is an insertMany's
-// documents left to the engine (Envelope::docs_unchecked): the key is the first `docs`, and the
-// first `op` (before it) is "insertMany".
-bool docs_left_unchecked(std::string_view key, bool first_docs, bool insert_many, uint8_t lead) {
-  return key == "docs" && first_docs && insert_many && is_array_lead(lead);
+// Whether the value of the last of the body's `pairs` top-level pairs, whose key is `key` and
+// lead byte `lead`, is an insertMany's documents left to the engine (Envelope::docs_unchecked):
+// an array under the first `docs` key, the first `op` (before it) "insertMany", and no more
+// pairs than Envelope's argument table holds (so that no lookup, of a present or an absent
+// key, ever walks the body past the unchecked bytes: Envelope::arg answers from the table).
+bool docs_left_unchecked(std::string_view key, bool first_docs, bool insert_many, uint8_t lead,
+                         uint64_t pairs) {
+  return key == "docs" && first_docs && insert_many && is_array_lead(lead) &&
+         pairs <= Envelope::kMaxArgs;
 }
 
 // The structure of the map `bytes` (its lead byte is a map's), pair by pair: each key's and
@@ -76,7 +80,7 @@ Status walk_top_level(std::string_view bytes, std::vector<const uint8_t*>& items
     p += used;
     if (p >= end) return malformed("truncated value");
     items.push_back(p);
-    if (i + 1 == n && docs_left_unchecked(k, !seen_docs, insert_many, *p) &&
+    if (i + 1 == n && docs_left_unchecked(k, !seen_docs, insert_many, *p, n) &&
         size_t(end - p) >= header_size(*p)) {
       docs_unchecked = true;
       return Status::OK();
@@ -237,7 +241,7 @@ void read_checked_envelope(std::string_view bytes, Envelope& out) {
       if (value.type() == MpType::Str) field = value.as_str();
     };
     if (i + 1 == n)
-      out.docs_unchecked = docs_left_unchecked(key, !docs, op && out.op == "insertMany", *v);
+      out.docs_unchecked = docs_left_unchecked(key, !docs, op && out.op == "insertMany", *v, n);
     docs = docs || key == "docs";
     if (key == "id" && !id) {
       id = true;

@@ -34,11 +34,11 @@ struct Envelope {
     return MpView();
   }
   // True when the body's last pair is an insertMany's `docs` (the first `docs` key, after the
-  // first `op`, "insertMany") holding an array: parse_envelope then checked only that the
-  // array's header lies within the body, and its elements are untrusted bytes until
-  // insert_many_documents has sliced them (the engine validates each document strictly
-  // anyway, so the largest bodies are walked once, not twice). read_checked_envelope sets it
-  // by the same rule.
+  // first `op`, "insertMany") holding an array, in a body of at most kMaxArgs pairs (so that
+  // arg() never walks the body): parse_envelope then checked only that the array's header lies
+  // within the body, and its elements are untrusted bytes until insert_many_documents has
+  // sliced them (the engine validates each document strictly anyway, so the largest bodies are
+  // walked once, not twice). read_checked_envelope sets it by the same rule.
   bool docs_unchecked = false;
   static constexpr uint32_t kMaxArgs = 12;
   uint32_t nargs = 0;  // keys of the body; > kMaxArgs: the table is not used

@@ -235,6 +235,17 @@ BOOST_AUTO_TEST_CASE(other_bodies_are_still_checked_whole_by_parse_envelope) {
   t.str("docs");
   twice += truncated;
   BOOST_TEST(int(parse_envelope(twice, env).code) == int(ErrorCode::FailedToParse));
+  // more pairs than the argument table holds: lookups would walk the body, so it is checked
+  std::string wide;
+  MpWriter x(wide);
+  x.map_header(Envelope::kMaxArgs + 1);
+  x.str("op"), x.str("insertMany");
+  for (uint32_t i = 0; i + 2 < Envelope::kMaxArgs + 1; ++i)
+    x.str("k" + std::to_string(i)), x.integer(i);
+  x.str("docs");
+  BOOST_REQUIRE(parse_envelope(wide + array_of({J(R"({"a":1})")}), env).ok());
+  BOOST_TEST(!env.docs_unchecked);
+  BOOST_TEST(int(parse_envelope(wide + truncated, env).code) == int(ErrorCode::FailedToParse));
   // a well-formed body keeps the flag off when docs is not last
   std::string ok = J(R"({"op":"insertMany","docs":[{"a":1}],"model":"M"})");
   BOOST_REQUIRE(parse_envelope(ok, env).ok());
