@@ -146,11 +146,14 @@ Timed insert_many(Client& c, const std::string& db, const std::string& model,
                   const std::vector<std::vector<std::string>>& batches) {
   uint64_t docs = 0;
   for (auto& b : batches) docs += b.size();
+  // Every request built before the clock starts, as the raw loaders' values are: the timed
+  // region holds the daemon's work, not the bench's copying of 1000 documents per request.
+  std::vector<client::Request> requests;
+  requests.reserve(batches.size());
+  for (auto& b : batches)
+    requests.push_back(client::Request("insertMany", db, model).arg_array("docs", b));
   Timed t = pipelined(
-      c, batches.size(),
-      [&](size_t i) {
-        return client::Request("insertMany", db, model).arg_array("docs", batches[i]);
-      },
+      c, batches.size(), [&](size_t i) { return std::move(requests[i]); },
       [&](const client::Reply& r, size_t i, Failures& f) {
         expect_int(r, "insertedCount", int64_t(batches[i].size()), f);
       },

@@ -96,6 +96,12 @@ class Collection {
   Result<std::vector<std::string>> insert_many(std::span<const std::string_view> docs,
                                                std::vector<ChangeEvent>* events,
                                                bool prechecked = false);
+  // insert_many() for a caller that only writes the ids out (the insertMany reply): appends
+  // each inserted document's encoded `_id` to `ids`, concatenated in order (an array's
+  // elements without its header), and returns how many; no allocation per document. On error
+  // `ids` is as it was.
+  Result<size_t> insert_many(std::span<const std::string_view> docs,
+                             std::vector<ChangeEvent>* events, bool prechecked, std::string& ids);
   // The validate() options of a stored document: field-name rules, 16 MiB.
   static ValidateOptions document_options();
   Result<WriteResult> update(MpView filter, MpView update, bool upsert, bool multi,

@@ -342,26 +342,56 @@ void Collection::Impl::insert_batch(Collection& c, std::span<PendingWrite> batch
   c.seq_ = seq;
 }
 
+namespace {
+// The pending writes of insert_many: each document prepared (checked, `_id` added), all or
+// nothing, the error's `index` naming the failing one.
+std::vector<PendingWrite> prepare_batch(Collection& c, std::span<const std::string_view> docs,
+                                        bool prechecked) {
+  Date now = Date::now();
+  std::vector<PendingWrite> batch(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) {
+    try {
+      batch[i].doc = Collection::Impl::prepare_insert(c, docs[i], now, &batch[i], prechecked);
+    } catch (Error& e) {
+      e.status.index = int64_t(i);
+      throw;
+    }
+  }
+  return batch;
+}
+
+std::string_view batch_id(const PendingWrite& w) {
+  return w.has_top ? w.top[0].bytes() : doc_id(w.doc.view());
+}
+}  // namespace
+
 Result<std::vector<std::string>> Collection::insert_many(std::span<const std::string_view> docs,
                                                          std::vector<ChangeEvent>* events,
                                                          bool prechecked) {
   return guard([&]() -> Result<std::vector<std::string>> {
-    Date now = Date::now();
-    std::vector<PendingWrite> batch(docs.size());
-    for (size_t i = 0; i < docs.size(); ++i) {
-      try {
-        batch[i].doc = Impl::prepare_insert(*this, docs[i], now, &batch[i], prechecked);
-      } catch (Error& e) {
-        e.status.index = int64_t(i);
-        throw;
-      }
-    }
+    std::vector<PendingWrite> batch = prepare_batch(*this, docs, prechecked);
     std::vector<std::string> ids;
     ids.reserve(batch.size());
-    for (auto& w : batch) ids.emplace_back(w.has_top ? w.top[0].bytes() : doc_id(w.doc.view()));
+    for (auto& w : batch) ids.emplace_back(batch_id(w));
     Impl::insert_batch(*this, batch, events);
     return ids;
   });
+}
+
+Result<size_t> Collection::insert_many(std::span<const std::string_view> docs,
+                                       std::vector<ChangeEvent>* events, bool prechecked,
+                                       std::string& ids) {
+  size_t at = ids.size();
+  auto r = guard([&]() -> Result<size_t> {
+    std::vector<PendingWrite> batch = prepare_batch(*this, docs, prechecked);
+    // Before insert_batch, which moves the documents into their slots (the views stay valid:
+    // a document's bytes never move).
+    for (auto& w : batch) ids.append(batch_id(w));
+    Impl::insert_batch(*this, batch, events);
+    return batch.size();
+  });
+  if (!r.ok()) ids.resize(at);
+  return r;
 }
 
 Result<WriteResult> Collection::Impl::upsert(Collection& c, const Matcher& m, const Update* u,

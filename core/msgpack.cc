@@ -475,9 +475,12 @@ struct Validator {
 
 }  // namespace
 
-Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items) {
-  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  const uint8_t* end = p + bytes.size();
+namespace {
+// The walk of check_structure over the one value at the start of [p, end): sets `used` to its
+// size, or fails (FailedToParse) when it does not fit in the bytes.
+Status walk_structure(const uint8_t* p, const uint8_t* end, std::vector<const uint8_t*>* top_items,
+                      size_t& used) {
+  const uint8_t* start = p;
   auto bad = [](const char* why) {
     return make_status(ErrorCode::FailedToParse, std::string("malformed MessagePack: ") + why);
   };
@@ -518,8 +521,25 @@ Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_
     root = false;
     p += size;
   }
-  if (p != end) return bad("trailing bytes after the value");
+  used = size_t(p - start);
   return Status::OK();
+}
+}  // namespace
+
+Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items) {
+  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t used = 0;
+  if (Status s = walk_structure(p, p + bytes.size(), top_items, used); !s.ok()) return s;
+  if (used != bytes.size())
+    return make_status(ErrorCode::FailedToParse,
+                       "malformed MessagePack: trailing bytes after the value");
+  return Status::OK();
+}
+
+Status check_structure_prefix(std::string_view bytes, size_t& used) {
+  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  used = 0;
+  return walk_structure(p, p + bytes.size(), nullptr, used);
 }
 
 namespace {

@@ -183,6 +183,10 @@ Status validate_prefix_full(std::string_view bytes, const ValidateOptions& opts,
 // walk the top level without skipping over large values a second time.
 Status check_structure(std::string_view bytes, std::vector<const uint8_t*>* top_items = nullptr);
 
+// check_structure() of the one value at the start of `bytes`, which may go on past it: sets
+// `used` to the value's size. FailedToParse when the value does not fit in `bytes`.
+Status check_structure_prefix(std::string_view bytes, size_t& used);
+
 // The end of the well-formed value starting at `p`: one table lookup for fixed-size scalars
 // (most values), MpView::end() for the rest.
 const uint8_t* mp_skip(const uint8_t* p);

@@ -1,5 +1,6 @@
 #include "protocol/envelope.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -29,15 +30,89 @@ static bool always_valid(uint8_t b) {
          (b >= 0xd0 && b <= 0xd3) || (b >= 0xd9 && b <= 0xdb);
 }
 
+namespace {
+
+Status malformed(const char* why) {
+  return make_status(ErrorCode::FailedToParse, std::string("malformed MessagePack: ") + why);
+}
+
+bool is_array_lead(uint8_t b) {
+  return (b & 0xf0) == 0x90 || b == 0xdc || b == 0xdd;
+}
+
+// Whether the value of the last of the body's `pairs` top-level pairs, whose key is `key` and
+// lead byte `lead`, is an insertMany's documents left to the engine (Envelope::docs_unchecked):
+// an array under the first `docs` key, the first `op` (before it) "insertMany", and no more
+// pairs than Envelope's argument table holds (so that no lookup, of a present or an absent
+// key, ever walks the body past the unchecked bytes: Envelope::arg answers from the table).
+bool docs_left_unchecked(std::string_view key, bool first_docs, bool insert_many, uint8_t lead,
+                         uint64_t pairs) {
+  return key == "docs" && first_docs && insert_many && is_array_lead(lead) &&
+         pairs <= Envelope::kMaxArgs;
+}
+
+// The structure of the map `bytes` (its lead byte is a map's), pair by pair: each key's and
+// value's start into `items`, each checked as check_structure does, but an insertMany's `docs`
+// when it is the last pair (only its array header is checked to be within the bytes).
+Status walk_top_level(std::string_view bytes, std::vector<const uint8_t*>& items,
+                      bool& docs_unchecked) {
+  auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const uint8_t* end = p + bytes.size();
+  auto header_size = [](uint8_t b) -> size_t {
+    return b == 0xdc || b == 0xde ? 3 : b == 0xdd || b == 0xdf ? 5 : 1;
+  };
+  size_t h = header_size(*p);
+  if (bytes.size() < h) return malformed("truncated value");
+  uint64_t n = MpView(p).count();
+  if (2 * n > bytes.size() - h) return malformed("truncated container");  // >= 1 byte each
+  items.clear();
+  p += h;
+  bool seen_op = false, insert_many = false, seen_docs = false;
+  for (uint64_t i = 0; i < n; ++i) {
+    size_t used = 0;
+    items.push_back(p);
+    if (Status s =
+            check_structure_prefix({reinterpret_cast<const char*>(p), size_t(end - p)}, used);
+        !s.ok())
+      return s;
+    MpView key(p);
+    std::string_view k = key.type() == MpType::Str ? key.as_str() : std::string_view();
+    p += used;
+    if (p >= end) return malformed("truncated value");
+    items.push_back(p);
+    if (i + 1 == n && docs_left_unchecked(k, !seen_docs, insert_many, *p, n) &&
+        size_t(end - p) >= header_size(*p)) {
+      docs_unchecked = true;
+      return Status::OK();
+    }
+    if (Status s =
+            check_structure_prefix({reinterpret_cast<const char*>(p), size_t(end - p)}, used);
+        !s.ok())
+      return s;
+    if (k == "op" && !seen_op) {
+      seen_op = true;
+      MpView v(p);
+      insert_many = v.type() == MpType::Str && v.as_str() == "insertMany";
+    }
+    seen_docs = seen_docs || k == "docs";
+    p += used;
+  }
+  if (p != end) return malformed("trailing bytes after the value");
+  return Status::OK();
+}
+
+}  // namespace
+
 Status parse_envelope(std::string_view bytes, Envelope& out) {
   out = Envelope();
   if (bytes.empty() || MpView(bytes).type() != MpType::Map)
     return make_status(ErrorCode::FailedToParse, "the request body must be a MessagePack map");
   // First the structure only, to find `id` so that every later error can echo it. The walk
   // also hands back where each top-level key and value starts: one pass over the body, however
-  // large its documents.
+  // large its documents, and none over an insertMany's documents (the engine walks them once,
+  // checking them strictly: Envelope::docs_unchecked).
   thread_local std::vector<const uint8_t*> items;
-  if (Status s = check_structure(bytes, &items); !s.ok()) return s;
+  if (Status s = walk_top_level(bytes, items, out.docs_unchecked); !s.ok()) return s;
   out.body = MpView(bytes);
   out.bytes = bytes;
   auto* body_end = reinterpret_cast<const uint8_t*>(bytes.data() + bytes.size());
@@ -103,6 +178,45 @@ Status parse_envelope(std::string_view bytes, Envelope& out) {
   return Status::OK();
 }
 
+Status insert_many_documents(const Envelope& env, MpView docs, const ValidateOptions& opts,
+                             std::vector<std::string_view>& out, bool& malformed_body) {
+  malformed_body = false;
+  auto* first = reinterpret_cast<const char*>(docs.first());
+  const char* end = env.bytes.empty()
+                        ? reinterpret_cast<const char*>(docs.data()) + docs.bytes().size()
+                        : env.bytes.data() + env.bytes.size();
+  std::string_view rest(first, size_t(end - first));
+  uint32_t n = docs.count();
+  out.reserve(out.size() + std::min<size_t>(n, rest.size()));  // >= 1 byte each
+  Status s = Status::OK();
+  for (uint32_t i = 0; i < n && s.ok(); ++i) {
+    if (rest.empty()) {
+      s = malformed("truncated container");
+    } else if (MpView(reinterpret_cast<const uint8_t*>(rest.data())).type() != MpType::Map) {
+      s = make_status(ErrorCode::TypeMismatch, "docs." + std::to_string(i) + " must be a map");
+    } else {
+      size_t used = 0;
+      s = validate_prefix(rest, opts, used);
+      if (s.ok()) {
+        out.push_back(rest.substr(0, used));
+        rest.remove_prefix(used);
+        continue;
+      }
+    }
+    s.index = int64_t(i);
+  }
+  if (s.ok() && env.docs_unchecked && !rest.empty())
+    s = malformed("trailing bytes after the value");
+  if (s.ok() || !env.docs_unchecked) return s;
+  // Unchecked bytes: a body that is not well-formed is refused as the front door would have.
+  auto* docs_start = reinterpret_cast<const char*>(docs.data());
+  if (Status shape = check_structure({docs_start, size_t(end - docs_start)}); !shape.ok()) {
+    malformed_body = true;
+    return shape;
+  }
+  return s;
+}
+
 void read_checked_envelope(std::string_view bytes, Envelope& out) {
   out = Envelope();
   out.body = MpView(bytes);
@@ -112,7 +226,7 @@ void read_checked_envelope(std::string_view bytes, Envelope& out) {
   uint32_t n = out.body.count();
   out.nargs = n;
   const uint8_t* p = out.body.first();
-  bool id = false, op = false, db = false, model = false;
+  bool id = false, op = false, db = false, model = false, docs = false;
   for (uint32_t i = 0; i < n; ++i) {
     std::string_view key = MpView(p).as_str();
     const uint8_t* v = mp_skip(p);
@@ -126,6 +240,9 @@ void read_checked_envelope(std::string_view bytes, Envelope& out) {
       MpView value(v);
       if (value.type() == MpType::Str) field = value.as_str();
     };
+    if (i + 1 == n)
+      out.docs_unchecked = docs_left_unchecked(key, !docs, op && out.op == "insertMany", *v, n);
+    docs = docs || key == "docs";
     if (key == "id" && !id) {
       id = true;
       out.id = std::string_view(reinterpret_cast<const char*>(v), size_t(p - v));

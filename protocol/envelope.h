@@ -8,6 +8,7 @@
 
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "core/msgpack.h"
@@ -32,6 +33,13 @@ struct Envelope {
       if (args[i].first == key) return MpView(args[i].second);
     return MpView();
   }
+  // True when the body's last pair is an insertMany's `docs` (the first `docs` key, after the
+  // first `op`, "insertMany") holding an array, in a body of at most kMaxArgs pairs (so that
+  // arg() never walks the body): parse_envelope then checked only that the array's header lies
+  // within the body, and its elements are untrusted bytes until insert_many_documents has
+  // sliced them (the engine validates each document strictly anyway, so the largest bodies are
+  // walked once, not twice). read_checked_envelope sets it by the same rule.
+  bool docs_unchecked = false;
   static constexpr uint32_t kMaxArgs = 12;
   uint32_t nargs = 0;  // keys of the body; > kMaxArgs: the table is not used
   std::pair<std::string_view, const uint8_t*> args[kMaxArgs];
@@ -47,6 +55,18 @@ constexpr int kMaxRequestDepth = 104;
 // rule; TypeMismatch when op/db/model are not strings. out.id is set as soon as it is known, so
 // errors after FailedToParse can echo it.
 Status parse_envelope(std::string_view bytes, Envelope& out);
+
+// The documents of an insertMany, `docs` (an array: env.arg("docs")), each checked with
+// validate_prefix(opts) and appended to `out` as its bytes, in one pass. The bytes read are
+// bounded by the end of the request (env.bytes; by the array's own end when env.bytes is
+// empty, an envelope not parsed from received bytes). On a refused document: its error with
+// `index` set. When env.docs_unchecked and the array is not well-formed MessagePack ending
+// exactly at the end of the body (truncated, trailing bytes, byte 0xc1), whatever else is
+// wrong with it: FailedToParse with `index` -1 and `malformed_body` set — the caller answers
+// it as parse_envelope's refusal of such a body would have been (CONTRACT.md §3: without the
+// request's id).
+Status insert_many_documents(const Envelope& env, MpView docs, const ValidateOptions& opts,
+                             std::vector<std::string_view>& out, bool& malformed_body);
 
 // For a body that already passed parse_envelope (the front door checked it): reads the
 // envelope fields again without re-validating the bytes.

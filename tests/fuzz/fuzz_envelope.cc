@@ -6,6 +6,7 @@
 // leaks and broken invariants (__builtin_trap) are findings.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/msgpack.h"
@@ -62,6 +63,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           again.model == env.model);
   check_reply(ok_reply(env.id), env.id);
   check_reply(error_reply(env.id, make_status(ErrorCode::BadValue, std::string(env.op))), env.id);
+  require(again.docs_unchecked == env.docs_unchecked);
+  if (env.docs_unchecked) {
+    // The last value (an insertMany's docs) is untrusted: only the engine's one pass over it,
+    // insert_many_documents, may read it, and it must either slice documents that are valid
+    // MessagePack ending exactly at the end of the body or refuse them.
+    MpView docs = env.arg("docs");
+    require(docs.valid() && docs.type() == MpType::Array);
+    std::vector<std::string_view> raws;
+    bool malformed = false;
+    Status d = insert_many_documents(env, docs, ValidateOptions{}, raws, malformed);
+    auto* start = reinterpret_cast<const char*>(docs.data());
+    std::string_view tail(start, size_t(bytes.data() + bytes.size() - start));
+    if (d.ok()) require(check_structure(tail).ok() && raws.size() == docs.count());
+    if (malformed) require(!check_structure(tail).ok() && d.code == ErrorCode::FailedToParse);
+    if (!d.ok() && !malformed) require(d.index >= 0 && check_structure(tail).ok());
+    if (!d.ok())
+      check_reply(error_reply(malformed ? std::string_view() : env.id, d),
+                  malformed ? std::string_view() : env.id);
+    if (!d.ok()) return 0;
+  }
   // Every argument is readable as a value of the body.
   MapIter it(env.body);
   std::string_view key;

@@ -185,6 +185,86 @@ BOOST_FIXTURE_TEST_CASE(failed_to_parse_for_a_body_that_is_not_a_map, OnSharedDa
   BOOST_TEST(js(*pong) == R"({"id":1,"ok":true})");
 }
 
+// An insertMany's documents, when `docs` is the body's last key, are checked once, by the model
+// (Envelope::docs_unchecked), not by the front door: a document the front door used to refuse
+// must get the same error code from there, and a body whose documents are not well-formed
+// MessagePack still gets FailedToParse without the request's id. Nothing is inserted.
+BOOST_FIXTURE_TEST_CASE(insert_many_documents_checked_once_by_the_model, OnSharedDaemon) {
+  RawSocket raw(daemon.req_endpoint());
+  // {id: 78, op: insertMany, model, docs: [{ok: 1}, <doc>]}, `docs` last, <doc> raw.
+  auto body_with = [&](const std::string& doc) {
+    std::string body = J(R"({"id":78,"op":"insertMany","model":")" + model + R"(","docs":0})");
+    body.resize(body.size() - 1);
+    body += "\x92";
+    body += J(R"({"ok":1})");
+    body += doc;
+    return body;
+  };
+  struct Case {
+    std::string doc;
+    int code;
+  };
+  const Case invalid[] = {
+      {std::string("\x81\xa1"
+                   "a"
+                   "\xd4\x05\x00",
+                   6),
+       2},  // an extension other than the timestamp
+      {std::string("\x81\xa1"
+                   "a"
+                   "\xcf\x80\x00\x00\x00\x00\x00\x00\x00",
+                   12),
+       2},                    // uint64 2^63
+      {nested_doc(300), 2},   // too deep
+      {J(R"({"$a":1})"), 2},  // a field name
+      {J(R"([1,2])"), 14},    // not a map
+  };
+  for (const auto& [doc, code] : invalid) {
+    auto reply = raw.request(body_with(doc), 5000);
+    BOOST_TEST_REQUIRE(reply.has_value());
+    MpView r(*reply);
+    BOOST_TEST_CONTEXT(js(r)) {
+      BOOST_TEST(js(r.get("error").get("code")) == std::to_string(code));
+      BOOST_TEST(js(r.get("error").get("index")) == "1");
+      BOOST_TEST(js(r.get("id")) == "78");
+    }
+  }
+  const std::string malformed[] = {
+      body_with(std::string("\x82\xa1"
+                            "a",
+                            3)),          // truncated document
+      body_with(J(R"({"a":1})")) + "x",   // trailing bytes
+      body_with(std::string("\xc1", 1)),  // never used
+      body_with(std::string("\x81\xa1"
+                            "a\xdb\xff\xff\xff\xff",
+                            8)),                    // a string claiming 4 GiB
+      body_with(std::string("\x81\xa2$a\x91", 5)),  // a bad name, then truncated
+  };
+  for (const auto& body : malformed) {
+    auto reply = raw.request(body, 5000);
+    BOOST_TEST_REQUIRE(reply.has_value());
+    MpView r(*reply);
+    BOOST_TEST_CONTEXT(js(r)) {
+      BOOST_TEST(js(r.get("error").get("code")) == "9");
+      BOOST_TEST(js(r.get("error").get("name")) == "\"FailedToParse\"");
+      BOOST_TEST(!r.get("id").valid());  // §3, as for any body that is not a map
+    }
+  }
+  // An array header claiming more documents than the body holds.
+  std::string liar = J(R"({"id":79,"op":"insertMany","model":")" + model + R"(","docs":0})");
+  liar.resize(liar.size() - 1);
+  liar += std::string("\xdc\x00\x05", 3) + J(R"({"a":1})");
+  auto reply = raw.request(liar, 5000);
+  BOOST_TEST_REQUIRE(reply.has_value());
+  BOOST_TEST(js(MpView(*reply).get("error").get("code")) == "9");
+  BOOST_TEST(c.count("", model) == 0);
+  // The connection still works, and a good body is inserted.
+  reply = raw.request(body_with(J(R"({"fine":true})")), 5000);
+  BOOST_TEST_REQUIRE(reply.has_value());
+  BOOST_TEST(js(MpView(*reply).get("insertedCount")) == "2");
+  BOOST_TEST(c.count("", model) == 2);
+}
+
 BOOST_FIXTURE_TEST_CASE(type_mismatch_for_arguments_of_the_wrong_type, OnSharedDaemon) {
   c.insert_one("", model, J(R"({"_id":1,"s":"text"})"));
   EXPECT_ERROR(c, Request("find", "", model).arg("filter", J("[1,2]")), 14);

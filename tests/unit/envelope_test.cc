@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+#include <vector>
 
 #include "core/ejson.h"
 #include "protocol/envelope.h"
@@ -95,4 +96,159 @@ BOOST_AUTO_TEST_CASE(more_keys_than_the_table_holds) {
   BOOST_TEST(env.arg("k19").as_int() == 19);
   BOOST_TEST(!env.arg("k20").valid());
   check_args(body, {"op", "model", "k0", "k9", "k10", "k11", "k19", "k20"});
+}
+
+namespace {
+
+// {op: <op>, model: "M", <key>: <array>}: `docs_bytes` appended raw as the last value.
+std::string many_body(std::string_view op, std::string_view key, const std::string& docs_bytes) {
+  std::string body;
+  MpWriter w(body);
+  w.map_header(3);
+  w.str("op"), w.str(op);
+  w.str("model"), w.str("M");
+  w.str(key);
+  body += docs_bytes;
+  return body;
+}
+
+std::string array_of(std::initializer_list<std::string> items) {
+  std::string out;
+  MpWriter w(out);
+  w.array_header(uint32_t(items.size()));
+  for (auto& i : items) out += i;
+  return out;
+}
+
+Status slice(const std::string& body, std::vector<std::string_view>& docs, bool& malformed) {
+  Envelope env;
+  Status s = parse_envelope(body, env);
+  BOOST_REQUIRE(s.ok());
+  BOOST_REQUIRE(env.docs_unchecked);
+  Envelope again;
+  read_checked_envelope(body, again);
+  BOOST_TEST(again.docs_unchecked);
+  ValidateOptions opts;
+  opts.document_names = true;
+  return insert_many_documents(env, env.arg("docs"), opts, docs, malformed);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(insert_many_documents_are_left_to_one_strict_pass) {
+  std::string good = array_of({J(R"({"a":1})"), J(R"({"b":"x","c":[1,{"d":2}]})")});
+  std::vector<std::string_view> docs;
+  bool malformed = true;
+  std::string body = many_body("insertMany", "docs", good);  // the slices point into it
+  Status s = slice(body, docs, malformed);
+  BOOST_TEST(s.ok());
+  BOOST_TEST(!malformed);
+  BOOST_REQUIRE(docs.size() == 2u);
+  BOOST_TEST(docs[0] == J(R"({"a":1})"));
+  BOOST_TEST(docs[1] == J(R"({"b":"x","c":[1,{"d":2}]})"));
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_document_keeps_its_code_and_index) {
+  struct Case {
+    std::string doc;
+    ErrorCode code;
+  };
+  const Case cases[] = {
+      {J(R"({"$a":1})"), ErrorCode::BadValue},
+      {std::string("\x81\xa1"
+                   "a"
+                   "\xd4\x05\x00",
+                   6),
+       ErrorCode::BadValue},  // extension type 5
+      {J("[1]"), ErrorCode::TypeMismatch},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string_view> docs;
+    bool malformed = true;
+    std::string body = many_body("insertMany", "docs", array_of({J(R"({"a":1})"), c.doc}));
+    Status s = slice(body, docs, malformed);
+    BOOST_TEST(int(s.code) == int(c.code));
+    BOOST_TEST(s.index == 1);
+    BOOST_TEST(!malformed);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(malformed_documents_are_failed_to_parse_of_the_body) {
+  const std::string bodies[] = {
+      many_body("insertMany", "docs",
+                array_of({J(R"({"a":1})"), std::string("\x82\xa1"
+                                                       "a",
+                                                       3)})),
+      many_body("insertMany", "docs", array_of({J(R"({"a":1})")}) + "x"),
+      many_body("insertMany", "docs", std::string("\x93", 1) + J(R"({"a":1})")),
+      many_body("insertMany", "docs", std::string("\x91\xc1", 2)),
+      // a bad field name first, then truncated: the body's shape decides the code
+      many_body("insertMany", "docs", std::string("\x91\x81\xa2$a\x91", 6)),
+      many_body("insertMany", "docs", std::string("\xdd\xff\xff\xff\xff", 5)),
+  };
+  for (const auto& body : bodies) {
+    std::vector<std::string_view> docs;
+    bool malformed = false;
+    Status s = slice(body, docs, malformed);
+    BOOST_TEST(int(s.code) == int(ErrorCode::FailedToParse));
+    BOOST_TEST(malformed);
+    BOOST_TEST(s.index == -1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(other_bodies_are_still_checked_whole_by_parse_envelope) {
+  std::string truncated =
+      array_of({std::string("\x82\xa1"
+                            "a",
+                            3)});
+  const std::string bodies[] = {
+      many_body("insertOne", "docs", truncated),  // not an insertMany
+      many_body("insertMany", "doc", truncated),  // not its docs
+  };
+  for (const auto& body : bodies) {
+    Envelope env;
+    BOOST_TEST(int(parse_envelope(body, env).code) == int(ErrorCode::FailedToParse));
+  }
+  // docs before another key: checked (the walk must find the key after it)
+  std::string body;
+  MpWriter w(body);
+  w.map_header(3);
+  w.str("op"), w.str("insertMany");
+  w.str("docs");
+  body += truncated;
+  w.str("model"), w.str("M");
+  Envelope env;
+  BOOST_TEST(int(parse_envelope(body, env).code) == int(ErrorCode::FailedToParse));
+  // op after docs: the rule needs op first, so the documents are checked here
+  std::string late;
+  MpWriter l(late);
+  l.map_header(2);
+  l.str("docs");
+  late += truncated;
+  l.str("op"), l.str("insertMany");
+  BOOST_TEST(int(parse_envelope(late, env).code) == int(ErrorCode::FailedToParse));
+  // a second `docs` last is not the one the handler reads: checked
+  std::string twice;
+  MpWriter t(twice);
+  t.map_header(3);
+  t.str("op"), t.str("insertMany");
+  t.str("docs"), t.array_header(0);
+  t.str("docs");
+  twice += truncated;
+  BOOST_TEST(int(parse_envelope(twice, env).code) == int(ErrorCode::FailedToParse));
+  // more pairs than the argument table holds: lookups would walk the body, so it is checked
+  std::string wide;
+  MpWriter x(wide);
+  x.map_header(Envelope::kMaxArgs + 1);
+  x.str("op"), x.str("insertMany");
+  for (uint32_t i = 0; i + 2 < Envelope::kMaxArgs + 1; ++i)
+    x.str("k" + std::to_string(i)), x.integer(i);
+  x.str("docs");
+  BOOST_REQUIRE(parse_envelope(wide + array_of({J(R"({"a":1})")}), env).ok());
+  BOOST_TEST(!env.docs_unchecked);
+  BOOST_TEST(int(parse_envelope(wide + truncated, env).code) == int(ErrorCode::FailedToParse));
+  // a well-formed body keeps the flag off when docs is not last
+  std::string ok = J(R"({"op":"insertMany","docs":[{"a":1}],"model":"M"})");
+  BOOST_REQUIRE(parse_envelope(ok, env).ok());
+  BOOST_TEST(!env.docs_unchecked);
 }
