@@ -31,6 +31,12 @@
 // while the other clients go on. When the front door stops reading (a model's queue is full)
 // poll_items() leaves every peer's POLLIN out. A reply to a peer that is gone is discarded.
 //
+// Polling: the listeners and connections are in an epoll set of their own (level-triggered),
+// and the front door polls only that set's descriptor: with poll() over every connection, the
+// kernel's per-descriptor poll work was a quarter of the front door's CPU with 50 clients
+// (docs/BENCHMARKS.md, session 8). A connection's interest follows its state: EPOLLIN while
+// the front door reads and the connection is not throttled, EPOLLOUT while output waits.
+//
 // Not thread-safe: the front door's thread does everything.
 #pragma once
 
@@ -69,13 +75,13 @@ class DirectRouter {
 
   // Listens on `endpoint` (tcp://host:port); may be called for several endpoints.
   Status bind(const std::string& endpoint);
-  // Appends what to poll: the listeners, then every peer (POLLIN when `reading` and the peer is
-  // under max_queued, POLLOUT while output waits). service() takes the same items back.
-  void poll_items(std::vector<zmq_pollitem_t>& items, bool reading) const;
+  // Appends what to poll: one item, the epoll set (see above); `reading` says whether requests
+  // may be read this round (connections' EPOLLIN follows it). service() takes the item back.
+  void poll_items(std::vector<zmq_pollitem_t>& items, bool reading);
   // Accepts, reads requests (passing each to `take` as soon as it is whole; stops reading as
   // soon as `reading()` turns false), writes what waits, drops peers that closed or broke the
-  // protocol. `items` points at the entries poll_items() appended.
-  void service(const zmq_pollitem_t* items, const std::function<bool()>& reading, const Take& take);
+  // protocol. `item` is the entry poll_items() appended.
+  void service(const zmq_pollitem_t& item, const std::function<bool()>& reading, const Take& take);
   // The poll timeout to use instead of `longest` while a listener is paused.
   std::chrono::milliseconds poll_timeout(std::chrono::milliseconds longest) const;
   // Queues a reply to `peer` ([body], or [empty, body] when `delimiter`); sent by flush().
@@ -91,15 +97,19 @@ class DirectRouter {
   struct Peer;
   using Clock = std::chrono::steady_clock;
   void accept(int fd, Clock::time_point now);
-  void close_peer(size_t i);
+  void close_peer(Peer& p);
   void sweep_handshakes(Clock::time_point now);
+  // Brings the peer's epoll interest in line with its state (reading, throttled, output).
+  void update_interest(Peer& p);
 
   Limits limits_;
+  int epoll_fd_ = -1;
+  bool reading_ = true;  // as poll_items() was last told
   std::vector<std::unique_ptr<TcpListener>> listeners_;
-  std::vector<std::unique_ptr<Peer>> peers_;   // poll order
-  std::unordered_map<uint64_t, Peer*> by_id_;  // for replies
-  std::vector<uint64_t> dirty_;                // peers with replies queued since flush()
-  std::vector<zmtp::Request> requests_;        // read, scratch
+  std::vector<bool> listener_polled_;  // its epoll interest is EPOLLIN (not paused)
+  std::unordered_map<uint64_t, std::unique_ptr<Peer>> peers_;  // by id (never 0)
+  std::vector<uint64_t> dirty_;          // peers with replies queued since flush()
+  std::vector<zmtp::Request> requests_;  // read, scratch
   uint64_t next_id_ = 1;
   Clock::time_point next_sweep_{};
 };

@@ -640,7 +640,7 @@ int FrontDoor::run() {
     if (router_at != kNone && (items[router_at].revents & ZMQ_POLLIN)) read_requests();
     if (direct_router_) {
       direct_router_->service(
-          &items[direct_at], [this] { return reading_allowed(); },
+          items[direct_at], [this] { return reading_allowed(); },
           [this](uint64_t peer, zmtp::Request&& r) {
             on_request(Route{{}, r.delimiter, peer}, std::move(r.body));
           });

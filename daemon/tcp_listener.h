@@ -33,6 +33,8 @@ class TcpListener {
   Status bind(const std::string& endpoint);
   // What to poll: the listener, without events while paused.
   zmq_pollitem_t poll_item() const;
+  int fd() const { return fd_; }
+  bool paused() const { return paused_; }
   // The poll timeout to use instead of `longest` while paused: until it resumes.
   std::chrono::milliseconds poll_timeout(std::chrono::milliseconds longest) const;
   // Given the listener's revents: accepts every pending connection and passes each to `take`
