@@ -11,19 +11,15 @@
 
 #include "protocol/zmtp_frame.h"
 #include "protocol/zmtp_router_session.h"
+#include "tests/unit/zmtp_frames.h"
 
 using mg::zmtp::Request;
 using mg::zmtp::RouterSession;
 
 namespace {
 
-std::string frame(uint8_t flags, std::string_view body) {
-  char h[9];
-  return std::string(h, mg::zmtp::put_head(h, flags, body.size())).append(body);
-}
-std::string command(std::string_view name, std::string_view data) {
-  return frame(mg::zmtp::kCommand, std::string(1, char(name.size())).append(name).append(data));
-}
+using mg::zmtp::testing::command;
+using mg::zmtp::testing::frame;
 std::string hello(std::string_view type = "DEALER") {
   return mg::zmtp::hello(type);
 }
