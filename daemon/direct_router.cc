@@ -120,14 +120,14 @@ std::chrono::milliseconds DirectRouter::poll_timeout(std::chrono::milliseconds l
 void DirectRouter::service(const zmq_pollitem_t& item, const std::function<bool()>& reading,
                            const Take& take) {
   Clock::time_point now = Clock::now();
-  std::vector<short> listener_events(listeners_.size(), 0);
+  listener_events_.assign(listeners_.size(), 0);
   if (item.revents & ZMQ_POLLIN) {
     epoll_event events[kMaxEvents];
     int n = epoll_wait(epoll_fd_, events, kMaxEvents, 0);
     for (int i = 0; i < n; ++i) {
       uint64_t data = events[i].data.u64;
       if (data & kListener) {
-        listener_events[data & ~kListener] = ZMQ_POLLIN;
+        listener_events_[data & ~kListener] = ZMQ_POLLIN;
         continue;
       }
       auto it = peers_.find(data);
@@ -152,7 +152,7 @@ void DirectRouter::service(const zmq_pollitem_t& item, const std::function<bool(
     }
   }
   for (size_t i = 0; i < listeners_.size(); ++i) {
-    listeners_[i]->service(listener_events[i], now, [&](int fd) { accept(fd, now); });
+    listeners_[i]->service(listener_events_[i], now, [&](int fd) { accept(fd, now); });
     bool polled = !listeners_[i]->paused();
     if (polled != listener_polled_[i]) {  // paused or resumed: in or out of the set
       epoll_event ev{};

@@ -106,7 +106,8 @@ class DirectRouter {
   int epoll_fd_ = -1;
   bool reading_ = true;  // as poll_items() was last told
   std::vector<std::unique_ptr<TcpListener>> listeners_;
-  std::vector<bool> listener_polled_;  // its epoll interest is EPOLLIN (not paused)
+  std::vector<bool> listener_polled_;   // its epoll interest is EPOLLIN (not paused)
+  std::vector<short> listener_events_;  // service()'s, per listener (kept: no allocation a round)
   std::unordered_map<uint64_t, std::unique_ptr<Peer>> peers_;  // by id (never 0)
   std::vector<uint64_t> dirty_;          // peers with replies queued since flush()
   std::vector<zmtp::Request> requests_;  // read, scratch
