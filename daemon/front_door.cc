@@ -18,6 +18,7 @@
 #include "actors/fan_out.h"
 #include "actors/messages.h"
 #include "actors/model_ops.h"
+#include "daemon/allocator.h"
 #include "daemon/process_stats.h"
 #include "daemon/security.h"
 #include "protocol/reply.h"
@@ -590,6 +591,7 @@ int FrontDoor::run() {
                                : "memgoosed itself (ZMTP over tcp)");
   spdlog::info("change stream served by {}",
                direct_pub_ ? "memgoosed itself (ZMTP over tcp)" : "libzmq's XPUB");
+  spdlog::info("memory allocator: {}", allocator_name());
   spdlog::info("memgoosed {} ready: bind {} pub {} data-dir {}", kVersion, eps, cfg_.pub,
                cfg_.data_dir);
   sd_notify(0, "READY=1");

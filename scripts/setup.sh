@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libcaf-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
   libsqlite3-dev sqlite3 libwiredtiger-dev wiredtiger libzstd-dev liblz4-dev
-  libboost-test-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libre2-dev libabsl-dev
+  libgoogle-perftools-dev libboost-test-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libre2-dev libabsl-dev
   rapidjson-dev libsystemd-dev
   python3 python3-zmq python3-msgpack python3-pytest
   redis-server redis-tools libhiredis-dev gnuplot-nox
