@@ -185,6 +185,11 @@ void land(Self self, Status s);
 // Waits for the group in flight, if any, and lands it.
 void drain(Self self);
 void schedule_commit(Self self);
+// Pipelined: whether the last flight was mostly its sync (a few documents per write, many
+// writers) rather than the writes' own work (insertMany batches: more than 4 per write).
+bool small_group(const ModelState& st) {
+  return st.last_group_changes <= 4 * size_t(st.last_group_writes);
+}
 
 // Commits the writes applied since the last commit and releases the held replies. Returns the
 // storage's error when the group had to be rolled back (roll_back answered its writes). With a
@@ -263,6 +268,13 @@ void land(Self self, Status s) {
     // expected back too (schedule_commit may gather them: one sync for both halves).
     st.carried_writes = st.group_writes;
     st.draining = false;
+    // A flight of big writes (insertMany batches): the storage thread is idle now, so what
+    // was applied meanwhile leaves at once. Sent to the back of the mailbox, it would wait
+    // until the requests queued there were applied too, the storage thread idle all along.
+    if (st.dirty && !small_group(st)) {
+      commit(self);
+      return;
+    }
     if (st.dirty) schedule_commit(self);
     return;
   }
@@ -314,9 +326,18 @@ void schedule_commit(Self self) {
   // Pipelined, waiting pays only when the flight is mostly its sync (many small writers): a
   // flight of big writes (insertMany batches) is mostly their own work, and waiting for more of
   // them would leave the storage thread idle instead of overlapping it with the actor.
-  bool small_writes = !st.pipe || st.last_group_changes <= 4 * size_t(st.last_group_writes);
+  bool small_writes = !st.pipe || small_group(st);
   // Pipelined: the group in flight gathers the next one; landing it schedules its commit.
   if (st.pipe && st.flight) return;
+  // Pipelined big writes with the storage thread idle: this write leaves now, and the
+  // requests waiting in the mailbox are applied while it is written. Sent to the back of the
+  // mailbox, the commit would wait for them all: actor and storage thread would take turns
+  // instead of working side by side (seen with 4 insertMany batches in flight: the storage
+  // thread idle while the actor applied 3, the actor idle while it wrote them).
+  if (st.pipe && !small_writes && st.catalog_pending == 0 && !st.entry_before) {
+    commit(self);
+    return;
+  }
   uint32_t expected = st.last_group_writes + st.carried_writes;
   if (st.gathering && !st.draining && st.group_writes >= expected) {
     st.gathering = false;  // enough writes: commit now (the timer is ignored)
@@ -686,7 +707,11 @@ caf::behavior model_behavior(Self self, ModelConfig cfg) {
     // Weak: the storage (in this actor's state) must not keep the actor alive.
     caf::weak_actor_ptr me(self->ctrl());
     auto pipe = std::make_unique<PipelinedStorage>(std::move(storage), [me] {
-      if (auto p = me.lock()) caf::anon_send(caf::actor_cast<caf::actor>(p), landed_atom::value);
+      // High priority: ahead of the client requests queued meanwhile, so that the next group
+      // leaves while the storage thread is idle, not after they are all applied.
+      if (auto p = me.lock())
+        caf::anon_send<caf::message_priority::high>(caf::actor_cast<caf::actor>(p),
+                                                    landed_atom::value);
     });
     st.pipe = pipe.get();
     storage = std::move(pipe);
