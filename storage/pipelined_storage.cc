@@ -43,6 +43,7 @@ void PipelinedStorage::loop() {
     {
       std::lock_guard lock(mu_);
       done_.push_back(Completion{g->ticket, std::move(s)});
+      completions_.store(done_.size(), std::memory_order_release);
       busy_ = false;
       if (!spare_) spare_ = std::move(g);
     }
@@ -108,6 +109,7 @@ bool PipelinedStorage::poll(Completion& out) {
   if (done_.empty()) return false;
   out = std::move(done_.front());
   done_.pop_front();
+  completions_.store(done_.size(), std::memory_order_release);
   --unreported_;
   return true;
 }

@@ -25,6 +25,7 @@
 // changes); its result is returned, not reported through poll().
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -57,6 +58,9 @@ class PipelinedStorage final : public StorageStrategy {
   bool in_flight() const;
   // Takes the oldest completion not taken yet; false when there is none.
   bool poll(Completion& out);
+  // True when poll() has a completion to give: one atomic load, cheap enough to ask after
+  // every request (the actor lands a finished group without waiting for `notify`'s message).
+  bool completed() const { return completions_.load(std::memory_order_acquire) > 0; }
   // Blocks until the storage thread has finished its group, if any.
   void wait_idle() const;
   // Forgets the open group's changes (the actor rolled them back in memory).
@@ -115,6 +119,7 @@ class PipelinedStorage final : public StorageStrategy {
   bool stop_ = false;
   size_t unreported_ = 0;  // submitted groups poll() has not returned yet
   std::deque<Completion> done_;
+  std::atomic<size_t> completions_{0};  // done_.size(), for completed()
   std::thread thread_;
 };
 

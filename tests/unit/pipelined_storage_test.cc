@@ -94,13 +94,16 @@ BOOST_AUTO_TEST_CASE(a_group_is_one_apply_and_one_commit_on_the_storage_thread) 
   uint64_t t1 = p.submit();
   BOOST_TEST(t1 != 0u);
   BOOST_TEST(p.in_flight());
+  BOOST_TEST(!p.completed());
   BOOST_TEST(!p.poll(c));  // still committing: the caller is not blocked meanwhile
   std::string id4 = "c", doc4 = "{4}";
   Change next = change(Change::Op::Insert, id4, doc4, 4);
   BOOST_REQUIRE(p.apply({&next, 1}).ok());  // the next group opens while the first commits
   in->release();
   p.wait_idle();
+  BOOST_TEST(p.completed());  // what the actor asks after each request (land_if_done)
   BOOST_REQUIRE(p.poll(c));
+  BOOST_TEST(!p.completed());
   BOOST_TEST(c.ticket == t1);
   BOOST_TEST(c.status.ok());
   BOOST_TEST(!p.in_flight());
