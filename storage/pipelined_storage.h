@@ -12,7 +12,9 @@
 // block, Change::ref, or else a copy; nothing can fail there); submit() hands the open group to
 // the storage thread, which calls the inner strategy's apply_and_commit() once for the whole
 // group (its apply() then commit(), in one call), and reports {ticket, status} through poll()
-// after calling the `notify` callback (the actor sends itself a message from it). At most one
+// after calling the `notify` callback (the actor sends itself a message from it; it also asks
+// completed() after every request, which lands a finished group without waiting for that
+// message behind the requests queued in its mailbox). At most one
 // group is on the storage thread at a time: submit() waits for the last
 // one when it is still running, so a failed group never has a later one committed behind it —
 // the actor rolls memory back to the failed group's start (Collection::UndoMark), discards the
