@@ -2,7 +2,8 @@
 # The run command: installs what is missing, builds, and starts memgoosed in the foreground on
 # its embedded defaults — memory storage, requests on tcp://127.0.0.1:7377, change stream on
 # tcp://127.0.0.1:7378, data dir ./data. Extra arguments go to memgoosed (see --help).
-# glibc's malloc on transparent huge pages, as the systemd unit runs it (README, "Running it").
+# GLIBC_TUNABLES as the systemd unit sets it: glibc's malloc on transparent huge pages when
+# memgoosed is built with -DMG_ALLOCATOR=system; the default tcmalloc build ignores it (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
