@@ -192,6 +192,11 @@ void schedule_commit(Self self);
 bool small_group(const ModelState& st) {
   return st.last_group_changes <= 4 * size_t(st.last_group_writes);
 }
+// Whether the open group may be committed on the storage thread: a pipelined storage, and no
+// catalog change in the group (those commit in place, after the flight has landed).
+bool can_submit(const ModelState& st) {
+  return st.pipe && st.catalog_pending == 0 && !st.entry_before;
+}
 
 // Commits the writes applied since the last commit and releases the held replies. Returns the
 // storage's error when the group had to be rolled back (roll_back answered its writes). With a
@@ -208,7 +213,7 @@ Status commit(Self self, bool sync = false) {
   auto& st = self->state;
   st.commit_scheduled = false;
   st.gathering = false;
-  if (st.pipe && !sync && st.catalog_pending == 0 && !st.entry_before) {
+  if (!sync && can_submit(st)) {
     if (st.dirty && !st.flight) submit(self);
     if (!st.dirty && !st.flight) release(self);
     return Status::OK();  // dirty with a flight: submitted when the flight lands
@@ -274,13 +279,10 @@ void land(Self self, Status s) {
     // handed out (~50 ns per document), which then overlaps the write. Sent to the back of
     // the mailbox, it would wait until the requests queued there were applied too, the
     // storage thread idle all along.
-    if (st.dirty && !small_group(st) && st.catalog_pending == 0 && !st.entry_before) {
-      commit(self);
-      release_group(self, f.pending, f.events);
-      return;
-    }
+    bool now = st.dirty && !small_group(st) && can_submit(st);
+    if (now) commit(self);
     release_group(self, f.pending, f.events);
-    if (st.dirty) schedule_commit(self);
+    if (st.dirty && !now) schedule_commit(self);
     return;
   }
   // Nothing after the last durable group stays: the open group is rolled back with the flight
@@ -348,7 +350,7 @@ void schedule_commit(Self self) {
   // mailbox, the commit would wait for them all: actor and storage thread would take turns
   // instead of working side by side (seen with 4 insertMany batches in flight: the storage
   // thread idle while the actor applied 3, the actor idle while it wrote them).
-  if (st.pipe && !small_writes && st.catalog_pending == 0 && !st.entry_before) {
+  if (!small_writes && can_submit(st)) {
     commit(self);
     return;
   }
