@@ -14,6 +14,7 @@
 
 #include "bench/shape.h"
 #include "bench/stats.h"
+#include "bench/thread_slice.h"
 
 namespace mg::bench {
 
@@ -198,10 +199,14 @@ double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
       expect_doc_into, "findOne (many clients)", direct);
 }
 
-// Ingests insertMany batches of 1000 fresh documents into `model` until `stop`.
-static void ingest(zmq::context_t& ctx, const std::string& endpoint, const std::string& model,
-                   std::atomic<bool>& stop, std::atomic<uint64_t>& acked, Failures& f) {
-  Client c(endpoint, client_options(4, &ctx));
+// Ingests insertMany batches of 1000 fresh documents into `model` until `stop`, as another
+// application would: on a connection and ZeroMQ context (I/O thread) of its own, at the
+// kernel's default scheduling slice.
+static void ingest(const std::string& endpoint, const std::string& model, std::atomic<bool>& stop,
+                   std::atomic<uint64_t>& acked, Failures& f) {
+  set_thread_slice(std::chrono::microseconds(0));  // not the probe's, which it would inherit
+  zmq::context_t own(1);
+  Client c(endpoint, client_options(4, &own));
   std::vector<std::string> batch;
   for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); i += 1000) {
     batch.clear();
@@ -214,9 +219,15 @@ static void ingest(zmq::context_t& ctx, const std::string& endpoint, const std::
   c.drain();
 }
 
-Isolation isolation(Client& c, zmq::context_t& ctx, const std::string& endpoint,
-                    const std::string& model_a, const std::string& model_b,
-                    const std::vector<std::string>& filters, size_t n) {
+Isolation isolation(const std::string& endpoint, const std::string& model_a,
+                    const std::string& model_b, const std::vector<std::string>& filters, size_t n) {
+  // The probe: one request in flight on a direct connection of its own (no I/O thread between
+  // it and the socket, none shared with the ingest), on a thread with a short scheduling slice
+  // (bench/thread_slice.h), for the idle and the loaded figures alike.
+  client::ClientOptions po = client_options(1, nullptr);
+  po.direct = true;
+  Client c(endpoint, po);
+  ProbeSlice slice;
   Isolation out;
   out.idle = find_one_latencies(c, model_a, filters, 0, n);
   std::atomic<bool> stop{false};
@@ -224,7 +235,7 @@ Isolation isolation(Client& c, zmq::context_t& ctx, const std::string& endpoint,
   Failures f;
   std::thread ingester([&] {
     try {
-      ingest(ctx, endpoint, model_b, stop, acked, f);
+      ingest(endpoint, model_b, stop, acked, f);
     } catch (const std::exception& e) {
       f.add(e.what());
       acked = 1;  // never leave the waiting loop below hanging

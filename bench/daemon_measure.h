@@ -107,14 +107,14 @@ double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
                              int clients, int threads, int per_client, bool direct = false);
 
 // findOne latencies on `model_a` while idle, then while another client ingests insertMany
-// batches of 1000 documents (window 4) into `model_b`.
+// batches of 1000 documents (window 4) into `model_b`. The probe (the calling thread, one
+// request in flight) and the ingest are two clients with connections of their own.
 struct Isolation {
   std::vector<double> idle, loaded;  // seconds
   double ingest_docs_per_s = 0;      // model_b's ingest rate while `loaded` was measured
 };
-Isolation isolation(Client& c, zmq::context_t& ctx, const std::string& endpoint,
-                    const std::string& model_a, const std::string& model_b,
-                    const std::vector<std::string>& filters, size_t n);
+Isolation isolation(const std::string& endpoint, const std::string& model_a,
+                    const std::string& model_b, const std::vector<std::string>& filters, size_t n);
 
 // insertOne of `docs` into db.model, pipelined through `c`; each must be acknowledged.
 Timed insert_one_pipelined(Client& c, const std::string& db, const std::string& model,

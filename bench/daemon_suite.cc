@@ -11,7 +11,8 @@
 //   d) findOne from 50 clients (one thread polling 50 direct connections, one request in flight
 //      on each), against redis-benchmark GET with 50 clients;
 //   e) isolation: findOne p99 on model A while another client ingests into model B, against
-//      model A's idle p99 just before;
+//      model A's idle p99 just before (the probe and the ingest are two clients with
+//      connections of their own: daemon_measure.h);
 //   f) insertOne pipelined (window 64), count on the status index, updateOne and deleteOne by
 //      email, pipelined.
 // A ratio is computed per run from figures of that run, then its median is reported.
@@ -157,9 +158,9 @@ void measure_clients(Rig& rig, const std::string& ep, const std::string& model, 
 }
 
 // e) findOne on model A, idle and then during an ingest into model B.
-void measure_isolation(Rig& rig, Client& mg, const std::string& ep, const std::string& a,
-                       const std::string& b, Metrics& m) {
-  Isolation iso = isolation(mg, rig.ctx, ep, a, b, rig.data.filters, rig.sz.isolation_n);
+void measure_isolation(Rig& rig, const std::string& ep, const std::string& a, const std::string& b,
+                       Metrics& m) {
+  Isolation iso = isolation(ep, a, b, rig.data.filters, rig.sz.isolation_n);
   m["isolation_p50_idle_us"] = percentile(iso.idle, 50) * 1e6;
   m["isolation_p99_idle_us"] = percentile(iso.idle, 99) * 1e6;
   m["isolation_p50_loaded_us"] = percentile(iso.loaded, 50) * 1e6;
@@ -206,7 +207,7 @@ Metrics one_run(Rig& rig, int run) {
     if (wanted("latency")) measure_latency(rig, mg, echo, a, m);
     if (wanted("pipelined")) measure_pipelined(rig, mg, echo, a, m);
     if (wanted("clients")) measure_clients(rig, ep, a, pid, m);
-    if (wanted("isolation")) measure_isolation(rig, mg, ep, a, b, m);
+    if (wanted("isolation")) measure_isolation(rig, ep, a, b, m);
     if (wanted("crud")) measure_crud(rig, mg, a, m);
     mg.drop_model("", a);
     mg.drop_model("", b);
