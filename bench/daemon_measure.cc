@@ -14,7 +14,6 @@
 
 #include "bench/shape.h"
 #include "bench/stats.h"
-#include "bench/thread_slice.h"
 
 namespace mg::bench {
 
@@ -200,11 +199,9 @@ double find_one_many_clients(zmq::context_t& ctx, const std::string& endpoint,
 }
 
 // Ingests insertMany batches of 1000 fresh documents into `model` until `stop`, as another
-// application would: on a connection and ZeroMQ context (I/O thread) of its own, at the
-// kernel's default scheduling slice.
+// application would: on a connection and ZeroMQ context (I/O thread) of its own.
 static void ingest(const std::string& endpoint, const std::string& model, std::atomic<bool>& stop,
                    std::atomic<uint64_t>& acked, Failures& f) {
-  set_thread_slice(std::chrono::microseconds(0));  // not the probe's, which it would inherit
   zmq::context_t own(1);
   Client c(endpoint, client_options(4, &own));
   std::vector<std::string> batch;
@@ -222,12 +219,13 @@ static void ingest(const std::string& endpoint, const std::string& model, std::a
 Isolation isolation(const std::string& endpoint, const std::string& model_a,
                     const std::string& model_b, const std::vector<std::string>& filters, size_t n) {
   // The probe: one request in flight on a direct connection of its own (no I/O thread between
-  // it and the socket, none shared with the ingest), on a thread with a short scheduling slice
-  // (bench/thread_slice.h), for the idle and the loaded figures alike.
+  // it and its socket, none shared with the ingest), for the idle and the loaded figures alike.
+  // It used to share the suite's context with the ingest, whose single I/O thread then queued
+  // the probe's 100-byte findOne behind 200 KB insertMany batches: the bench's own
+  // head-of-line blocking, counted as the daemon's (docs/BENCHMARKS.md, session 10).
   client::ClientOptions po = client_options(1, nullptr);
   po.direct = true;
   Client c(endpoint, po);
-  ProbeSlice slice;
   Isolation out;
   out.idle = find_one_latencies(c, model_a, filters, 0, n);
   std::atomic<bool> stop{false};
