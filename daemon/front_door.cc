@@ -277,14 +277,6 @@ void FrontDoor::read_round() {
 
 void FrontDoor::on_request(const Route& route, std::string bytes) {
   last_request_ = std::chrono::steady_clock::now();
-  // Whether the client of this request sent the one read just before it too (a pipelining
-  // client): see model_op.
-  pipelining_ = route.peer ? route.peer == last_peer_ : route.identity == last_identity_;
-  last_peer_ = route.peer;
-  if (!route.peer) last_identity_ = route.identity;
-  // Checking a big request takes a while (an insertMany of 1000 documents: ~0.1 ms): the small
-  // requests gathered so far in this round leave first rather than wait for it.
-  if (bytes.size() >= kMaxBatchedBytes) send_batches();
   Envelope env;
   Status s = parse_envelope(bytes, env);
   if (!s.ok()) return answer(route, error_reply(env.id, s));
@@ -376,26 +368,20 @@ void FrontDoor::model_op(const Route& route, std::string body, const Envelope& e
   int64_t n = m->inflight->fetch_add(1, std::memory_order_relaxed) + 1;
   outstanding_.fetch_add(1, std::memory_order_relaxed);
   if (n > cfg_.max_inflight_per_model) paused_on_ = m->inflight;
-  // Small requests are gathered per model over the whole round and sent when it ends (or when
-  // kMaxBatch are waiting, or before a big request or a server operation): one mailbox push and
-  // at most one wake-up of the model's thread per round. Sending a request for an idle model at
-  // once instead (as before session 10) woke that thread once for it and once more for those
-  // read after it in the round: with 50 clients, ~22% more daemon CPU per findOne
-  // (docs/BENCHMARKS.md, session 10). A big request (an insertMany) goes at once, the small
-  // ones read before it for its model first: the model works on it while this thread reads on.
+  // An idle model gets its request at once (it must be woken anyway, and works on it while
+  // this thread reads on), and so does a big one (an insertMany: the model works on it while
+  // this thread reads and checks the next); a busy model gets the small requests that come
+  // meanwhile in batches of at most kMaxBatch, so it never waits for a whole round.
   auto b = std::find_if(batches_.begin(), batches_.end(),
                         [&](const auto& e) { return e.first == m->actor; });
-  if (body.size() >= kMaxBatchedBytes) {
+  if (n == 1 || body.size() >= kMaxBatchedBytes) {
     if (b != batches_.end()) send_batch(m->actor, b->second);  // those read before it go first
     caf::anon_send(m->actor, ClientRequest{route, std::move(body)});
     return;
   }
   if (b == batches_.end()) b = batches_.emplace(batches_.end(), m->actor, RequestBatch{});
   b->second.push_back(ClientRequest{route, std::move(body)});
-  // An idle model (all it has in flight is waiting here) gets them at once when one client is
-  // pipelining: it works on those while this thread reads that client's next ones.
-  bool idle = n == int64_t(b->second.size());
-  if ((idle && pipelining_) || b->second.size() >= kMaxBatch) send_batch(m->actor, b->second);
+  if (b->second.size() >= kMaxBatch) send_batch(m->actor, b->second);
 }
 
 std::string FrontDoor::hello(const Envelope& env) {

@@ -128,11 +128,6 @@ class FrontDoor : public ReplySink, public std::enable_shared_from_this<FrontDoo
   std::chrono::steady_clock::time_point stopping_since_{};
   std::atomic<int64_t> outstanding_{0};  // replies expected from actors
   std::chrono::steady_clock::time_point last_request_{};
-  // The client of the last request read, and whether the one before it was the same client's
-  // (on_request): a pipelining client's model gets its requests without waiting for the round.
-  uint64_t last_peer_ = 0;
-  std::string last_identity_;
-  bool pipelining_ = false;
   std::map<std::string, int> subscriptions_;  // topic prefix -> live subscribers (XPUB)
   std::atomic<int64_t> live_subscriptions_{0};
 };
